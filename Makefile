@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make lab` (set up and start the lab) and `make test`.
+SHELL := /bin/bash
+GO ?= go
+export GOFLAGS ?= -mod=mod
+ARCHES := amd64 arm64
+WORKLOAD_BINS := $(foreach a,$(ARCHES),images/bin/workload-linux-$(a))
+CRASHLAB := bin/crashlab
+
+.PHONY: all build workload lab test unit e2e bench fmt vet clean cluster-env
+
+all: build
+
+# The lab's container program, one static binary per node architecture. They are
+# embedded into crashlab (images/embed.go), so they must exist before crashlab builds.
+workload: $(WORKLOAD_BINS)
+images/bin/workload-linux-%: $(shell find workload -name '*.go')
+	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -trimpath -ldflags='-s -w -buildid=' -o $@ ./workload
+
+build: workload
+	$(GO) build -o $(CRASHLAB) ./cmd/crashlab
+
+# Sets up a container runtime and node image when none answers, then creates the lab.
+lab: build
+	./scripts/lab.sh
+
+unit: workload
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# End-to-end suite on a real cluster, created through `crashlab up` (kind library).
+e2e: build
+	./scripts/e2e.sh
+
+test: unit e2e
+
+bench: build
+	./scripts/bench.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin $(WORKLOAD_BINS)

@@ -1,0 +1,88 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// ConnectOptions says which cluster the user wants. Context is only what the user
+// typed with --context: an empty Context means "the lab's own cluster".
+type ConnectOptions struct {
+	Kubeconfig string
+	Context    string
+}
+
+// Conn is a client for one cluster the lab may act on.
+type Conn struct {
+	Client     kubernetes.Interface
+	REST       *rest.Config
+	Context    string
+	Kubeconfig string // the file(s) the context came from, for messages
+	// IsLab is true on the cluster `crashlab up` created; image loading through
+	// the kind node only works there.
+	IsLab bool
+}
+
+// ErrNotLabContext is returned when the kubeconfig's context is not the lab's and
+// the user did not name it explicitly.
+var ErrNotLabContext = errors.New("context is not the lab's")
+
+// Connect builds a client, refusing any context the lab did not create unless the
+// user named it with --context: a workshop laptop often points at production.
+func Connect(o ConnectOptions) (*Conn, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if o.Kubeconfig != "" {
+		rules.ExplicitPath = o.Kubeconfig
+	}
+	where := kubeconfigDescription(rules)
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig %s: %w", where, err)
+	}
+	// Without --context the lab never falls back to the current context: a
+	// workshop laptop often points at production.
+	ctxName := o.Context
+	if ctxName == "" {
+		if _, ok := raw.Contexts[ContextName]; !ok {
+			return nil, fmt.Errorf("no lab cluster in kubeconfig %s (context %q missing): run `crashlab up`, or pass --context to use an existing cluster", where, ContextName)
+		}
+		ctxName = ContextName
+	}
+	if _, ok := raw.Contexts[ctxName]; !ok {
+		return nil, fmt.Errorf("context %q not found in kubeconfig %s: check `kubectl config get-contexts`", ctxName, where)
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, ctxName, &clientcmd.ConfigOverrides{}, rules).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load context %q from %s: %w", ctxName, where, err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("client for context %q: %w", ctxName, err)
+	}
+	return &Conn{Client: client, REST: cfg, Context: ctxName, Kubeconfig: where, IsLab: ctxName == ContextName}, nil
+}
+
+// Reachable turns "connection refused" into a sentence that names what was tried.
+func (c *Conn) Reachable() error {
+	if _, err := c.Client.Discovery().ServerVersion(); err != nil {
+		return fmt.Errorf("cannot reach the cluster of context %q (kubeconfig %s): %v; is it running? (`crashlab up` starts the lab cluster)", c.Context, c.Kubeconfig, err)
+	}
+	return nil
+}
+
+func kubeconfigDescription(rules *clientcmd.ClientConfigLoadingRules) string {
+	if rules.ExplicitPath != "" {
+		return rules.ExplicitPath
+	}
+	if env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); env != "" {
+		return env
+	}
+	return filepath.Join(clientcmd.RecommendedConfigDir, clientcmd.RecommendedFileName)
+}

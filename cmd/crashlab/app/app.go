@@ -1,0 +1,151 @@
+// Package app wires crashlab's commands and flags to the packages that do the work.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags.
+var Version = "dev"
+
+// Streams are the command's standard streams, so tests can drive the CLI.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// ExitError carries an exit code without printing anything more; the command
+// already said what happened (a failed check prints its verdict).
+type ExitError struct{ Code int }
+
+func (e ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// usageError marks bad input on the command line (exit code 2).
+type usageError struct{ error }
+
+// Main is the only place that exits the process.
+func Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Run(ctx, Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var ee ExitError
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.Code
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "crashlab: %s (see `crashlab --help`)\n", firstLine(ue.Error()))
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "crashlab: interrupted; run the command again to continue")
+		return 130
+	}
+	fmt.Fprintf(stderr, "crashlab: %s\n", firstLine(err.Error()))
+	return 1
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// Run runs the CLI with args; it returns instead of exiting.
+func Run(ctx context.Context, s Streams, args []string) error {
+	err := NewRoot(s).ExecuteContext(ctx)
+	if err != nil && isCobraUsage(err) {
+		return usageError{err}
+	}
+	return err
+}
+
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// globals are the flags every command shares.
+type globals struct {
+	kubeconfig string
+	context    string
+	learner    string
+	output     string
+	streams    Streams
+}
+
+func (g *globals) json() bool { return g.output == "json" }
+
+func (g *globals) emit(v any) error {
+	enc := json.NewEncoder(g.streams.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (g *globals) say(format string, a ...any) {
+	w := g.streams.Out
+	if g.json() {
+		w = g.streams.Err // keep stdout pure JSON
+	}
+	fmt.Fprintf(w, format+"\n", a...)
+}
+
+// NewRoot builds the command tree.
+func NewRoot(s Streams) *cobra.Command {
+	g := &globals{streams: s}
+	root := &cobra.Command{
+		Use:           "crashlab",
+		Short:         "A hands-on lab for diagnosing and fixing Kubernetes CrashLoopBackOff",
+		Long:          "crashlab deploys deliberately broken workloads into a local kind cluster (or a cluster you name), lets you investigate them with kubectl, and grades your diagnosis and your fix against the live cluster.",
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if g.output != "text" && g.output != "json" {
+				return usageError{fmt.Errorf("-o %q is not an output format: use text or json", g.output)}
+			}
+			if g.kubeconfig == "" {
+				if env := os.Getenv("CRASHLAB_KUBECONFIG"); env != "" {
+					g.kubeconfig = env
+				}
+			}
+			return nil
+		},
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	pf.StringVar(&g.context, "context", "", "use this kubeconfig context instead of the lab's own (kind-crashlab); the lab then acts only in its own namespaces")
+	pf.StringVar(&g.learner, "learner", os.Getenv("CRASHLAB_LEARNER"), "learner name on a shared cluster: gives each learner their own namespaces (crashlab-<learner>-<scenario>)")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	root.AddCommand(
+		newUp(g), newDown(g), newList(g), newStart(g), newDiagnose(g), newCheck(g),
+		newReset(g), newStatus(g), newHint(g), newExplain(g), newImages(g),
+	)
+	return root
+}

@@ -1,0 +1,244 @@
+package grader
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Question is one diagnosis question. A fact question is answered with a value
+// and graded against that fact on the live pods; a choice question is graded by
+// the evidence each choice claims, checked against the live pods.
+type Question struct {
+	ID      string   `json:"id"`
+	Prompt  string   `json:"prompt"`
+	Fact    string   `json:"fact,omitempty"`
+	Choices []Choice `json:"choices,omitempty"`
+}
+
+// Choice is a possible cause. Evidence lists predicates (see Evidence) that must
+// all hold on the live pods for the choice to be the right one.
+type Choice struct {
+	ID       string   `json:"id"`
+	Text     string   `json:"text"`
+	Evidence []string `json:"evidence"`
+}
+
+// Fact names a fact question can ask about.
+const (
+	FactLastReason    = "lastReason"
+	FactLastExitCode  = "lastExitCode"
+	FactWaitingReason = "waitingReason"
+	FactNodeArch      = "nodeArch"
+)
+
+// Validate reports a question the grader could never judge.
+func (q Question) Validate() error {
+	switch {
+	case q.ID == "" || q.Prompt == "":
+		return fmt.Errorf("question needs an id and a prompt")
+	case q.Fact != "" && len(q.Choices) > 0:
+		return fmt.Errorf("question %s: either a fact or choices, not both", q.ID)
+	case q.Fact != "":
+		if _, err := factValues(Facts{}, "", q.Fact); err != nil {
+			return fmt.Errorf("question %s: %w", q.ID, err)
+		}
+	case len(q.Choices) < 2:
+		return fmt.Errorf("question %s: needs a fact or at least two choices", q.ID)
+	}
+	for _, c := range q.Choices {
+		if c.ID == "" || len(c.Evidence) == 0 {
+			return fmt.Errorf("question %s: every choice needs an id and evidence", q.ID)
+		}
+		for _, e := range c.Evidence {
+			if _, err := Evidence(Facts{}, "", e); err != nil {
+				return fmt.Errorf("question %s choice %s: %w", q.ID, c.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// factValues returns every value the fact has on the container across the
+// current pods: pods flip between reasons, and any value a learner could have
+// seen on a current pod counts.
+func factValues(f Facts, container, fact string) ([]string, error) {
+	seen := map[string]bool{}
+	add := func(v string) {
+		if v != "" {
+			seen[v] = true
+		}
+	}
+	for _, c := range f.Containers(container) {
+		switch fact {
+		case FactLastReason:
+			if c.Last != nil {
+				add(c.Last.Reason)
+			}
+		case FactLastExitCode:
+			if c.Last != nil {
+				add(strconv.Itoa(int(c.Last.ExitCode)))
+			}
+		case FactWaitingReason:
+			add(c.WaitingReason)
+		case FactNodeArch:
+		default:
+			return nil, fmt.Errorf("unknown fact %q", fact)
+		}
+	}
+	switch fact {
+	case FactLastReason, FactLastExitCode, FactWaitingReason:
+	case FactNodeArch:
+		for _, p := range f.Pods {
+			add(p.NodeArch)
+		}
+	default:
+		return nil, fmt.Errorf("unknown fact %q", fact)
+	}
+	out := make([]string, 0, len(seen))
+	for v := range seen {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Evidence evaluates one predicate on the facts of a container:
+//
+//	lastReason=X  lastExitCode=N  waitingReason=X  log~TEXT  event=REASON
+//	eventMessage~TEXT  waitingMessage~TEXT  missingSecretKey  neverStarted
+//
+// A leading "!" negates. Unknown predicates are an error so that a typo in a
+// scenario cannot make a choice silently true or false.
+func Evidence(f Facts, container, pred string) (bool, error) {
+	if strings.HasPrefix(pred, "!") {
+		ok, err := Evidence(f, container, pred[1:])
+		return !ok, err
+	}
+	key, val, op := pred, "", ""
+	if i := strings.IndexAny(pred, "=~"); i >= 0 {
+		key, op, val = pred[:i], pred[i:i+1], pred[i+1:]
+	}
+	cs := f.Containers(container)
+	any := func(fn func(ContainerFacts) bool) bool {
+		for _, c := range cs {
+			if fn(c) {
+				return true
+			}
+		}
+		return false
+	}
+	contains := func(s string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(val)) }
+	switch {
+	case key == "lastReason" && op == "=":
+		return any(func(c ContainerFacts) bool { return c.Last != nil && c.Last.Reason == val }), nil
+	case key == "lastExitCode" && op == "=":
+		n, err := strconv.Atoi(val)
+		if err != nil {
+			return false, fmt.Errorf("lastExitCode needs a number, got %q", val)
+		}
+		return any(func(c ContainerFacts) bool { return c.Last != nil && int(c.Last.ExitCode) == n }), nil
+	case key == "waitingReason" && op == "=":
+		return any(func(c ContainerFacts) bool { return c.WaitingReason == val }), nil
+	case key == "waitingMessage" && op == "~":
+		return any(func(c ContainerFacts) bool { return contains(c.WaitingMessage) }), nil
+	case key == "log" && op == "~":
+		return any(func(c ContainerFacts) bool { return contains(c.PreviousLog) }), nil
+	case key == "lastMessage" && op == "~":
+		return any(func(c ContainerFacts) bool { return c.Last != nil && contains(c.Last.Message) }), nil
+	case key == "event" && op == "=":
+		for _, e := range f.Events {
+			if e.Reason == val {
+				return true, nil
+			}
+		}
+		return false, nil
+	case key == "eventMessage" && op == "~":
+		for _, e := range f.Events {
+			if contains(e.Message) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case key == "missingSecretKey" && op == "":
+		return any(func(c ContainerFacts) bool { return len(c.MissingSecretKeys) > 0 }), nil
+	case key == "neverStarted" && op == "":
+		return any(func(c ContainerFacts) bool { return c.Last != nil && c.Last.StartedAt.IsZero() }), nil
+	}
+	return false, fmt.Errorf("unknown evidence %q", pred)
+}
+
+// JudgeDiagnosis grades answers (question id → value or choice id) against the
+// live facts.
+func JudgeDiagnosis(scenario, container string, qs []Question, answers map[string]string, f Facts) Verdict {
+	v := Verdict{Kind: "diagnosis", Scenario: scenario}
+	if !f.Found || len(f.Pods) == 0 {
+		v.add("workload", false, fmt.Sprintf("no pods of %s found in %s: run `crashlab start %s` (or `reset`) first", f.Workload, f.Namespace, scenario))
+		v.finish()
+		return v
+	}
+	for _, q := range qs {
+		ans := strings.TrimSpace(answers[q.ID])
+		if ans == "" {
+			v.add(q.ID, false, "not answered")
+			continue
+		}
+		if q.Fact != "" {
+			vals, err := factValues(f, container, q.Fact)
+			switch {
+			case err != nil:
+				v.add(q.ID, false, err.Error())
+			case len(vals) == 0:
+				v.add(q.ID, false, "the pods show no value for this yet (has the container failed once?): look again in a few seconds")
+			case containsFold(vals, ans):
+				v.add(q.ID, true, fmt.Sprintf("%s: the live pod shows exactly that", ans))
+			default:
+				v.add(q.ID, false, fmt.Sprintf("%s is not what the pod shows: look again at the container's last state (`kubectl describe pod`)", ans))
+			}
+			continue
+		}
+		var chosen *Choice
+		for i := range q.Choices {
+			if strings.EqualFold(q.Choices[i].ID, ans) {
+				chosen = &q.Choices[i]
+			}
+		}
+		if chosen == nil {
+			v.add(q.ID, false, fmt.Sprintf("%q is not one of the choices (%s)", ans, choiceIDs(q.Choices)))
+			continue
+		}
+		holds, missing := true, ""
+		for _, e := range chosen.Evidence {
+			ok, err := Evidence(f, container, e)
+			if err != nil || !ok {
+				holds, missing = false, e
+				break
+			}
+		}
+		if holds {
+			v.add(q.ID, true, "the live pod bears this out")
+		} else {
+			v.add(q.ID, false, fmt.Sprintf("the live pod does not bear this out (%s does not hold): look at the events and `kubectl logs --previous`", missing))
+		}
+	}
+	v.finish()
+	return v
+}
+
+func containsFold(vals []string, s string) bool {
+	for _, v := range vals {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func choiceIDs(cs []Choice) string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return strings.Join(ids, ", ")
+}

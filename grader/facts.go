@@ -1,0 +1,309 @@
+// Package grader turns live cluster state into facts and judges diagnoses and
+// fixes against them; the answer key is always the cluster, never a constant.
+package grader
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Target is the workload a scenario deployed.
+type Target struct {
+	Namespace string
+	Kind      string // Deployment
+	Name      string
+	Container string // the container the scenario is about
+}
+
+// Facts is what the lab sees, as plain data. Everything that reads pod status
+// (diagnosis, fix checks, status) reads it from here.
+type Facts struct {
+	Namespace  string      `json:"namespace"`
+	Workload   string      `json:"workload"`
+	Found      bool        `json:"found"`
+	Pods       []PodFacts  `json:"pods"`
+	Events     []EventFact `json:"events,omitempty"`
+	NodeArch   string      `json:"nodeArch,omitempty"`
+	ObservedAt time.Time   `json:"observedAt"`
+}
+
+// PodFacts describes one pod of the workload's current ReplicaSet.
+type PodFacts struct {
+	Name       string           `json:"name"`
+	Phase      string           `json:"phase"`
+	Ready      bool             `json:"ready"`
+	Node       string           `json:"node,omitempty"`
+	NodeArch   string           `json:"nodeArch,omitempty"`
+	Containers []ContainerFacts `json:"containers"`
+}
+
+// ContainerFacts is one container's state, last termination and previous log.
+type ContainerFacts struct {
+	Name           string       `json:"name"`
+	Image          string       `json:"image"`
+	Ready          bool         `json:"ready"`
+	Running        bool         `json:"running"`
+	RestartCount   int32        `json:"restartCount"`
+	WaitingReason  string       `json:"waitingReason,omitempty"`
+	WaitingMessage string       `json:"waitingMessage,omitempty"`
+	Last           *Termination `json:"lastTermination,omitempty"`
+	PreviousLog    string       `json:"previousLog,omitempty"`
+	// MissingSecretKeys lists env variables whose secretKeyRef names a key (or a
+	// Secret) that does not exist.
+	MissingSecretKeys []string `json:"missingSecretKeys,omitempty"`
+}
+
+// Termination is a container's last terminated state. StartedAt is the zero
+// time for a StartError: the process never ran.
+type Termination struct {
+	Reason     string    `json:"reason"`
+	ExitCode   int32     `json:"exitCode"`
+	Signal     int32     `json:"signal,omitempty"`
+	Message    string    `json:"message,omitempty"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+}
+
+// EventFact is one event about a pod of the workload.
+type EventFact struct {
+	Pod     string `json:"pod"`
+	Type    string `json:"type"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	Count   int32  `json:"count"`
+}
+
+// LogReader fetches a container's previous log; the fake clientset cannot serve
+// logs, so tests substitute it.
+type LogReader func(ctx context.Context, namespace, pod, container string) (string, error)
+
+// KubeLogs reads `logs --previous` through the API.
+func KubeLogs(c kubernetes.Interface) LogReader {
+	return func(ctx context.Context, ns, pod, container string) (string, error) {
+		tail := int64(40)
+		rc, err := c.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: true, TailLines: &tail}).Stream(ctx)
+		if err != nil {
+			return "", err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, 16<<10))
+		return string(b), err
+	}
+}
+
+// Observer reads facts from one cluster.
+type Observer struct {
+	Client kubernetes.Interface
+	Logs   LogReader
+}
+
+// NewObserver reads logs through the same client.
+func NewObserver(c kubernetes.Interface) *Observer { return &Observer{Client: c, Logs: KubeLogs(c)} }
+
+// Observe reads the facts of the target's current pods.
+func (o *Observer) Observe(ctx context.Context, t Target) (Facts, error) {
+	f := Facts{Namespace: t.Namespace, Workload: t.Kind + "/" + t.Name, ObservedAt: time.Now()}
+	pods, err := CurrentPods(ctx, o.Client, t)
+	if apierrors.IsNotFound(err) {
+		return f, nil
+	}
+	if err != nil {
+		return f, err
+	}
+	f.Found = true
+	secrets := map[string]*corev1.Secret{}
+	nodeArch := map[string]string{}
+	for _, p := range pods {
+		pf := PodFacts{Name: p.Name, Phase: string(p.Status.Phase), Ready: podReady(&p), Node: p.Spec.NodeName}
+		if p.Spec.NodeName != "" {
+			if _, ok := nodeArch[p.Spec.NodeName]; !ok {
+				if n, err := o.Client.CoreV1().Nodes().Get(ctx, p.Spec.NodeName, metav1.GetOptions{}); err == nil {
+					nodeArch[p.Spec.NodeName] = n.Status.NodeInfo.Architecture
+				}
+			}
+			pf.NodeArch = nodeArch[p.Spec.NodeName]
+			if f.NodeArch == "" {
+				f.NodeArch = pf.NodeArch
+			}
+		}
+		for _, spec := range p.Spec.Containers {
+			cf := ContainerFacts{Name: spec.Name, Image: spec.Image}
+			cf.MissingSecretKeys = missingSecretKeys(ctx, o.Client, p.Namespace, spec, secrets)
+			if st := containerStatus(&p, spec.Name); st != nil {
+				cf.Ready, cf.RestartCount = st.Ready, st.RestartCount
+				cf.Running = st.State.Running != nil
+				if w := st.State.Waiting; w != nil {
+					cf.WaitingReason, cf.WaitingMessage = w.Reason, w.Message
+				}
+				if lt := st.LastTerminationState.Terminated; lt != nil {
+					cf.Last = &Termination{Reason: lt.Reason, ExitCode: lt.ExitCode, Signal: lt.Signal, Message: lt.Message, StartedAt: lt.StartedAt.Time, FinishedAt: lt.FinishedAt.Time}
+				} else if t := st.State.Terminated; t != nil {
+					// Between a crash and the back-off, the current state holds it.
+					cf.Last = &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: t.Signal, Message: t.Message, StartedAt: t.StartedAt.Time, FinishedAt: t.FinishedAt.Time}
+				}
+				if cf.Last != nil && o.Logs != nil {
+					if log, err := o.Logs(ctx, p.Namespace, p.Name, spec.Name); err == nil {
+						cf.PreviousLog = log
+					}
+				}
+			}
+			pf.Containers = append(pf.Containers, cf)
+		}
+		f.Pods = append(f.Pods, pf)
+	}
+	evs, err := o.Client.CoreV1().Events(t.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return f, fmt.Errorf("list events in %s: %w", t.Namespace, err)
+	}
+	names := map[string]bool{}
+	for _, p := range pods {
+		names[p.Name] = true
+	}
+	for _, e := range evs.Items {
+		if e.InvolvedObject.Kind == "Pod" && names[e.InvolvedObject.Name] {
+			f.Events = append(f.Events, EventFact{Pod: e.InvolvedObject.Name, Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count})
+		}
+	}
+	return f, nil
+}
+
+// CurrentPods returns the pods of the Deployment's current ReplicaSet (the one
+// whose revision matches the Deployment's), so old pods on their way out during a
+// rollout are neither blamed nor credited.
+func CurrentPods(ctx context.Context, c kubernetes.Interface, t Target) ([]corev1.Pod, error) {
+	d, err := c.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	rs, err := CurrentReplicaSet(ctx, c, d)
+	if err != nil || rs == nil {
+		return nil, err
+	}
+	pods, err := c.CoreV1().Pods(t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: metav1.FormatLabelSelector(rs.Spec.Selector)})
+	if err != nil {
+		return nil, fmt.Errorf("list pods in %s: %w", t.Namespace, err)
+	}
+	var out []corev1.Pod
+	for _, p := range pods.Items {
+		if ownedBy(p.OwnerReferences, rs.UID) && p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// CurrentReplicaSet finds the ReplicaSet of the Deployment's current revision.
+func CurrentReplicaSet(ctx context.Context, c kubernetes.Interface, d *appsv1.Deployment) (*appsv1.ReplicaSet, error) {
+	list, err := c.AppsV1().ReplicaSets(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: metav1.FormatLabelSelector(d.Spec.Selector)})
+	if err != nil {
+		return nil, fmt.Errorf("list replicasets in %s: %w", d.Namespace, err)
+	}
+	rev := d.Annotations["deployment.kubernetes.io/revision"]
+	var best *appsv1.ReplicaSet
+	for i := range list.Items {
+		rs := &list.Items[i]
+		if !ownedBy(rs.OwnerReferences, d.UID) {
+			continue
+		}
+		if rev != "" && rs.Annotations["deployment.kubernetes.io/revision"] == rev {
+			return rs, nil
+		}
+		if best == nil || rs.CreationTimestamp.After(best.CreationTimestamp.Time) {
+			best = rs
+		}
+	}
+	return best, nil
+}
+
+func ownedBy(refs []metav1.OwnerReference, uid types.UID) bool {
+	for _, r := range refs {
+		if r.UID == uid {
+			return true
+		}
+	}
+	return false
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func containerStatus(p *corev1.Pod, name string) *corev1.ContainerStatus {
+	for i := range p.Status.ContainerStatuses {
+		if p.Status.ContainerStatuses[i].Name == name {
+			return &p.Status.ContainerStatuses[i]
+		}
+	}
+	return nil
+}
+
+func missingSecretKeys(ctx context.Context, c kubernetes.Interface, ns string, spec corev1.Container, cache map[string]*corev1.Secret) []string {
+	var out []string
+	for _, e := range spec.Env {
+		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+			continue
+		}
+		ref := e.ValueFrom.SecretKeyRef
+		s, ok := cache[ref.Name]
+		if !ok {
+			s, _ = c.CoreV1().Secrets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
+			cache[ref.Name] = s
+		}
+		if s == nil {
+			out = append(out, e.Name)
+			continue
+		}
+		if _, ok := s.Data[ref.Key]; !ok {
+			if _, ok := s.StringData[ref.Key]; !ok {
+				out = append(out, e.Name)
+			}
+		}
+	}
+	return out
+}
+
+// Containers returns the named container of every pod (all containers if name is "").
+func (f Facts) Containers(name string) []ContainerFacts {
+	var out []ContainerFacts
+	for _, p := range f.Pods {
+		for _, c := range p.Containers {
+			if name == "" || c.Name == name {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Summary is one line per pod, as `status` prints it.
+func (p PodFacts) Summary() string {
+	var parts []string
+	for _, c := range p.Containers {
+		s := fmt.Sprintf("%s: restarts=%d", c.Name, c.RestartCount)
+		if c.WaitingReason != "" {
+			s += " waiting=" + c.WaitingReason
+		}
+		if c.Last != nil {
+			s += fmt.Sprintf(" last=%s/%d", c.Last.Reason, c.Last.ExitCode)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,400 @@
+package grader
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+)
+
+// LiveOptions tune the live part of fix grading.
+type LiveOptions struct {
+	Replicas int32
+	// FailsWithin is how long the broken workload takes to fail after it starts;
+	// the stability window must be longer than this.
+	FailsWithin  time.Duration
+	MinWindow    time.Duration // floor for the stability window
+	ReadyTimeout time.Duration // how long to wait for pods to become Ready
+	Progress     func(string)  // says what the grader is waiting for
+	// Replace deletes one pod after the window and requires its replacement to
+	// come up healthy: a fix made inside a running container does not survive.
+	Replace bool
+}
+
+func (o *LiveOptions) defaults() {
+	if o.MinWindow == 0 {
+		o.MinWindow = 10 * time.Second
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 2 * time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = func(string) {}
+	}
+}
+
+// reportSlack covers the kubelet's status reporting and the time between a
+// container's start and its first probe.
+const reportSlack = 5 * time.Second
+
+// StabilityWindow derives how long pods must stay up from the workload's own
+// timing: the broken app's time to fail and, per container, how long the
+// startup and liveness probes take to give up.
+func StabilityWindow(d *appsv1.Deployment, failsWithin, floor time.Duration) time.Duration {
+	w := failsWithin + reportSlack
+	if d != nil {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			probes := probeBudget(c.StartupProbe) + probeBudget(c.LivenessProbe) + reportSlack
+			if probes > w {
+				w = probes
+			}
+		}
+	}
+	if w < floor {
+		w = floor
+	}
+	return w
+}
+
+func probeBudget(p *corev1.Probe) time.Duration {
+	if p == nil {
+		return 0
+	}
+	period, threshold := p.PeriodSeconds, p.FailureThreshold
+	if period == 0 {
+		period = 10
+	}
+	if threshold == 0 {
+		threshold = 3
+	}
+	return time.Duration(p.InitialDelaySeconds+period*threshold+p.TimeoutSeconds) * time.Second
+}
+
+// termMark identifies a container's last termination, to tell a new crash
+// from one that happened before the check started.
+type termMark struct {
+	finished time.Time
+	restarts int32
+}
+
+type live struct {
+	c   kubernetes.Interface
+	t   Target
+	opt LiveOptions
+}
+
+// current lists the pods of the current ReplicaSet and returns the list's
+// resource version to watch from.
+func (l *live) current(ctx context.Context) ([]corev1.Pod, string, error) {
+	d, err := l.c.AppsV1().Deployments(l.t.Namespace).Get(ctx, l.t.Name, metav1.GetOptions{})
+	if err != nil {
+		return nil, "", fmt.Errorf("Deployment %s: %w", l.t.Name, err)
+	}
+	rs, err := CurrentReplicaSet(ctx, l.c, d)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := l.c.CoreV1().Pods(l.t.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, "", fmt.Errorf("list pods: %w", err)
+	}
+	var out []corev1.Pod
+	for _, p := range list.Items {
+		if rs != nil && ownedBy(p.OwnerReferences, rs.UID) && p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, list.ResourceVersion, nil
+}
+
+// until re-evaluates eval on every pod event in the namespace until eval says
+// done, returns an error, or the deadline passes (then onTimeout is the error).
+// Returning on the first failure is what makes a broken fix fail fast.
+func (l *live) until(ctx context.Context, d time.Duration, eval func([]corev1.Pod) (bool, error), onTimeout func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	for {
+		pods, rv, err := l.current(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return onTimeout()
+			}
+			return err
+		}
+		if done, err := eval(pods); done || err != nil {
+			return err
+		}
+		w, err := l.c.CoreV1().Pods(l.t.Namespace).Watch(ctx, metav1.ListOptions{ResourceVersion: rv})
+		if err != nil {
+			if ctx.Err() != nil {
+				return onTimeout()
+			}
+			return fmt.Errorf("watch pods: %w", err)
+		}
+		changed := false
+		for !changed {
+			select {
+			case <-ctx.Done():
+				w.Stop()
+				return onTimeout()
+			case _, ok := <-w.ResultChan():
+				// Any pod event means: look again. A closed watch too.
+				changed = true
+				_ = ok
+			}
+		}
+		w.Stop()
+	}
+}
+
+// crashTracker remembers each container's last termination when first seen.
+type crashTracker map[string]termMark
+
+func (ct crashTracker) key(p *corev1.Pod, c string) string { return string(p.UID) + "/" + c }
+
+// crashed returns a description of a termination that happened after the pod
+// was first seen (or any termination of a pod first seen later, if fresh).
+func (ct crashTracker) crashed(p *corev1.Pod, fresh bool) string {
+	for _, st := range p.Status.ContainerStatuses {
+		k := ct.key(p, st.Name)
+		var term *corev1.ContainerStateTerminated
+		if st.State.Terminated != nil {
+			term = st.State.Terminated
+		} else if st.LastTerminationState.Terminated != nil {
+			term = st.LastTerminationState.Terminated
+		}
+		mark, seen := ct[k]
+		if !seen {
+			if term != nil && fresh {
+				return describeTermination(p.Name, st.Name, term)
+			}
+			m := termMark{restarts: st.RestartCount}
+			if term != nil {
+				m.finished = term.FinishedAt.Time
+			}
+			ct[k] = m
+			continue
+		}
+		if term != nil && term.FinishedAt.Time.After(mark.finished) {
+			return describeTermination(p.Name, st.Name, term)
+		}
+	}
+	return ""
+}
+
+func describeTermination(pod, container string, t *corev1.ContainerStateTerminated) string {
+	return fmt.Sprintf("container %s of pod %s terminated again (%s, exit code %d)", container, pod, t.Reason, t.ExitCode)
+}
+
+// stuck names waiting reasons that do not heal by themselves on this cluster.
+var stuckReasons = map[string]string{
+	"ErrImageNeverPull": "the image is not on the node",
+	"ImagePullBackOff":  "the image cannot be pulled (no registry is reachable from the lab)",
+	"ErrImagePull":      "the image cannot be pulled (no registry is reachable from the lab)",
+	"InvalidImageName":  "the image name is invalid",
+}
+
+func waitingSummary(pods []corev1.Pod) string {
+	var parts []string
+	for _, p := range pods {
+		if podReady(&p) {
+			continue
+		}
+		s := p.Name + " not Ready"
+		for _, st := range p.Status.ContainerStatuses {
+			if st.State.Waiting != nil && st.State.Waiting.Reason != "" {
+				s = fmt.Sprintf("%s is %s (restarts %d)", p.Name, st.State.Waiting.Reason, st.RestartCount)
+			}
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// waitReady waits until the expected number of current pods are all Ready,
+// failing on a crash after the check started or on a waiting reason that
+// cannot heal. skip names a pod to ignore (one being replaced).
+func (l *live) waitReady(ctx context.Context, ct crashTracker, fresh bool, skip types.UID) (string, error) {
+	var last []corev1.Pod
+	var ready []string
+	err := l.until(ctx, l.opt.ReadyTimeout, func(pods []corev1.Pod) (bool, error) {
+		last = nil
+		for _, p := range pods {
+			if p.UID != skip {
+				last = append(last, p)
+			}
+		}
+		allReady := int32(len(last)) == l.opt.Replicas
+		for i := range last {
+			p := &last[i]
+			if msg := ct.crashed(p, fresh); msg != "" {
+				return false, fmt.Errorf("%s while waiting for Ready: the fix does not hold", msg)
+			}
+			for _, st := range p.Status.ContainerStatuses {
+				if w := st.State.Waiting; w != nil {
+					if why, ok := stuckReasons[w.Reason]; ok {
+						return false, fmt.Errorf("pod %s is %s: %s", p.Name, w.Reason, why)
+					}
+				}
+			}
+			if !podReady(p) {
+				allReady = false
+			}
+		}
+		if allReady {
+			ready = nil
+			for _, p := range last {
+				ready = append(ready, p.Name)
+			}
+			return true, nil
+		}
+		l.opt.Progress(fmt.Sprintf("waiting for %d Ready pod(s) of %s: %s", l.opt.Replicas, l.t.Name, orNone(waitingSummary(last), fmt.Sprintf("%d of %d pods exist", len(last), l.opt.Replicas))))
+		return false, nil
+	}, func() error {
+		return fmt.Errorf("not all pods Ready after %s: %s", l.opt.ReadyTimeout, orNone(waitingSummary(last), fmt.Sprintf("%d of %d pods exist", len(last), l.opt.Replicas)))
+	})
+	return strings.Join(ready, ", "), err
+}
+
+func orNone(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// holdStable watches the current pods for window and fails on any restart,
+// crash, loss of readiness, or change of the pod set.
+func (l *live) holdStable(ctx context.Context, ct crashTracker, window time.Duration) error {
+	var names map[string]bool
+	restarts := map[string]int32{}
+	err := l.until(ctx, window, func(pods []corev1.Pod) (bool, error) {
+		now := map[string]bool{}
+		for i := range pods {
+			p := &pods[i]
+			now[p.Name] = true
+			if names != nil && !names[p.Name] {
+				return false, fmt.Errorf("pod %s appeared during the window: the workload is being replaced or rescheduled", p.Name)
+			}
+			if msg := ct.crashed(p, false); msg != "" {
+				return false, fmt.Errorf("%s during the stability window", msg)
+			}
+			for _, st := range p.Status.ContainerStatuses {
+				k := p.Name + "/" + st.Name
+				if r, ok := restarts[k]; ok && st.RestartCount > r {
+					return false, fmt.Errorf("container %s of pod %s restarted during the stability window", st.Name, p.Name)
+				}
+				restarts[k] = st.RestartCount
+			}
+			if !podReady(p) {
+				return false, fmt.Errorf("pod %s stopped being Ready during the stability window", p.Name)
+			}
+		}
+		if names == nil {
+			names = now
+		}
+		for n := range names {
+			if !now[n] {
+				return false, fmt.Errorf("pod %s went away during the stability window", n)
+			}
+		}
+		return false, nil
+	}, func() error { return nil })
+	return err
+}
+
+// JudgeLive runs the live checks in order: pods Ready, stable for the window,
+// and (optionally) a replaced pod healthy too. It stops at the first failure.
+func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window time.Duration, opt LiveOptions) []CheckResult {
+	opt.defaults()
+	l := &live{c: c, t: t, opt: opt}
+	ct := crashTracker{}
+	var out []CheckResult
+	add := func(name string, err error, okMsg string) bool {
+		if err != nil {
+			out = append(out, CheckResult{Name: name, Passed: false, Message: err.Error()})
+			return false
+		}
+		out = append(out, CheckResult{Name: name, Passed: true, Message: okMsg})
+		return true
+	}
+	ready, err := l.waitReady(ctx, ct, false, "")
+	if !add("pods-ready", err, fmt.Sprintf("all %d pod(s) of the current ReplicaSet are Ready (%s)", opt.Replicas, ready)) {
+		return out
+	}
+	opt.Progress(fmt.Sprintf("watching %s for %s: no restart may happen (the broken version fails within %s)", t.Name, window.Round(time.Second), opt.FailsWithin))
+	err = l.holdStable(ctx, ct, window)
+	if !add("stays-up", err, fmt.Sprintf("no restart and no lost readiness for %s", window.Round(time.Second))) || !opt.Replace {
+		return out
+	}
+	pods, _, err := l.current(ctx)
+	if err == nil && len(pods) == 0 {
+		err = fmt.Errorf("no pod left to replace")
+	}
+	if err != nil {
+		add("survives-restart", err, "")
+		return out
+	}
+	victim := pods[0]
+	opt.Progress(fmt.Sprintf("deleting pod %s to check that a fresh pod comes up healthy too", victim.Name))
+	uid := victim.UID
+	if err := c.CoreV1().Pods(t.Namespace).Delete(ctx, victim.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil {
+		add("survives-restart", fmt.Errorf("delete pod %s: %w", victim.Name, err), "")
+		return out
+	}
+	ready, err = l.waitReady(ctx, ct, true, uid)
+	if err == nil {
+		opt.Progress(fmt.Sprintf("watching the replacement for %s", window.Round(time.Second)))
+		err = l.holdStable(ctx, ct, window)
+	}
+	if err != nil {
+		err = fmt.Errorf("after pod %s was replaced: %w (a change made inside a running container, or to one pod, does not survive a restart)", victim.Name, err)
+	}
+	add("survives-restart", err, fmt.Sprintf("pod %s was replaced and the new pods (%s) came up and stayed healthy", victim.Name, ready))
+	return out
+}
+
+// JudgeFix runs the static checks and, when all pass, the live ones.
+func JudgeFix(ctx context.Context, c kubernetes.Interface, scenario string, t Target, recorded map[string]string, checks []Check, live *LiveOptions) (Verdict, error) {
+	v := Verdict{Kind: "fix", Scenario: scenario}
+	s, err := LoadState(ctx, c, t, recorded)
+	if err != nil {
+		return v, err
+	}
+	staticOK := true
+	for _, ch := range checks {
+		r := ch.Run(s)
+		v.add(ch.Name, r.Passed, r.Message)
+		if r.Approach != "" {
+			v.Approach = r.Approach
+		}
+		if !r.Passed {
+			staticOK = false
+		}
+	}
+	if live != nil {
+		if staticOK {
+			window := StabilityWindow(s.Deployment, live.FailsWithin, orDefault(live.MinWindow, 10*time.Second))
+			v.Checks = append(v.Checks, JudgeLive(ctx, c, t, window, *live)...)
+		} else {
+			v.add("live", false, "not watched: fix the failing rules above first")
+		}
+	}
+	v.finish()
+	return v, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}

@@ -1,0 +1,187 @@
+package grader
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// State is the live content of a lab namespace that static fix checks judge.
+type State struct {
+	Target Target
+	// Recorded maps "Kind/name" to the UID the lab created the object with.
+	Recorded    map[string]string
+	Deployment  *appsv1.Deployment // nil when deleted
+	Deployments []appsv1.Deployment
+	Pods        []corev1.Pod // every pod in the namespace
+	Current     []corev1.Pod // pods of the Deployment's current ReplicaSet
+	Secrets     map[string]*corev1.Secret
+	ConfigMaps  map[string]*corev1.ConfigMap
+	Jobs        []batchv1.Job
+	CronJobs    []batchv1.CronJob
+	Nodes       []corev1.Node
+}
+
+// Result is what one check returns.
+type Result struct {
+	Passed  bool
+	Message string
+	// Approach names which accepted fix the learner used, when several exist.
+	Approach string
+}
+
+// Pass and Fail build Results.
+func Pass(format string, a ...any) Result { return Result{Passed: true, Message: fmt.Sprintf(format, a...)} }
+func Fail(format string, a ...any) Result { return Result{Message: fmt.Sprintf(format, a...)} }
+
+// Check is one named static rule on the live state.
+type Check struct {
+	Name string
+	Run  func(*State) Result
+}
+
+// Container returns the target container of the Deployment's pod template.
+func (s *State) Container() *corev1.Container {
+	if s.Deployment == nil {
+		return nil
+	}
+	for i := range s.Deployment.Spec.Template.Spec.Containers {
+		c := &s.Deployment.Spec.Template.Spec.Containers[i]
+		if c.Name == s.Target.Container {
+			return c
+		}
+	}
+	return nil
+}
+
+// Env returns the container's env entry by name.
+func Env(c *corev1.Container, name string) *corev1.EnvVar {
+	if c == nil {
+		return nil
+	}
+	for i := range c.Env {
+		if c.Env[i].Name == name {
+			return &c.Env[i]
+		}
+	}
+	return nil
+}
+
+// SecretValue resolves a key of a Secret in the namespace.
+func (s *State) SecretValue(name, key string) (string, bool) {
+	sec := s.Secrets[name]
+	if sec == nil {
+		return "", false
+	}
+	if v, ok := sec.Data[key]; ok {
+		return string(v), true
+	}
+	v, ok := sec.StringData[key]
+	return v, ok
+}
+
+// LoadState reads the namespace.
+func LoadState(ctx context.Context, c kubernetes.Interface, t Target, recorded map[string]string) (*State, error) {
+	s := &State{Target: t, Recorded: recorded, Secrets: map[string]*corev1.Secret{}, ConfigMaps: map[string]*corev1.ConfigMap{}}
+	ns := t.Namespace
+	deps, err := c.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list deployments in %s: %w", ns, err)
+	}
+	s.Deployments = deps.Items
+	for i := range deps.Items {
+		if deps.Items[i].Name == t.Name {
+			s.Deployment = &deps.Items[i]
+		}
+	}
+	pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list pods in %s: %w", ns, err)
+	}
+	s.Pods = pods.Items
+	if s.Deployment != nil {
+		s.Current, err = CurrentPods(ctx, c, t)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	secs, err := c.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list secrets in %s: %w", ns, err)
+	}
+	for i := range secs.Items {
+		s.Secrets[secs.Items[i].Name] = &secs.Items[i]
+	}
+	cms, err := c.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list configmaps in %s: %w", ns, err)
+	}
+	for i := range cms.Items {
+		s.ConfigMaps[cms.Items[i].Name] = &cms.Items[i]
+	}
+	jobs, err := c.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list jobs in %s: %w", ns, err)
+	}
+	s.Jobs = jobs.Items
+	cjs, err := c.BatchV1().CronJobs(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list cronjobs in %s: %w", ns, err)
+	}
+	s.CronJobs = cjs.Items
+	nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	s.Nodes = nodes.Items
+	return s, nil
+}
+
+// WorkloadKept is the shared rule that the Deployment the lab created still
+// exists as the same object, scaled as it was and not paused: deleting,
+// re-creating or scaling to zero is not a fix.
+func WorkloadKept(replicas int32) Check {
+	return Check{Name: "workload-kept", Run: func(s *State) Result {
+		d := s.Deployment
+		if d == nil {
+			return Fail("Deployment %s is gone: the fix must repair the workload, not remove it (`crashlab reset` brings it back)", s.Target.Name)
+		}
+		if uid := s.Recorded[ObjectKeyDeployment(s.Target.Name)]; uid != "" && uid != string(d.UID) {
+			return Fail("Deployment %s was deleted and re-created: fix the running Deployment in place (kubectl edit / set / patch)", d.Name)
+		}
+		if d.Spec.Replicas != nil && *d.Spec.Replicas != replicas {
+			return Fail("Deployment %s runs %d replicas; it must run %d like before: scaling hides the failure", d.Name, *d.Spec.Replicas, replicas)
+		}
+		if d.Spec.Paused {
+			return Fail("Deployment %s is paused: resume it (`kubectl rollout resume`)", d.Name)
+		}
+		return Pass("Deployment %s is the one the lab created, with %d replicas", d.Name, replicas)
+	}}
+}
+
+// ObjectKeyDeployment is the record key of a Deployment.
+func ObjectKeyDeployment(name string) string { return "Deployment/" + name }
+
+// OnlyOwnedPods rejects bare pods or a second workload running the app in the
+// namespace: the target Deployment must be what serves.
+func OnlyOwnedPods() Check {
+	return Check{Name: "no-stand-ins", Run: func(s *State) Result {
+		for _, p := range s.Pods {
+			if len(p.OwnerReferences) == 0 {
+				return Fail("pod %s has no owner (a bare Pod): the Deployment itself must be fixed; delete the pod", p.Name)
+			}
+		}
+		for _, d := range s.Deployments {
+			if d.Name != s.Target.Name {
+				return Fail("Deployment %s was added next to %s: fix the original instead", d.Name, s.Target.Name)
+			}
+		}
+		return Pass("no stand-in pods or workloads next to %s", s.Target.Name)
+	}}
+}

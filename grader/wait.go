@@ -1,0 +1,71 @@
+package grader
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SignatureHolds reports whether every piece of evidence holds on the facts.
+func SignatureHolds(f Facts, container string, signature []string) (bool, error) {
+	if !f.Found || len(f.Pods) == 0 {
+		return false, nil
+	}
+	for _, e := range signature {
+		ok, err := Evidence(f, container, e)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// WaitForSignature watches the namespace's pods until the failure signature
+// holds, re-reading the facts on every pod event.
+func (o *Observer) WaitForSignature(ctx context.Context, t Target, signature []string, timeout time.Duration, progress func(string)) (Facts, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last Facts
+	for {
+		list, err := o.Client.CoreV1().Pods(t.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return last, timeoutOr(ctx, err, timeout, signature, last)
+		}
+		last, err = o.Observe(ctx, t)
+		if err != nil {
+			return last, timeoutOr(ctx, err, timeout, signature, last)
+		}
+		ok, err := SignatureHolds(last, t.Container, signature)
+		if err != nil || ok {
+			return last, err
+		}
+		if progress != nil {
+			progress(fmt.Sprintf("waiting for %s on %s", strings.Join(signature, " and "), t.Name))
+		}
+		w, err := o.Client.CoreV1().Pods(t.Namespace).Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+		if err != nil {
+			return last, timeoutOr(ctx, err, timeout, signature, last)
+		}
+		select {
+		case <-ctx.Done():
+			w.Stop()
+			return last, timeoutOr(ctx, ctx.Err(), timeout, signature, last)
+		case <-w.ResultChan():
+		}
+		w.Stop()
+	}
+}
+
+func timeoutOr(ctx context.Context, err error, timeout time.Duration, signature []string, f Facts) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	var seen []string
+	for _, p := range f.Pods {
+		seen = append(seen, p.Name+" "+p.Summary())
+	}
+	return fmt.Errorf("%s did not show within %s (seen: %s)", strings.Join(signature, " and "), timeout, strings.Join(seen, "; "))
+}

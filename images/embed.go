@@ -1,0 +1,14 @@
+// Package images builds the lab's container images in memory with
+// go-containerregistry, from workload binaries embedded at compile time, so
+// crashlab needs no Docker daemon and no registry.
+//
+// The binaries are produced by `make workload`. Without them this package does
+// not compile ("pattern bin/workload-linux-amd64: no matching files found"),
+// which is intended: a crashlab without its images would only fail later, on
+// the cluster, in a far more confusing way.
+package images
+
+import "embed"
+
+//go:embed bin/workload-linux-amd64 bin/workload-linux-arm64
+var binaries embed.FS

@@ -1,0 +1,105 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlab/crashlab/cluster"
+)
+
+// ErrAlreadyStarted means the scenario's namespace already holds its objects.
+var ErrAlreadyStarted = errors.New("scenario already started")
+
+// Deploy creates the scenario's namespace and objects, every one labelled as the
+// lab's, and records the UIDs it created them with.
+func Deploy(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner string, v Values) error {
+	b, err := s.Render(v)
+	if err != nil {
+		return err
+	}
+	lbls := cluster.LabLabels(s.ID, learner)
+	nsObj, err := cluster.CreateNamespace(ctx, c, ns, lbls)
+	if err != nil {
+		return err
+	}
+	if rec, err := cluster.RecordedObjects(nsObj); err == nil && len(rec) > 0 {
+		return fmt.Errorf("%w in namespace %s: use `crashlab reset %s` to start over", ErrAlreadyStarted, ns, s.ID)
+	}
+	uids := map[string]string{}
+	for _, obj := range b.Objects {
+		kind, name, uid, err := create(ctx, c, ns, obj, lbls)
+		if err != nil {
+			return fmt.Errorf("deploy %s: %w", s.ID, err)
+		}
+		uids[cluster.ObjectKey(kind, name)] = uid
+	}
+	return cluster.RecordObjects(ctx, c, ns, uids)
+}
+
+// Reset deletes the scenario's namespace, waits until it is gone, and deploys
+// again, so the broken state is restored exactly.
+func Reset(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner string, v Values) error {
+	if err := cluster.DeleteNamespace(ctx, c, ns, 3*time.Minute); err != nil {
+		return err
+	}
+	return Deploy(ctx, c, s, ns, learner, v)
+}
+
+func label(m *metav1.ObjectMeta, ns string, lbls map[string]string) {
+	m.Namespace = ns
+	if m.Labels == nil {
+		m.Labels = map[string]string{}
+	}
+	for k, v := range lbls {
+		m.Labels[k] = v
+	}
+}
+
+func create(ctx context.Context, c kubernetes.Interface, ns string, obj runtime.Object, lbls map[string]string) (kind, name, uid string, err error) {
+	opts := metav1.CreateOptions{}
+	switch o := obj.(type) {
+	case *corev1.Secret:
+		label(&o.ObjectMeta, ns, lbls)
+		r, err := c.CoreV1().Secrets(ns).Create(ctx, o, opts)
+		return done("Secret", o.Name, r, err)
+	case *corev1.ConfigMap:
+		label(&o.ObjectMeta, ns, lbls)
+		r, err := c.CoreV1().ConfigMaps(ns).Create(ctx, o, opts)
+		return done("ConfigMap", o.Name, r, err)
+	case *corev1.Service:
+		label(&o.ObjectMeta, ns, lbls)
+		r, err := c.CoreV1().Services(ns).Create(ctx, o, opts)
+		return done("Service", o.Name, r, err)
+	case *appsv1.Deployment:
+		label(&o.ObjectMeta, ns, lbls)
+		label(&o.Spec.Template.ObjectMeta, "", lbls)
+		r, err := c.AppsV1().Deployments(ns).Create(ctx, o, opts)
+		return done("Deployment", o.Name, r, err)
+	case *batchv1.Job:
+		label(&o.ObjectMeta, ns, lbls)
+		label(&o.Spec.Template.ObjectMeta, "", lbls)
+		r, err := c.BatchV1().Jobs(ns).Create(ctx, o, opts)
+		return done("Job", o.Name, r, err)
+	}
+	return "", "", "", fmt.Errorf("manifest kind %T is not supported by the lab", obj)
+}
+
+func done(kind, name string, obj metav1.Object, err error) (string, string, string, error) {
+	if apierrors.IsAlreadyExists(err) {
+		return kind, name, "", fmt.Errorf("%s %s already exists: `crashlab reset` starts over", kind, name)
+	}
+	if err != nil {
+		return kind, name, "", fmt.Errorf("create %s %s: %w", kind, name, err)
+	}
+	return kind, name, string(obj.GetUID()), nil
+}

@@ -1,0 +1,72 @@
+// Package missingsecretkey is the scenario where a secretKeyRef names a key the
+// Secret does not have, so the app starts without its database URL and exits.
+package missingsecretkey
+
+import (
+	"embed"
+
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/scenarios"
+)
+
+//go:embed scenario.yaml manifests.yaml
+var files embed.FS
+
+const (
+	envName    = "DATABASE_URL"
+	secretName = "orders-db"
+	// goodKey is the key the Secret really holds the URL under.
+	goodKey = "database_url"
+)
+
+// Scenario returns the scenario.
+func Scenario() scenarios.Scenario { return scenarios.MustLoad(files, checks) }
+
+func checks(b scenarios.Baseline) []grader.Check {
+	want := string(b.Secret(secretName).StringData[goodKey])
+	base := b.Container("orders-api", "app")
+	return []grader.Check{
+		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
+			c := s.Container()
+			if c == nil {
+				return grader.Fail("container app is missing from Deployment orders-api")
+			}
+			if c.Image != base.Image || !equal(c.Args, base.Args) || !equal(c.Command, base.Command) {
+				return grader.Fail("the app's image, command or arguments changed: the app must keep checking its configuration; fix the configuration instead")
+			}
+			return grader.Pass("the app runs as released, with its configuration check")
+		}},
+		{Name: "env-" + envName, Run: func(s *grader.State) grader.Result {
+			e := grader.Env(s.Container(), envName)
+			switch {
+			case e == nil:
+				return grader.Fail("%s is no longer set on the container: the app needs it; removing it only hides the problem", envName)
+			case e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil:
+				return grader.Fail("%s is written into the Deployment instead of coming from Secret %s: credentials belong in the Secret", envName, secretName)
+			}
+			ref := e.ValueFrom.SecretKeyRef
+			got, ok := s.SecretValue(ref.Name, ref.Key)
+			switch {
+			case !ok:
+				return grader.Fail("%s still refers to key %q of Secret %q, which does not exist", envName, ref.Key, ref.Name)
+			case got != want:
+				return grader.Fail("%s resolves to a value other than the database URL the platform team stored in %s/%s: the app would run against the wrong database", envName, secretName, goodKey)
+			case ref.Name == secretName && ref.Key == goodKey:
+				return grader.Result{Passed: true, Approach: "reference-fixed", Message: "the secretKeyRef now names the key the Secret holds"}
+			}
+			return grader.Result{Passed: true, Approach: "secret-key-added", Message: "the key the Deployment asks for now exists with the real database URL"}
+		}},
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

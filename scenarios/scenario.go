@@ -1,0 +1,224 @@
+// Package scenarios owns the catalogue: each scenario is one embedded folder
+// (scenario.yaml, manifests.yaml, and Go only for checks rules can't express).
+package scenarios
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"strings"
+	"text/template"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
+
+	"github.com/crashlab/crashlab/grader"
+)
+
+// Meta is scenario.yaml.
+type Meta struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Level    int    `json:"level"`
+	Workload struct {
+		Kind      string `json:"kind"`
+		Name      string `json:"name"`
+		Container string `json:"container"`
+		Replicas  int32  `json:"replicas"`
+	} `json:"workload"`
+	// FailsWithin is how long the broken workload runs before it fails; the
+	// grader's stability window is derived from it.
+	FailsWithin Duration `json:"failsWithin"`
+	// Signature is evidence (grader.Evidence) that holds once the failure shows.
+	Signature   []string          `json:"signature"`
+	Briefing    string            `json:"briefing"`
+	Questions   []grader.Question `json:"questions"`
+	Hints       []string          `json:"hints"`
+	Explanation string            `json:"explanation"`
+}
+
+// Duration reads "2s" style values from YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON parses a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalJSON writes the duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// Values fill the manifests' template fields.
+type Values struct {
+	Image        string // the workload image for the node's architecture
+	ForeignImage string // the same program built for the other architecture
+	NodeArch     string
+}
+
+// Baseline is the scenario as the lab deployed it: checks compare the live
+// objects with it.
+type Baseline struct {
+	Values  Values
+	Objects []runtime.Object
+}
+
+// Deployment returns the deployed Deployment by name.
+func (b Baseline) Deployment(name string) *appsv1.Deployment {
+	for _, o := range b.Objects {
+		if d, ok := o.(*appsv1.Deployment); ok && d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// Secret returns the deployed Secret by name.
+func (b Baseline) Secret(name string) *corev1.Secret {
+	for _, o := range b.Objects {
+		if s, ok := o.(*corev1.Secret); ok && s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Container returns a container of a deployed Deployment.
+func (b Baseline) Container(deployment, container string) *corev1.Container {
+	d := b.Deployment(deployment)
+	if d == nil {
+		return nil
+	}
+	for i := range d.Spec.Template.Spec.Containers {
+		if d.Spec.Template.Spec.Containers[i].Name == container {
+			return &d.Spec.Template.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+// ChecksFunc builds a scenario's own fix checks from its baseline.
+type ChecksFunc func(Baseline) []grader.Check
+
+// Scenario is one incident of the catalogue.
+type Scenario struct {
+	Meta
+	manifests string
+	checks    ChecksFunc
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// Load reads a scenario folder: scenario.yaml and manifests.yaml.
+func Load(fsys fs.FS, checks ChecksFunc) (Scenario, error) {
+	var s Scenario
+	raw, err := fs.ReadFile(fsys, "scenario.yaml")
+	if err != nil {
+		return s, fmt.Errorf("read scenario.yaml: %w", err)
+	}
+	if err := yaml.UnmarshalStrict(raw, &s.Meta); err != nil {
+		return s, fmt.Errorf("scenario.yaml: %w", err)
+	}
+	man, err := fs.ReadFile(fsys, "manifests.yaml")
+	if err != nil {
+		return s, fmt.Errorf("scenario %s: read manifests.yaml: %w", s.ID, err)
+	}
+	s.manifests, s.checks = string(man), checks
+	return s, s.validate()
+}
+
+// MustLoad is Load for the embedded catalogue, where an error is a build bug.
+func MustLoad(fsys fs.FS, checks ChecksFunc) Scenario {
+	s, err := Load(fsys, checks)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func (s Scenario) validate() error {
+	switch {
+	case !idPattern.MatchString(s.ID):
+		return fmt.Errorf("scenario id %q must be a DNS label", s.ID)
+	case s.Title == "" || s.Briefing == "" || s.Explanation == "":
+		return fmt.Errorf("scenario %s: title, briefing and explanation are required", s.ID)
+	case s.Workload.Kind != "Deployment" || s.Workload.Name == "" || s.Workload.Container == "":
+		return fmt.Errorf("scenario %s: workload needs kind Deployment, a name and a container", s.ID)
+	case s.Workload.Replicas < 1:
+		return fmt.Errorf("scenario %s: workload.replicas must be at least 1", s.ID)
+	case len(s.Hints) < 3:
+		return fmt.Errorf("scenario %s: needs at least three hints", s.ID)
+	case len(s.Questions) == 0 || len(s.Signature) == 0:
+		return fmt.Errorf("scenario %s: needs questions and a failure signature", s.ID)
+	}
+	for _, q := range s.Questions {
+		if err := q.Validate(); err != nil {
+			return fmt.Errorf("scenario %s: %w", s.ID, err)
+		}
+	}
+	for _, e := range s.Signature {
+		if _, err := grader.Evidence(grader.Facts{}, "", e); err != nil {
+			return fmt.Errorf("scenario %s: signature: %w", s.ID, err)
+		}
+	}
+	b, err := s.Render(Values{Image: "example/image:v1", ForeignImage: "example/foreign:v1", NodeArch: "amd64"})
+	if err != nil {
+		return err
+	}
+	if b.Deployment(s.Workload.Name) == nil {
+		return fmt.Errorf("scenario %s: manifests have no Deployment %s", s.ID, s.Workload.Name)
+	}
+	if b.Container(s.Workload.Name, s.Workload.Container) == nil {
+		return fmt.Errorf("scenario %s: Deployment %s has no container %s", s.ID, s.Workload.Name, s.Workload.Container)
+	}
+	return nil
+}
+
+// Render fills the manifests' template and decodes every document.
+func (s Scenario) Render(v Values) (Baseline, error) {
+	b := Baseline{Values: v}
+	tmpl, err := template.New(s.ID).Option("missingkey=error").Parse(s.manifests)
+	if err != nil {
+		return b, fmt.Errorf("scenario %s: manifests template: %w", s.ID, err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, v); err != nil {
+		return b, fmt.Errorf("scenario %s: render manifests: %w", s.ID, err)
+	}
+	decode := scheme.Codecs.UniversalDeserializer().Decode
+	for i, doc := range strings.Split(buf.String(), "\n---") {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		obj, _, err := decode([]byte(doc), nil, nil)
+		if err != nil {
+			return b, fmt.Errorf("scenario %s: manifest document %d: %w", s.ID, i+1, err)
+		}
+		b.Objects = append(b.Objects, obj)
+	}
+	return b, nil
+}
+
+// Target is the workload the grader watches in namespace ns.
+func (s Scenario) Target(ns string) grader.Target {
+	return grader.Target{Namespace: ns, Kind: s.Workload.Kind, Name: s.Workload.Name, Container: s.Workload.Container}
+}
+
+// FixChecks are the shared rules plus the scenario's own.
+func (s Scenario) FixChecks(b Baseline) []grader.Check {
+	out := []grader.Check{grader.WorkloadKept(s.Workload.Replicas), grader.OnlyOwnedPods()}
+	if s.checks != nil {
+		out = append(out, s.checks(b)...)
+	}
+	return out
+}
