@@ -35,7 +35,10 @@ type Meta struct {
 	// grader's stability window is derived from it.
 	FailsWithin Duration `json:"failsWithin"`
 	// Signature is evidence (grader.Evidence) that holds once the failure shows.
-	Signature   []string          `json:"signature"`
+	Signature []string `json:"signature"`
+	// Teaches lists, as evidence, the facts the scenario's text states; the
+	// end-to-end suite checks each one on a real cluster.
+	Teaches     []string          `json:"teaches"`
 	Briefing    string            `json:"briefing"`
 	Questions   []grader.Question `json:"questions"`
 	Hints       []string          `json:"hints"`
@@ -166,9 +169,9 @@ func (s Scenario) validate() error {
 			return fmt.Errorf("scenario %s: %w", s.ID, err)
 		}
 	}
-	for _, e := range s.Signature {
+	for _, e := range append(append([]string{}, s.Signature...), s.Teaches...) {
 		if _, err := grader.Evidence(grader.Facts{}, "", e); err != nil {
-			return fmt.Errorf("scenario %s: signature: %w", s.ID, err)
+			return fmt.Errorf("scenario %s: signature or teaches: %w", s.ID, err)
 		}
 	}
 	b, err := s.Render(Values{Image: "example/image:v1", ForeignImage: "example/foreign:v1", NodeArch: "amd64"})

@@ -164,6 +164,9 @@ func newCheck(g *globals) *cobra.Command {
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if _, err := catalog.Get(args[0]); err != nil {
+				return err
+			}
 			e, err := g.connect(ctx)
 			if err != nil {
 				return err
@@ -225,6 +228,11 @@ func newStatus(g *globals) *cobra.Command {
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if len(args) == 1 {
+				if _, err := catalog.Get(args[0]); err != nil {
+					return err
+				}
+			}
 			e, err := g.connect(ctx)
 			if err != nil {
 				return err

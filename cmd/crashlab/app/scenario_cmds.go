@@ -78,6 +78,9 @@ func newStart(g *globals) *cobra.Command {
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if _, err := catalog.Get(args[0]); err != nil {
+				return err
+			}
 			e, err := g.connect(ctx)
 			if err != nil {
 				return err
@@ -137,6 +140,9 @@ func newReset(g *globals) *cobra.Command {
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if _, err := catalog.Get(args[0]); err != nil {
+				return err
+			}
 			e, err := g.connect(ctx)
 			if err != nil {
 				return err

@@ -1,0 +1,385 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/scenarios/catalog"
+)
+
+// fixCase is one thing a learner might do; wantFail names the check that must
+// refuse it (empty: the fix must pass).
+type fixCase struct {
+	name         string
+	apply        func(ctx context.Context, t *testing.T, c kubernetes.Interface, ns string)
+	wantFail     string
+	wantApproach string
+	// after runs once check returned, e.g. to observe what the shortcut caused.
+	after func(ctx context.Context, t *testing.T, c kubernetes.Interface, ns string)
+}
+
+// scenarioSpec is what the suite knows about one scenario: which choice its
+// author meant as the cause, a wrong one, and the fixes to try.
+type scenarioSpec struct {
+	id      string
+	correct map[string]string
+	wrong   map[string]string
+	cases   []fixCase
+}
+
+func specs() []scenarioSpec {
+	return []scenarioSpec{missingSecretKeySpec()}
+}
+
+func TestLab(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
+	up := []string{"up"}
+	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
+		up = append(up, "--image", img)
+	}
+	t0 := time.Now()
+	r := crashlab(t, kubeconfig, up...)
+	require.Equal(t, 0, r.code, "crashlab up failed")
+	t.Logf("crashlab up: %s", time.Since(t0).Round(time.Second))
+	defer func() {
+		if os.Getenv("CRASHLAB_E2E_KEEP") != "" {
+			return
+		}
+		r := crashlab(t, kubeconfig, "down")
+		assert.Equal(t, 0, r.code)
+		exists, err := cluster.NewLab().Exists()
+		assert.NoError(t, err)
+		assert.False(t, exists, "down must remove the lab cluster")
+	}()
+	c := newClient(t, kubeconfig, cluster.ContextName)
+	ctx := context.Background()
+
+	t.Run("kubelet-backoff-cap", func(t *testing.T) {
+		nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		cfg, err := cluster.KubeletConfigz(ctx, c, nodes.Items[0].Name)
+		require.NoError(t, err)
+		assert.Equal(t, cluster.BackoffCap, cfg.MaxContainerRestartPeriod, "cap read back from the running kubelet")
+		assert.Contains(t, r.out, cluster.BackoffCap.String(), "up says which cap is in force")
+	})
+
+	t.Run("up-is-idempotent", func(t *testing.T) {
+		r := crashlab(t, kubeconfig, up...)
+		require.Equal(t, 0, r.code)
+		assert.Contains(t, r.out, "reused")
+	})
+
+	before := snapshotOutsideLab(t, kubeconfig)
+
+	t.Run("scenarios", func(t *testing.T) {
+		for _, spec := range specs() {
+			spec := spec
+			t.Run(spec.id, func(t *testing.T) {
+				t.Parallel()
+				runScenario(t, kubeconfig, c, spec)
+			})
+		}
+		t.Run("existing-cluster", func(t *testing.T) {
+			t.Parallel()
+			existingCluster(t, kubeconfig, c)
+		})
+		t.Run("foreign-namespace-refused", func(t *testing.T) {
+			t.Parallel()
+			foreignNamespace(t, kubeconfig, c)
+		})
+	})
+
+	after := snapshotOutsideLab(t, kubeconfig)
+	assert.Equal(t, before, after, "objects outside lab namespaces must be identical before and after")
+}
+
+func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec scenarioSpec) {
+	s, err := catalog.Get(spec.id)
+	require.NoError(t, err)
+
+	t.Run("failure-diagnosis-reset", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		learner := "diag"
+		ns := namespaceOf(t, learner, s.ID)
+		r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "start", s.ID, "--wait")
+		require.Equal(t, 0, r.code, "start --wait must see the failure signature %v", s.Signature)
+		var f grader.Facts
+		require.NoError(t, json.Unmarshal([]byte(r.out), &f))
+		for _, fact := range s.Teaches {
+			ok, err := grader.Evidence(f, s.Workload.Container, fact)
+			require.NoError(t, err)
+			assert.True(t, ok, "the scenario's text teaches %q; the cluster shows %+v", fact, f.Pods)
+		}
+
+		r = crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "check", s.ID, "--timeout", "30s")
+		assert.Equal(t, 1, r.code, "check before any fix must fail")
+
+		right, wrong := answersFromPods(t, c, ns, s.Workload.Container, s.Questions, spec)
+		r = crashlab(t, kubeconfig, diagnoseArgs(learner, s.ID, right)...)
+		v := verdictOf(t, r)
+		assert.True(t, v.Passed, "a correct diagnosis must pass: %+v", v.Checks)
+		assert.Equal(t, 0, r.code)
+		r = crashlab(t, kubeconfig, diagnoseArgs(learner, s.ID, wrong)...)
+		v = verdictOf(t, r)
+		assert.False(t, v.Passed)
+		assert.Len(t, failedChecks(v), len(s.Questions), "every wrong answer must be marked wrong: %+v", v.Checks)
+		assert.Equal(t, 1, r.code)
+
+		nsBefore, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		require.NoError(t, err)
+		r = crashlab(t, kubeconfig, "--learner", learner, "reset", s.ID)
+		require.Equal(t, 0, r.code)
+		nsAfter, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.NotEqual(t, nsBefore.UID, nsAfter.UID, "reset re-creates the namespace")
+		r = crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "start", s.ID, "--wait")
+		require.Equal(t, 0, r.code, "after reset the failure must come back")
+	})
+
+	for _, fc := range spec.cases {
+		fc := fc
+		t.Run(fc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			ns := namespaceOf(t, fc.name, s.ID)
+			r := crashlab(t, kubeconfig, "--learner", fc.name, "start", s.ID, "--wait")
+			require.Equal(t, 0, r.code)
+			fc.apply(ctx, t, c, ns)
+			r = crashlab(t, kubeconfig, "--learner", fc.name, "-o", "json", "check", s.ID, "--timeout", "90s")
+			v := verdictOf(t, r)
+			if fc.wantFail == "" {
+				assert.True(t, v.Passed, "an accepted fix must pass: %+v", v.Checks)
+				assert.Equal(t, 0, r.code)
+				assert.Equal(t, fc.wantApproach, v.Approach)
+			} else {
+				assert.False(t, v.Passed, "shortcut %s must be refused", fc.name)
+				assert.Equal(t, 1, r.code)
+				failed := failedChecks(v)
+				require.NotEmpty(t, failed)
+				assert.Equal(t, fc.wantFail, failed[0], "the first check to refuse it: %+v", v.Checks)
+			}
+			if fc.after != nil {
+				fc.after(ctx, t, c, ns)
+			}
+			crashlab(t, kubeconfig, "--learner", fc.name, "--context", cluster.ContextName, "down")
+		})
+	}
+}
+
+func diagnoseArgs(learner, id string, answers map[string]string) []string {
+	args := []string{"--learner", learner, "-o", "json", "diagnose", id}
+	for k, v := range answers {
+		args = append(args, "--answer", k+"="+v)
+	}
+	return args
+}
+
+// answersFromPods answers fact questions from the pod status the test reads
+// itself, and choice questions from the spec; wrong answers differ from both.
+func answersFromPods(t *testing.T, c kubernetes.Interface, ns, container string, qs []grader.Question, spec scenarioSpec) (map[string]string, map[string]string) {
+	pods := podsOf(t, c, ns)
+	require.NotEmpty(t, pods)
+	terms := lastTerminated(pods, container)
+	right, wrong := map[string]string{}, map[string]string{}
+	for _, q := range qs {
+		switch q.Fact {
+		case grader.FactLastReason:
+			require.NotEmpty(t, terms)
+			right[q.ID] = terms[0].Reason
+			wrong[q.ID] = "OOMKilled"
+			if terms[0].Reason == "OOMKilled" {
+				wrong[q.ID] = "Completed"
+			}
+		case grader.FactLastExitCode:
+			require.NotEmpty(t, terms)
+			right[q.ID] = strconv.Itoa(int(terms[0].ExitCode))
+			wrong[q.ID] = strconv.Itoa(int(terms[0].ExitCode) + 1)
+		case grader.FactWaitingReason:
+			right[q.ID] = waitingReason(pods, container)
+			wrong[q.ID] = "ImagePullBackOff"
+		case grader.FactNodeArch:
+			node, err := c.CoreV1().Nodes().Get(context.Background(), pods[0].Spec.NodeName, metav1.GetOptions{})
+			require.NoError(t, err)
+			right[q.ID] = node.Status.NodeInfo.Architecture
+			wrong[q.ID] = "s390x"
+		case "":
+			require.Contains(t, spec.correct, q.ID, "spec names the intended choice for %s", q.ID)
+			right[q.ID], wrong[q.ID] = spec.correct[q.ID], spec.wrong[q.ID]
+		}
+	}
+	return right, wrong
+}
+
+func waitingReason(pods []corev1.Pod, container string) string {
+	for _, p := range pods {
+		for _, st := range p.Status.ContainerStatuses {
+			if st.Name == container && st.State.Waiting != nil {
+				return st.State.Waiting.Reason
+			}
+		}
+	}
+	return ""
+}
+
+// existingCluster uses the same cluster through a context the lab did not
+// create, as a workshop cluster would be used.
+func existingCluster(t *testing.T, kubeconfig string, c kubernetes.Interface) {
+	raw, err := clientcmd.LoadFromFile(kubeconfig)
+	require.NoError(t, err)
+	raw.Contexts["workshop"] = raw.Contexts[cluster.ContextName]
+	delete(raw.Contexts, cluster.ContextName)
+	raw.CurrentContext = "workshop"
+	foreign := filepath.Join(t.TempDir(), "workshop.kubeconfig")
+	require.NoError(t, clientcmd.WriteToFile(*raw, foreign))
+	id := "missing-secret-key"
+
+	r := crashlab(t, foreign, "start", id)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.err, "--context", "a foreign context is refused unless named")
+
+	r = crashlab(t, foreign, "--context", "workshop", "up")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.err, "only the lab's own kind cluster")
+
+	// A second learner's namespace must survive the first learner's down.
+	r = crashlab(t, foreign, "--context", "workshop", "--learner", "ws-keep", "start", id)
+	require.Equal(t, 0, r.code)
+
+	archive := filepath.Join(t.TempDir(), "images.tar")
+	r = crashlab(t, foreign, "--context", "workshop", "images", "export", archive)
+	require.Equal(t, 0, r.code)
+	// What an admin does on each node of an existing cluster.
+	in, err := os.Open(archive)
+	require.NoError(t, err)
+	defer in.Close()
+	cmd := exec.Command("docker", "exec", "-i", cluster.Name+"-control-plane", "ctr", "-n", "k8s.io", "images", "import", "--all-platforms", "-")
+	cmd.Stdin = in
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "ctr import: %s", out)
+
+	r = crashlab(t, foreign, "--context", "workshop", "--learner", "ws", "start", id, "--wait")
+	require.Equal(t, 0, r.code)
+	r = crashlab(t, foreign, "--context", "workshop", "--learner", "ws", "status", id)
+	require.Equal(t, 0, r.code)
+	assert.Contains(t, r.out, "CrashLoopBackOff")
+
+	r = crashlab(t, foreign, "--context", "workshop", "--learner", "ws", "down")
+	require.Equal(t, 0, r.code)
+	left, err := cluster.ListNamespaces(context.Background(), c, "ws")
+	require.NoError(t, err)
+	for _, ns := range left {
+		assert.NotNil(t, ns.DeletionTimestamp, "namespace %s of learner ws must be deleted", ns.Name)
+	}
+	keep, err := c.CoreV1().Namespaces().Get(context.Background(), namespaceOf(t, "ws-keep", id), metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Nil(t, keep.DeletionTimestamp, "another learner's namespace must be left alone")
+	r = crashlab(t, foreign, "--context", "workshop", "--learner", "ws-keep", "down")
+	require.Equal(t, 0, r.code)
+}
+
+// foreignNamespace: a namespace named like the lab's but not created by it is
+// refused and left exactly as it was.
+func foreignNamespace(t *testing.T, kubeconfig string, c kubernetes.Interface) {
+	ctx := context.Background()
+	id := "missing-secret-key"
+	name := namespaceOf(t, "intruder", id)
+	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	defer c.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
+	cm, err := c.CoreV1().ConfigMaps(name).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "precious"}, Data: map[string]string{"k": "v"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	for _, verb := range []string{"start", "reset", "check"} {
+		r := crashlab(t, kubeconfig, "--learner", "intruder", verb, id)
+		assert.Equal(t, 1, r.code, verb)
+		assert.Contains(t, r.err, "not created by crashlab", verb)
+	}
+	r := crashlab(t, kubeconfig, "--learner", "intruder", "down")
+	assert.Equal(t, 0, r.code)
+	got, err := c.CoreV1().ConfigMaps(name).Get(ctx, "precious", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, cm.UID, got.UID)
+	ns, err := c.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Nil(t, ns.DeletionTimestamp)
+	assert.Empty(t, ns.Labels[cluster.LabelManagedBy])
+}
+
+// snapshotOutsideLab records uid and generation of every listable object that
+// is not in a lab namespace (events and leases change on their own).
+func snapshotOutsideLab(t *testing.T, kubeconfig string) map[string]string {
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: kubeconfig},
+		&clientcmd.ConfigOverrides{CurrentContext: cluster.ContextName}).ClientConfig()
+	require.NoError(t, err)
+	cfg.QPS, cfg.Burst = 100, 200
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	require.NoError(t, err)
+	dyn, err := dynamic.NewForConfig(cfg)
+	require.NoError(t, err)
+	lists, err := disc.ServerPreferredResources()
+	require.NoError(t, err)
+	skip := map[string]bool{"events": true, "leases": true}
+	out := map[string]string{}
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		require.NoError(t, err)
+		for _, res := range l.APIResources {
+			if skip[res.Name] || strings.Contains(res.Name, "/") || !hasVerb(res.Verbs, "list") {
+				continue
+			}
+			items, err := dyn.Resource(gv.WithResource(res.Name)).List(context.Background(), metav1.ListOptions{})
+			if err != nil {
+				continue
+			}
+			for _, it := range items.Items {
+				if isLab(&it) {
+					continue
+				}
+				key := gv.String() + "/" + res.Name + "/" + it.GetNamespace() + "/" + it.GetName()
+				out[key] = string(it.GetUID()) + "@" + strconv.FormatInt(it.GetGeneration(), 10)
+			}
+		}
+	}
+	return out
+}
+
+func isLab(u *unstructured.Unstructured) bool {
+	if strings.HasPrefix(u.GetNamespace(), "crashlab-") {
+		return true
+	}
+	// Namespaces the lab creates, and the test's own stand-in foreign namespace.
+	return u.GetKind() == "Namespace" && strings.HasPrefix(u.GetName(), "crashlab-")
+}
+
+func hasVerb(verbs []string, v string) bool {
+	for _, x := range verbs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
