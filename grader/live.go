@@ -44,14 +44,15 @@ func (o *LiveOptions) defaults() {
 // container's start and its first probe.
 const reportSlack = 5 * time.Second
 
-// StabilityWindow derives how long pods must stay up from the workload's own
-// timing: the broken app's time to fail and, per container, how long the
-// startup and liveness probes take to give up.
+// StabilityWindow derives how long Ready pods must stay up from the workload's
+// own timing: the broken app's time to fail and, per container, how long the
+// liveness probe takes to give up. The startup probe is not counted: until it
+// succeeds the pod is not Ready, and waiting for Ready already covers it.
 func StabilityWindow(d *appsv1.Deployment, failsWithin, floor time.Duration) time.Duration {
 	w := failsWithin + reportSlack
 	if d != nil {
 		for _, c := range d.Spec.Template.Spec.Containers {
-			probes := probeBudget(c.StartupProbe) + probeBudget(c.LivenessProbe) + reportSlack
+			probes := probeBudget(c.LivenessProbe) + reportSlack
 			if probes > w {
 				w = probes
 			}
