@@ -52,6 +52,7 @@ type scenarioSpec struct {
 func specs() []scenarioSpec {
 	all := []scenarioSpec{
 		missingSecretKeySpec(),
+		exitZeroSpec(),
 	}
 	// CRASHLAB_E2E_ONLY=<id> runs one scenario (and skips the cluster-wide
 	// tests) while a scenario is being written.

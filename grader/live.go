@@ -363,8 +363,29 @@ func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window tim
 	return out
 }
 
-// JudgeFix runs the static checks and, when all pass, the live ones.
+// LiveJudge watches the live workload after the static checks passed.
+type LiveJudge func(ctx context.Context, s *State) []CheckResult
+
+// DeploymentLive is the live judge for a Deployment: Ready, stable for a window
+// derived from its own timing, and healthy again after a pod is replaced.
+func DeploymentLive(c kubernetes.Interface, t Target, opt LiveOptions) LiveJudge {
+	return func(ctx context.Context, s *State) []CheckResult {
+		window := StabilityWindow(s.Deployment, opt.FailsWithin, orDefault(opt.MinWindow, 10*time.Second))
+		return JudgeLive(ctx, c, t, window, opt)
+	}
+}
+
+// JudgeFix runs the static checks and, when all pass, the Deployment live ones.
 func JudgeFix(ctx context.Context, c kubernetes.Interface, scenario string, t Target, recorded map[string]string, checks []Check, live *LiveOptions) (Verdict, error) {
+	var lj LiveJudge
+	if live != nil {
+		lj = DeploymentLive(c, t, *live)
+	}
+	return JudgeFixWith(ctx, c, scenario, t, recorded, checks, lj)
+}
+
+// JudgeFixWith runs the static checks and, when all pass, the live judge.
+func JudgeFixWith(ctx context.Context, c kubernetes.Interface, scenario string, t Target, recorded map[string]string, checks []Check, live LiveJudge) (Verdict, error) {
 	v := Verdict{Kind: "fix", Scenario: scenario}
 	s, err := LoadState(ctx, c, t, recorded)
 	if err != nil {
@@ -383,8 +404,7 @@ func JudgeFix(ctx context.Context, c kubernetes.Interface, scenario string, t Ta
 	}
 	if live != nil {
 		if staticOK {
-			window := StabilityWindow(s.Deployment, live.FailsWithin, orDefault(live.MinWindow, 10*time.Second))
-			v.Checks = append(v.Checks, JudgeLive(ctx, c, t, window, *live)...)
+			v.Checks = append(v.Checks, live(ctx, s)...)
 		} else {
 			v.add("live", false, "not watched: fix the failing rules above first")
 		}

@@ -37,7 +37,9 @@ type Result struct {
 }
 
 // Pass and Fail build Results.
-func Pass(format string, a ...any) Result { return Result{Passed: true, Message: fmt.Sprintf(format, a...)} }
+func Pass(format string, a ...any) Result {
+	return Result{Passed: true, Message: fmt.Sprintf(format, a...)}
+}
 func Fail(format string, a ...any) Result { return Result{Message: fmt.Sprintf(format, a...)} }
 
 // Check is one named static rule on the live state.

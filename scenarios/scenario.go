@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 
@@ -113,17 +114,43 @@ func (b Baseline) Container(deployment, container string) *corev1.Container {
 // ChecksFunc builds a scenario's own fix checks from its baseline.
 type ChecksFunc func(Baseline) []grader.Check
 
+// LiveFunc builds a scenario's own live judge, for fixes that do not keep the
+// Deployment (a task moved to a Job).
+type LiveFunc func(c kubernetes.Interface, ns string, b Baseline, opt grader.LiveOptions) grader.LiveJudge
+
+// Hooks are the Go parts of a scenario, for what rules can't express.
+type Hooks struct {
+	Checks ChecksFunc
+	// Live replaces the Deployment live judge; with it, the shared
+	// workload-kept rule is left out too, since the fix replaces the workload.
+	Live LiveFunc
+}
+
 // Scenario is one incident of the catalogue.
 type Scenario struct {
 	Meta
 	manifests string
-	checks    ChecksFunc
+	hooks     Hooks
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // Load reads a scenario folder: scenario.yaml and manifests.yaml.
 func Load(fsys fs.FS, checks ChecksFunc) (Scenario, error) {
+	return LoadWith(fsys, Hooks{Checks: checks})
+}
+
+// MustLoadWith is MustLoad with all hooks.
+func MustLoadWith(fsys fs.FS, h Hooks) Scenario {
+	s, err := LoadWith(fsys, h)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// LoadWith reads a scenario folder with its Go hooks.
+func LoadWith(fsys fs.FS, h Hooks) (Scenario, error) {
 	var s Scenario
 	raw, err := fs.ReadFile(fsys, "scenario.yaml")
 	if err != nil {
@@ -136,17 +163,13 @@ func Load(fsys fs.FS, checks ChecksFunc) (Scenario, error) {
 	if err != nil {
 		return s, fmt.Errorf("scenario %s: read manifests.yaml: %w", s.ID, err)
 	}
-	s.manifests, s.checks = string(man), checks
+	s.manifests, s.hooks = string(man), h
 	return s, s.validate()
 }
 
 // MustLoad is Load for the embedded catalogue, where an error is a build bug.
 func MustLoad(fsys fs.FS, checks ChecksFunc) Scenario {
-	s, err := Load(fsys, checks)
-	if err != nil {
-		panic(err)
-	}
-	return s
+	return MustLoadWith(fsys, Hooks{Checks: checks})
 }
 
 func (s Scenario) validate() error {
@@ -219,9 +242,23 @@ func (s Scenario) Target(ns string) grader.Target {
 
 // FixChecks are the shared rules plus the scenario's own.
 func (s Scenario) FixChecks(b Baseline) []grader.Check {
-	out := []grader.Check{grader.WorkloadKept(s.Workload.Replicas), grader.OnlyOwnedPods()}
-	if s.checks != nil {
-		out = append(out, s.checks(b)...)
+	var out []grader.Check
+	if s.hooks.Live == nil {
+		out = append(out, grader.WorkloadKept(s.Workload.Replicas))
+	}
+	out = append(out, grader.OnlyOwnedPods())
+	if s.hooks.Checks != nil {
+		out = append(out, s.hooks.Checks(b)...)
 	}
 	return out
+}
+
+// Live is the live judge of a fix: the scenario's own, or the Deployment one.
+func (s Scenario) Live(c kubernetes.Interface, ns string, b Baseline, opt grader.LiveOptions) grader.LiveJudge {
+	if s.hooks.Live != nil {
+		return s.hooks.Live(c, ns, b, opt)
+	}
+	opt.Replicas = s.Workload.Replicas
+	opt.FailsWithin = s.FailsWithin.Duration
+	return grader.DeploymentLive(c, s.Target(ns), opt)
 }

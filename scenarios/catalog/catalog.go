@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/crashlab/crashlab/scenarios"
+	exitzero "github.com/crashlab/crashlab/scenarios/exit-zero"
 	missingsecretkey "github.com/crashlab/crashlab/scenarios/missing-secret-key"
 )
 
@@ -13,6 +14,7 @@ import (
 func All() []scenarios.Scenario {
 	list := []scenarios.Scenario{
 		missingsecretkey.Scenario(),
+		exitzero.Scenario(),
 	}
 	sort.SliceStable(list, func(i, j int) bool {
 		if list[i].Level != list[j].Level {

@@ -18,7 +18,9 @@ import (
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
-func clusterNamespace(g *globals, id string) (string, error) { return cluster.NamespaceFor(g.learner, id) }
+func clusterNamespace(g *globals, id string) (string, error) {
+	return cluster.NamespaceFor(g.learner, id)
+}
 
 func newDiagnose(g *globals) *cobra.Command {
 	var answers []string
@@ -187,14 +189,12 @@ func newCheck(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			live := &grader.LiveOptions{
-				Replicas:     s.Workload.Replicas,
-				FailsWithin:  s.FailsWithin.Duration,
+			live := s.Live(e.conn.Client, ns, base, grader.LiveOptions{
 				ReadyTimeout: timeout,
 				Replace:      true,
 				Progress:     func(m string) { g.say("... %s", m) },
-			}
-			v, err := grader.JudgeFix(ctx, e.conn.Client, s.ID, s.Target(ns), recorded, s.FixChecks(base), live)
+			})
+			v, err := grader.JudgeFixWith(ctx, e.conn.Client, s.ID, s.Target(ns), recorded, s.FixChecks(base), live)
 			if err != nil {
 				return err
 			}
