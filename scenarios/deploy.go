@@ -10,9 +10,12 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
 
 	"github.com/crashlab/crashlab/cluster"
 )
@@ -53,6 +56,40 @@ func Reset(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner 
 		return err
 	}
 	return Deploy(ctx, c, s, ns, learner, v)
+}
+
+// RenderYAML renders the manifests with the lab's labels, as Deploy creates them.
+func (s Scenario) RenderYAML(v Values, lbls map[string]string) ([]byte, error) {
+	b, err := s.Render(v)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for _, obj := range b.Objects {
+		if m, err := meta.Accessor(obj); err == nil {
+			l := m.GetLabels()
+			if l == nil {
+				l = map[string]string{}
+			}
+			for k, v := range lbls {
+				l[k] = v
+			}
+			m.SetLabels(l)
+		}
+		// Typed objects decoded from YAML lose their TypeMeta; put it back.
+		gvks, _, err := scheme.Scheme.ObjectKinds(obj)
+		if err != nil || len(gvks) == 0 {
+			return nil, fmt.Errorf("scenario %s: kind of %T: %v", s.ID, obj, err)
+		}
+		obj.GetObjectKind().SetGroupVersionKind(gvks[0])
+		y, err := yaml.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, []byte("---\n")...)
+		out = append(out, y...)
+	}
+	return out, nil
 }
 
 func label(m *metav1.ObjectMeta, ns string, lbls map[string]string) {

@@ -145,7 +145,7 @@ func NewRoot(s Streams) *cobra.Command {
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(
 		newUp(g), newDown(g), newList(g), newStart(g), newDiagnose(g), newCheck(g),
-		newReset(g), newStatus(g), newHint(g), newExplain(g), newImages(g),
+		newReset(g), newStatus(g), newHint(g), newExplain(g), newImages(g), newManifests(g),
 	)
 	return root
 }

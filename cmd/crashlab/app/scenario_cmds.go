@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/content"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/progress"
@@ -233,6 +234,35 @@ func newExplain(g *globals) *cobra.Command {
 			}
 			content.Explanation(g.streams.Out, s.Title, s.Explanation)
 			return nil
+		},
+	}
+}
+
+func newManifests(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:               "manifests <id>",
+		Short:             "Print the objects `start` deploys for a scenario, as YAML (for reading, or for `kubectl apply`)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: scenarioIDs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := catalog.Get(args[0])
+			if err != nil {
+				return err
+			}
+			e, err := g.connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			_, vals, err := e.images()
+			if err != nil {
+				return err
+			}
+			out, err := s.RenderYAML(vals, cluster.LabLabels(s.ID, g.learner))
+			if err != nil {
+				return err
+			}
+			_, err = g.streams.Out.Write(out)
+			return err
 		},
 	}
 }

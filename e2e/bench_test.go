@@ -1,0 +1,131 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/scenarios/catalog"
+)
+
+// TestBench prints, per scenario, the lab's timings against a baseline measured
+// in the same run: `start --wait` against plain `kubectl apply` + `kubectl wait`
+// of the same objects, and a passing `check` after a correct fix against the
+// floor the grader cannot go below (its two stability windows, derived from the
+// workload's own timing, plus the kubelet's back-off cap). Run by `make bench`.
+func TestBench(t *testing.T) {
+	if os.Getenv("CRASHLAB_BENCH") == "" {
+		t.Skip("set CRASHLAB_BENCH=1 (make bench)")
+	}
+	kubectl, err := exec.LookPath("kubectl")
+	require.NoError(t, err, "make bench puts kubectl on PATH")
+	runs := 3
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
+	up := []string{"up"}
+	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
+		up = append(up, "--image", img)
+	}
+	t0 := time.Now()
+	require.Equal(t, 0, crashlab(t, kubeconfig, up...).code)
+	upTime := time.Since(t0)
+	c := newClient(t, kubeconfig, cluster.ContextName)
+	ctx := context.Background()
+
+	var rows []string
+	for _, spec := range specs() {
+		s, err := catalog.Get(spec.id)
+		require.NoError(t, err)
+		var fix *fixCase
+		for i := range spec.cases {
+			if spec.cases[i].wantFail == "" {
+				fix = &spec.cases[i]
+				break
+			}
+		}
+		var labStart, kubectlStart, check, floor []time.Duration
+		for i := 0; i < runs; i++ {
+			learner := fmt.Sprintf("bench%d", i)
+			ns := namespaceOf(t, learner, s.ID)
+			t1 := time.Now()
+			require.Equal(t, 0, crashlab(t, kubeconfig, "--learner", learner, "start", s.ID, "--wait").code)
+			labStart = append(labStart, time.Since(t1))
+
+			// Baseline: the same objects through kubectl, in a lab-labelled namespace.
+			base := namespaceOf(t, learner+"-kubectl", s.ID)
+			yaml := crashlab(t, kubeconfig, "--learner", learner+"-kubectl", "manifests", s.ID).out
+			t2 := time.Now()
+			kc := func(stdin string, args ...string) {
+				cmd := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig, "--context", cluster.ContextName}, args...)...)
+				cmd.Stdin = strings.NewReader(stdin)
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, "kubectl %v: %s", args, out)
+			}
+			kc("", "create", "namespace", base)
+			kc("", "label", "namespace", base, cluster.LabelManagedBy+"="+cluster.ManagedBy)
+			kc(yaml, "apply", "-n", base, "-f", "-")
+			kc("", "wait", "-n", base, "--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=CrashLoopBackOff", "pods", "--all", "--timeout=5m")
+			kubectlStart = append(kubectlStart, time.Since(t2))
+			_ = cluster.DeleteNamespace(ctx, c, base, 0)
+
+			if fix != nil {
+				fix.apply(ctx, t, c, ns)
+				t3 := time.Now()
+				r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "check", s.ID)
+				check = append(check, time.Since(t3))
+				require.True(t, verdictOf(t, r).Passed, "bench fix %s must pass", fix.name)
+				d, err := c.AppsV1().Deployments(ns).Get(ctx, s.Workload.Name, metav1.GetOptions{})
+				if err != nil {
+					d = nil
+				}
+				window := grader.StabilityWindow(d, s.FailsWithin.Duration, 10*time.Second)
+				if d == nil {
+					window = 0 // a Job has no stability window
+				}
+				floor = append(floor, 2*window+cluster.BackoffCap)
+			}
+			_ = cluster.DeleteNamespace(ctx, c, ns, 0)
+		}
+		row := fmt.Sprintf("%-20s start→failure %6.2fs  kubectl apply+wait %6.2fs  ratio %5.2fx",
+			s.ID, median(labStart).Seconds(), median(kubectlStart).Seconds(), ratio(median(labStart), median(kubectlStart)))
+		if len(check) > 0 {
+			row += fmt.Sprintf("  | fix→passing check %6.2fs  floor %6.2fs  ratio %5.2fx",
+				median(check).Seconds(), median(floor).Seconds(), ratio(median(check), median(floor)))
+		}
+		rows = append(rows, row)
+	}
+	fmt.Printf("\nBENCH crashlab up (cluster %s): %.1fs\n", cluster.Name, upTime.Seconds())
+	fmt.Printf("BENCH medians of %d runs; floor = 2 x stability window + kubelet back-off cap (%s)\n", runs, cluster.BackoffCap)
+	for _, r := range rows {
+		fmt.Println("BENCH " + r)
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
