@@ -79,6 +79,11 @@ func CreateNamespace(ctx context.Context, c kubernetes.Interface, name string, l
 		if gerr != nil {
 			return nil, gerr
 		}
+		for _, k := range []string{LabelScenario, LabelLearner} {
+			if existing.Labels[k] != lbls[k] {
+				return nil, fmt.Errorf("namespace %q belongs to another lab deployment (%s=%q, wanted %q): choose another --learner name", name, k, existing.Labels[k], lbls[k])
+			}
+		}
 		if existing.DeletionTimestamp != nil {
 			return nil, fmt.Errorf("namespace %q is still being deleted: wait a few seconds and run the command again", name)
 		}

@@ -4,6 +4,7 @@ package missingsecretkey
 
 import (
 	"embed"
+	"fmt"
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/scenarios"
@@ -25,6 +26,7 @@ func Scenario() scenarios.Scenario { return scenarios.MustLoad(files, checks) }
 func checks(b scenarios.Baseline) []grader.Check {
 	want := string(b.Secret(secretName).StringData[goodKey])
 	base := b.Container("orders-api", "app")
+	baseRef := grader.Env(base, envName).ValueFrom.SecretKeyRef
 	return []grader.Check{
 		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
 			c := s.Container()
@@ -53,8 +55,10 @@ func checks(b scenarios.Baseline) []grader.Check {
 				return grader.Fail("%s resolves to a value other than the database URL the platform team stored in %s/%s: the app would run against the wrong database", envName, secretName, goodKey)
 			case ref.Name == secretName && ref.Key == goodKey:
 				return grader.Result{Passed: true, Approach: "reference-fixed", Message: "the secretKeyRef now names the key the Secret holds"}
+			case ref.Name == secretName && ref.Key == baseRef.Key:
+				return grader.Result{Passed: true, Approach: "secret-key-added", Message: "the key the Deployment asks for now exists with the real database URL"}
 			}
-			return grader.Result{Passed: true, Approach: "secret-key-added", Message: "the key the Deployment asks for now exists with the real database URL"}
+			return grader.Result{Passed: true, Approach: "reference-repointed", Message: fmt.Sprintf("the secretKeyRef now names %s/%s, which holds the real database URL", ref.Name, ref.Key)}
 		}},
 	}
 }

@@ -1,0 +1,319 @@
+package scenarios_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/scenarios"
+)
+
+const validMeta = `id: test-scenario
+title: A test incident
+level: 2
+workload:
+  kind: Deployment
+  name: web
+  container: app
+  replicas: 2
+failsWithin: 3s
+signature:
+  - waitingReason=CrashLoopBackOff
+briefing: Something is broken.
+questions:
+  - id: last-reason
+    prompt: Which reason?
+    fact: lastReason
+  - id: cause
+    prompt: Why?
+    choices:
+      - id: right
+        text: the right one
+        evidence: ["missingSecretKey"]
+      - id: wrong
+        text: the wrong one
+        evidence: ["lastReason=OOMKilled"]
+hints:
+  - one
+  - two
+  - three
+explanation: Because.
+`
+
+const validManifests = `apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+stringData:
+  key: value
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  labels:
+    team: orders
+data:
+  arch: "{{ .NodeArch }}"
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: app
+          image: {{ .Image }}
+        - name: helper
+          image: {{ .ForeignImage }}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: {{ .Image }}
+`
+
+func scenarioFS(meta, manifests string) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	if meta != "" {
+		fsys["scenario.yaml"] = &fstest.MapFile{Data: []byte(meta)}
+	}
+	if manifests != "" {
+		fsys["manifests.yaml"] = &fstest.MapFile{Data: []byte(manifests)}
+	}
+	return fsys
+}
+
+// replace changes one exact piece of the valid scenario and fails the test if
+// the piece is not there (so that a row cannot silently test the valid file).
+func replace(t *testing.T, s, old, new string) string {
+	t.Helper()
+	require.Contains(t, s, old, "fixture changed: row no longer applies")
+	return strings.Replace(s, old, new, 1)
+}
+
+func loadValid(t *testing.T, h scenarios.Hooks) scenarios.Scenario {
+	t.Helper()
+	s, err := scenarios.LoadWith(scenarioFS(validMeta, validManifests), h)
+	require.NoError(t, err)
+	return s
+}
+
+func TestLoadValidScenario(t *testing.T) {
+	s, err := scenarios.Load(scenarioFS(validMeta, validManifests), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "test-scenario", s.ID)
+	assert.Equal(t, 2, s.Level)
+	assert.Equal(t, int32(2), s.Workload.Replicas)
+	assert.Equal(t, 3*time.Second, s.FailsWithin.Duration)
+	assert.Len(t, s.Questions, 2)
+	assert.Len(t, s.Hints, 3)
+	assert.Equal(t, grader.Target{Namespace: "ns1", Kind: "Deployment", Name: "web", Container: "app"}, s.Target("ns1"))
+}
+
+func TestLoadRejectsBrokenScenarios(t *testing.T) {
+	tests := []struct {
+		name      string
+		meta      func(t *testing.T, m string) string
+		manifests func(t *testing.T, m string) string
+		wantErr   string
+	}{
+		{name: "missing scenario.yaml", meta: func(*testing.T, string) string { return "" }, wantErr: "scenario.yaml"},
+		{name: "missing manifests.yaml", manifests: func(*testing.T, string) string { return "" }, wantErr: "manifests.yaml"},
+		{name: "unknown field in scenario.yaml", meta: func(t *testing.T, m string) string { return m + "colour: blue\n" }, wantErr: "colour"},
+		{name: "id is not a DNS label", meta: func(t *testing.T, m string) string { return replace(t, m, "id: test-scenario", "id: Test_Scenario") }, wantErr: "DNS label"},
+		{name: "id missing", meta: func(t *testing.T, m string) string { return replace(t, m, "id: test-scenario\n", "") }, wantErr: "DNS label"},
+		{name: "title missing", meta: func(t *testing.T, m string) string { return replace(t, m, "title: A test incident\n", "") }, wantErr: "title"},
+		{name: "briefing missing", meta: func(t *testing.T, m string) string { return replace(t, m, "briefing: Something is broken.\n", "") }, wantErr: "briefing"},
+		{name: "explanation missing", meta: func(t *testing.T, m string) string { return replace(t, m, "explanation: Because.\n", "") }, wantErr: "explanation"},
+		{name: "workload kind not Deployment", meta: func(t *testing.T, m string) string { return replace(t, m, "kind: Deployment", "kind: StatefulSet") }, wantErr: "kind Deployment"},
+		{name: "workload name missing", meta: func(t *testing.T, m string) string { return replace(t, m, "  name: web\n", "") }, wantErr: "workload"},
+		{name: "workload container missing", meta: func(t *testing.T, m string) string { return replace(t, m, "  container: app\n", "") }, wantErr: "workload"},
+		{name: "zero replicas", meta: func(t *testing.T, m string) string { return replace(t, m, "replicas: 2", "replicas: 0") }, wantErr: "replicas"},
+		{name: "fewer than three hints", meta: func(t *testing.T, m string) string { return replace(t, m, "  - three\n", "") }, wantErr: "three hints"},
+		{name: "no questions", meta: func(t *testing.T, m string) string {
+			return replace(t, m, m[strings.Index(m, "questions:"):strings.Index(m, "hints:")], "")
+		}, wantErr: "questions"},
+		{name: "no signature", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "signature:\n  - waitingReason=CrashLoopBackOff\n", "")
+		}, wantErr: "signature"},
+		{name: "unknown evidence in the signature", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "  - waitingReason=CrashLoopBackOff", "  - waitingReasn=CrashLoopBackOff")
+		}, wantErr: "waitingReasn"},
+		{name: "unknown evidence in a choice", meta: func(t *testing.T, m string) string {
+			return replace(t, m, `["lastReason=OOMKilled"]`, `["lastReason~OOM"]`)
+		}, wantErr: "lastReason~OOM"},
+		{name: "unknown fact in a question", meta: func(t *testing.T, m string) string { return replace(t, m, "fact: lastReason", "fact: lastColour") }, wantErr: "lastColour"},
+		{name: "failsWithin without a unit", meta: func(t *testing.T, m string) string { return replace(t, m, "failsWithin: 3s", "failsWithin: 3") }, wantErr: "duration"},
+		{name: "manifests without the workload Deployment", manifests: func(t *testing.T, m string) string {
+			return replace(t, m, "kind: Deployment\nmetadata:\n  name: web", "kind: Deployment\nmetadata:\n  name: api")
+		}, wantErr: "no Deployment web"},
+		{name: "workload Deployment without the container", manifests: func(t *testing.T, m string) string {
+			return replace(t, m, "- name: app\n", "- name: main\n")
+		}, wantErr: "no container app"},
+		{name: "template field that does not exist", manifests: func(t *testing.T, m string) string { return replace(t, m, "{{ .NodeArch }}", "{{ .Registry }}") }, wantErr: "Registry"},
+		{name: "broken template", manifests: func(t *testing.T, m string) string { return replace(t, m, "{{ .NodeArch }}", "{{ .NodeArch ") }, wantErr: "template"},
+		{name: "document that is not a Kubernetes object", manifests: func(t *testing.T, m string) string { return m + "---\nnot: an object\n" }, wantErr: "document 6"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			meta, man := validMeta, validManifests
+			if tt.meta != nil {
+				meta = tt.meta(t, meta)
+			}
+			if tt.manifests != nil {
+				man = tt.manifests(t, man)
+			}
+			_, err := scenarios.Load(scenarioFS(meta, man), nil)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+func TestMustLoadPanicsOnBrokenScenario(t *testing.T) {
+	assert.Panics(t, func() { scenarios.MustLoad(scenarioFS(validMeta, ""), nil) })
+	assert.NotPanics(t, func() { scenarios.MustLoad(scenarioFS(validMeta, validManifests), nil) })
+}
+
+func TestRenderSubstitutesValues(t *testing.T) {
+	s := loadValid(t, scenarios.Hooks{})
+	v := scenarios.Values{Image: "crashlab/workload:amd64", ForeignImage: "crashlab/workload:arm64", NodeArch: "amd64"}
+	b, err := s.Render(v)
+	require.NoError(t, err)
+	assert.Equal(t, v, b.Values)
+	require.Len(t, b.Objects, 5, "one object per document, in order")
+	assert.IsType(t, &corev1.Secret{}, b.Objects[0])
+	assert.IsType(t, &corev1.ConfigMap{}, b.Objects[1])
+	assert.IsType(t, &corev1.Service{}, b.Objects[2])
+	assert.IsType(t, &appsv1.Deployment{}, b.Objects[3])
+	assert.IsType(t, &batchv1.Job{}, b.Objects[4])
+
+	require.NotNil(t, b.Container("web", "app"))
+	assert.Equal(t, v.Image, b.Container("web", "app").Image)
+	assert.Equal(t, v.ForeignImage, b.Container("web", "helper").Image)
+	assert.Equal(t, v.NodeArch, b.Objects[1].(*corev1.ConfigMap).Data["arch"])
+	assert.Equal(t, v.Image, b.Objects[4].(*batchv1.Job).Spec.Template.Spec.Containers[0].Image)
+	require.NotNil(t, b.Secret("creds"))
+	assert.Equal(t, "value", b.Secret("creds").StringData["key"])
+
+	assert.Nil(t, b.Deployment("nope"))
+	assert.Nil(t, b.Secret("nope"))
+	assert.Nil(t, b.Container("nope", "app"))
+	assert.Nil(t, b.Container("web", "nope"))
+
+	// Each Render decodes fresh objects: changing one baseline leaves the next intact.
+	b.Container("web", "app").Image = "changed"
+	b2, err := s.Render(v)
+	require.NoError(t, err)
+	assert.Equal(t, v.Image, b2.Container("web", "app").Image)
+}
+
+func TestDurationRoundTrip(t *testing.T) {
+	var d scenarios.Duration
+	require.NoError(t, d.UnmarshalJSON([]byte(`"1m30s"`)))
+	assert.Equal(t, 90*time.Second, d.Duration)
+	out, err := d.MarshalJSON()
+	require.NoError(t, err)
+	var back scenarios.Duration
+	require.NoError(t, back.UnmarshalJSON(out))
+	assert.Equal(t, d, back)
+	assert.Error(t, d.UnmarshalJSON([]byte(`"soon"`)))
+}
+
+func checkNames(cs []grader.Check) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func TestFixChecks(t *testing.T) {
+	own := func(scenarios.Baseline) []grader.Check {
+		return []grader.Check{{Name: "own-rule", Run: func(*grader.State) grader.Result { return grader.Pass("ok") }}}
+	}
+	live := func(kubernetes.Interface, string, scenarios.Baseline, grader.LiveOptions) grader.LiveJudge {
+		return nil
+	}
+	tests := []struct {
+		name  string
+		hooks scenarios.Hooks
+		want  []string
+	}{
+		{name: "shared rules only", want: []string{"workload-kept", "no-stand-ins"}},
+		{name: "shared rules then the scenario's own", hooks: scenarios.Hooks{Checks: own}, want: []string{"workload-kept", "no-stand-ins", "own-rule"}},
+		{name: "own live judge drops workload-kept", hooks: scenarios.Hooks{Checks: own, Live: live}, want: []string{"no-stand-ins", "own-rule"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := loadValid(t, tt.hooks)
+			b, err := s.Render(scenarios.Values{Image: "i"})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, checkNames(s.FixChecks(b)))
+		})
+	}
+}
+
+func TestFixChecksWorkloadKeptUsesTheScenarioReplicas(t *testing.T) {
+	s := loadValid(t, scenarios.Hooks{})
+	b, err := s.Render(scenarios.Values{Image: "i"})
+	require.NoError(t, err)
+	kept := s.FixChecks(b)[0]
+	require.Equal(t, "workload-kept", kept.Name)
+	d := b.Deployment("web").DeepCopy()
+	st := &grader.State{Target: s.Target("ns"), Deployment: d}
+	assert.True(t, kept.Run(st).Passed, "replicas as in scenario.yaml")
+	d.Spec.Replicas = new(int32)
+	assert.False(t, kept.Run(st).Passed)
+}
+
+func TestLiveUsesTheScenarioHookWhenSet(t *testing.T) {
+	var gotNS string
+	var gotOpt grader.LiveOptions
+	marker := []grader.CheckResult{{Name: "own-live", Passed: true}}
+	hook := func(_ kubernetes.Interface, ns string, _ scenarios.Baseline, opt grader.LiveOptions) grader.LiveJudge {
+		gotNS, gotOpt = ns, opt
+		return func(context.Context, *grader.State) []grader.CheckResult { return marker }
+	}
+	s := loadValid(t, scenarios.Hooks{Live: hook})
+	j := s.Live(nil, "ns1", scenarios.Baseline{}, grader.LiveOptions{ReadyTimeout: time.Second})
+	require.NotNil(t, j)
+	assert.Equal(t, marker, j(context.Background(), nil))
+	assert.Equal(t, "ns1", gotNS)
+	assert.Equal(t, time.Second, gotOpt.ReadyTimeout)
+
+	assert.NotNil(t, loadValid(t, scenarios.Hooks{}).Live(nil, "ns1", scenarios.Baseline{}, grader.LiveOptions{}), "default Deployment judge")
+}
