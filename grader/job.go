@@ -20,12 +20,13 @@ func JobLive(c kubernetes.Interface, ns string, match func(*batchv1.Job) bool, t
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		for {
+			if ctx.Err() != nil {
+				res.Message = fmt.Sprintf("no Job running the task completed within %s: `kubectl get jobs` shows what exists", timeout)
+				return []CheckResult{res}
+			}
 			list, err := c.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
 			if err != nil {
-				res.Message = fmt.Sprintf("no Job running the task completed within %s", timeout)
-				if ctx.Err() == nil {
-					res.Message = fmt.Sprintf("list jobs: %v", err)
-				}
+				res.Message = fmt.Sprintf("list jobs: %v", err)
 				return []CheckResult{res}
 			}
 			waiting := ""
