@@ -17,7 +17,7 @@ export GOFLAGS=${GOFLAGS:--mod=mod}
 # what a learner gets too.
 log=${E2E_LOG:-/tmp/crashlab-e2e.log}
 set +e
-go test -tags e2e -count=1 -timeout 45m -v ./e2e/ >"$log" 2>&1
+go test -tags e2e -count=1 -timeout 45m -parallel ${E2E_PARALLEL:-8} -v -run TestLab ./e2e/ >"$log" 2>&1
 rc=$?
 set -e
 # The full log has every CLI run; print the outline, and the details on failure.
