@@ -174,7 +174,9 @@ func helpFor(runtime string) runtimeHelp {
 	switch runtime {
 	case "podman":
 		return runtimeHelp{hostEnv: "CONTAINER_HOST", start: "`podman machine start` (macOS/Windows) or `systemctl --user start podman.socket`"}
-	case "nerdctl", "finch", "nerdctl.lima":
+	case "finch":
+		return runtimeHelp{hostEnv: "CONTAINERD_ADDRESS", start: "`finch vm start`"}
+	case "nerdctl", "nerdctl.lima":
 		return runtimeHelp{hostEnv: "CONTAINERD_ADDRESS", start: "`sudo systemctl start containerd`"}
 	default:
 		return runtimeHelp{hostEnv: "DOCKER_HOST", start: "`sudo systemctl start docker` (Linux) or open Docker Desktop"}
