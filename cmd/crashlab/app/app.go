@@ -70,7 +70,10 @@ func firstLine(s string) string {
 
 // Run runs the CLI with args; it returns instead of exiting.
 func Run(ctx context.Context, s Streams, args []string) error {
-	err := NewRoot(s).ExecuteContext(ctx)
+	root := NewRoot(s)
+	// Without SetArgs cobra reads os.Args, which in tests are the test binary's.
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
 	if err != nil && isCobraUsage(err) {
 		return usageError{err}
 	}
