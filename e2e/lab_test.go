@@ -52,7 +52,11 @@ type scenarioSpec struct {
 func specs() []scenarioSpec {
 	all := []scenarioSpec{
 		missingSecretKeySpec(),
+		eagerLivenessSpec(),
+		archMismatchSpec(),
 		exitZeroSpec(),
+		oomKilledSpec(),
+		wrongEntrypointSpec(),
 	}
 	// CRASHLAB_E2E_ONLY=<id> runs one scenario (and skips the cluster-wide
 	// tests) while a scenario is being written.
@@ -188,7 +192,7 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec s
 			r := crashlab(t, kubeconfig, "--learner", fc.name, "start", s.ID, "--wait")
 			require.Equal(t, 0, r.code)
 			fc.apply(ctx, t, c, ns)
-			r = crashlab(t, kubeconfig, "--learner", fc.name, "-o", "json", "check", s.ID, "--timeout", "90s")
+			r = crashlab(t, kubeconfig, "--learner", fc.name, "-o", "json", "check", s.ID, "--timeout", "3m")
 			v := verdictOf(t, r)
 			if fc.wantFail == "" {
 				assert.True(t, v.Passed, "an accepted fix must pass: %+v", v.Checks)

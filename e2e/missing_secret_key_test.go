@@ -45,12 +45,6 @@ func missingSecretKeySpec() scenarioSpec {
 				editSecret(ctx, t, c, ns, secret, func(s *corev1.Secret) { s.Data["database-url"] = url })
 				rolloutRestart(ctx, t, c, ns, dep)
 			}},
-			{name: "key-added-no-restart", wantApproach: "secret-key-added", apply: func(ctx context.Context, t *testing.T, c kubernetes.Interface, ns string) {
-				// The kubelet resolves env at each container start, so the
-				// crash-looping pods pick the key up at their next restart.
-				url := realURL(ctx, t, c, ns)
-				editSecret(ctx, t, c, ns, secret, func(s *corev1.Secret) { s.Data["database-url"] = url })
-			}},
 			{name: "hard-coded", wantFail: "env-DATABASE_URL", apply: func(ctx context.Context, t *testing.T, c kubernetes.Interface, ns string) {
 				url := string(realURL(ctx, t, c, ns))
 				editDeployment(ctx, t, c, ns, dep, func(d *appsv1.Deployment) {
@@ -97,7 +91,7 @@ func missingSecretKeySpec() scenarioSpec {
 				after: func(ctx context.Context, t *testing.T, c kubernetes.Interface, ns string) {
 					obs := grader.NewObserver(c)
 					f, err := obs.WaitForSignature(ctx, grader.Target{Namespace: ns, Kind: "Deployment", Name: dep, Container: "app"},
-						[]string{"waitingReason=CreateContainerConfigError", "waitingMessage~database-url"}, 90*time.Second, nil)
+						[]string{"waitingReason=CreateContainerConfigError", "waitingMessage~database-url"}, 3*time.Minute, nil)
 					require.NoError(t, err)
 					for _, ct := range f.Containers("app") {
 						if ct.WaitingReason == "CreateContainerConfigError" {

@@ -98,11 +98,11 @@ func newStart(g *globals) *cobra.Command {
 				return err
 			}
 			if err := scenarios.Deploy(ctx, e.conn.Client, s, ns, g.learner, vals); err != nil {
-				if errors.Is(err, scenarios.ErrAlreadyStarted) && !g.json() {
-					g.say("%s is already running in %s.", s.ID, ns)
-				} else {
+				if !errors.Is(err, scenarios.ErrAlreadyStarted) {
 					return err
 				}
+				// Starting twice is not an error: an interrupted start can be re-run.
+				g.say("%s is already running in %s (`crashlab reset %s` starts over).", s.ID, ns, s.ID)
 			}
 			if st, err := e.progress(); err == nil {
 				_ = st.Update(s.ID, func(en *progress.Entry) { en.Started = time.Now() })
