@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
@@ -312,6 +313,39 @@ func (l *live) holdStable(ctx context.Context, ct crashTracker, window time.Dura
 	return err
 }
 
+// waitObserved waits until the Deployment controller has acted on the latest
+// spec: right after an edit the new ReplicaSet may not exist yet, and judging
+// the old crash-looping pods would fail a good fix.
+func (l *live) waitObserved(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, l.opt.ReadyTimeout)
+	defer cancel()
+	sel := fields.OneTermEqualSelector("metadata.name", l.t.Name).String()
+	for {
+		list, err := l.c.AppsV1().Deployments(l.t.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
+		if err != nil {
+			return fmt.Errorf("Deployment %s: %w", l.t.Name, err)
+		}
+		if len(list.Items) == 0 {
+			return fmt.Errorf("Deployment %s is gone", l.t.Name)
+		}
+		if d := list.Items[0]; d.Status.ObservedGeneration >= d.Generation {
+			return nil
+		}
+		l.opt.Progress(fmt.Sprintf("waiting for the Deployment controller to roll out %s", l.t.Name))
+		w, err := l.c.AppsV1().Deployments(l.t.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: list.ResourceVersion})
+		if err != nil {
+			return fmt.Errorf("watch Deployment %s: %w", l.t.Name, err)
+		}
+		select {
+		case <-ctx.Done():
+			w.Stop()
+			return fmt.Errorf("the Deployment controller did not pick up the change to %s within %s", l.t.Name, l.opt.ReadyTimeout)
+		case <-w.ResultChan():
+		}
+		w.Stop()
+	}
+}
+
 // JudgeLive runs the live checks in order: pods Ready, stable for the window,
 // and (optionally) a replaced pod healthy too. It stops at the first failure.
 func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window time.Duration, opt LiveOptions) []CheckResult {
@@ -326,6 +360,10 @@ func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window tim
 		}
 		out = append(out, CheckResult{Name: name, Passed: true, Message: okMsg})
 		return true
+	}
+	if err := l.waitObserved(ctx); err != nil {
+		add("pods-ready", err, "")
+		return out
 	}
 	ready, err := l.waitReady(ctx, ct, false, "")
 	if !add("pods-ready", err, fmt.Sprintf("all %d pod(s) of the current ReplicaSet are Ready (%s)", opt.Replicas, ready)) {
