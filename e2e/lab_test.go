@@ -148,6 +148,8 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec s
 		ctx := context.Background()
 		learner := "diag"
 		ns := namespaceOf(t, learner, s.ID)
+		// Crash-looping pods load the node; free it as soon as a case ends.
+		t.Cleanup(func() { crashlab(t, kubeconfig, "--learner", learner, "--context", cluster.ContextName, "down") })
 		r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "start", s.ID, "--wait")
 		require.Equal(t, 0, r.code, "start --wait must see the failure signature %v", s.Signature)
 		var f grader.Facts
@@ -189,6 +191,7 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec s
 			t.Parallel()
 			ctx := context.Background()
 			ns := namespaceOf(t, fc.name, s.ID)
+			t.Cleanup(func() { crashlab(t, kubeconfig, "--learner", fc.name, "--context", cluster.ContextName, "down") })
 			r := crashlab(t, kubeconfig, "--learner", fc.name, "start", s.ID, "--wait")
 			require.Equal(t, 0, r.code)
 			fc.apply(ctx, t, c, ns)
@@ -208,7 +211,6 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec s
 			if fc.after != nil {
 				fc.after(ctx, t, c, ns)
 			}
-			crashlab(t, kubeconfig, "--learner", fc.name, "--context", cluster.ContextName, "down")
 		})
 	}
 }
