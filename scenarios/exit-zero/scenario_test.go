@@ -53,6 +53,7 @@ func TestFixChecks(t *testing.T) {
 	}{
 		{name: "task moved to a Job, Deployment deleted", objects: []runtime.Object{jobOf(base, nil)}, wantApproach: "job"},
 		{name: "task moved to a CronJob, Deployment deleted", objects: []runtime.Object{cronOf(jobOf(base, nil))}, wantApproach: "cronjob"},
+		{name: "CronJob plus the Job it was run with now", objects: []runtime.Object{jobOf(base, nil), cronOf(jobOf(base, nil))}, wantApproach: "cronjob"},
 		{name: "nothing fixed yet", objects: []runtime.Object{base}, wantFail: "deployment-removed"},
 		{name: "Job added but the Deployment kept", objects: []runtime.Object{base, jobOf(base, nil)}, wantFail: "deployment-removed"},
 		{name: "Deployment deleted and nothing runs the task", wantFail: "task-in-job"},
