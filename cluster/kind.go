@@ -346,10 +346,13 @@ func (l *Lab) Up(ctx context.Context, opts ...UpOption) (UpResult, error) {
 		return res, err
 	}
 	readTimeout := o.waitForReady
-	if readTimeout <= 0 {
+	if readTimeout <= 0 || !res.Created {
 		readTimeout = time.Minute
 	}
 	node, cfg, err := l.readKubelet(ctx, client, readTimeout)
+	if err != nil && !res.Created {
+		return res, fmt.Errorf("the existing cluster %q does not answer (its node may have stopped with the container runtime): run `crashlab down`, then `crashlab up`: %w", l.name, err)
+	}
 	if err != nil {
 		return res, err
 	}

@@ -13,8 +13,11 @@ if ! envs=$(./scripts/cluster-env.sh); then
 fi
 eval "$envs"
 export GOFLAGS=${GOFLAGS:--mod=mod}
-# A failed earlier run may have left the lab cluster; `up` reuses it, which is
-# what a learner gets too.
+# The suite must create the cluster through `crashlab up` itself; a cluster
+# left by an earlier run (its node possibly stopped with the old dockerd) goes.
+if [ -z "${CRASHLAB_E2E_KEEP:-}" ]; then
+  ./bin/crashlab down >/dev/null 2>&1 || true
+fi
 log=${E2E_LOG:-/tmp/crashlab-e2e.log}
 set +e
 go test -tags e2e -count=1 -timeout 45m -parallel ${E2E_PARALLEL:-8} -v -run TestLab ./e2e/ >"$log" 2>&1
