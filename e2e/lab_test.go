@@ -149,7 +149,8 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec s
 		learner := "diag"
 		ns := namespaceOf(t, learner, s.ID)
 		// Crash-looping pods load the node; free it as soon as a case ends.
-		t.Cleanup(func() { crashlab(t, kubeconfig, "--learner", learner, "--context", cluster.ContextName, "down") })
+		// Only this namespace: other scenarios' "diag" namespaces are in use.
+		t.Cleanup(func() { _ = cluster.DeleteNamespace(context.Background(), c, ns, 0) })
 		r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "start", s.ID, "--wait")
 		require.Equal(t, 0, r.code, "start --wait must see the failure signature %v", s.Signature)
 		var f grader.Facts
@@ -191,7 +192,7 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec s
 			t.Parallel()
 			ctx := context.Background()
 			ns := namespaceOf(t, fc.name, s.ID)
-			t.Cleanup(func() { crashlab(t, kubeconfig, "--learner", fc.name, "--context", cluster.ContextName, "down") })
+			t.Cleanup(func() { _ = cluster.DeleteNamespace(context.Background(), c, ns, 0) })
 			r := crashlab(t, kubeconfig, "--learner", fc.name, "start", s.ID, "--wait")
 			require.Equal(t, 0, r.code)
 			fc.apply(ctx, t, c, ns)

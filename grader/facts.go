@@ -147,10 +147,10 @@ func (o *Observer) Observe(ctx context.Context, t Target) (Facts, error) {
 					cf.WaitingReason, cf.WaitingMessage = w.Reason, w.Message
 				}
 				if lt := st.LastTerminationState.Terminated; lt != nil {
-					cf.Last = &Termination{Reason: lt.Reason, ExitCode: lt.ExitCode, Signal: lt.Signal, Message: lt.Message, StartedAt: lt.StartedAt.Time, FinishedAt: lt.FinishedAt.Time}
+					cf.Last = termination(lt)
 				} else if t := st.State.Terminated; t != nil {
 					// Between a crash and the back-off, the current state holds it.
-					cf.Last = &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: t.Signal, Message: t.Message, StartedAt: t.StartedAt.Time, FinishedAt: t.FinishedAt.Time}
+					cf.Last = termination(t)
 				}
 				if cf.Last != nil && o.Logs != nil {
 					if log, err := o.Logs(ctx, p.Namespace, p.Name, spec.Name); err == nil {
@@ -176,6 +176,17 @@ func (o *Observer) Observe(ctx context.Context, t Target) (Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+// termination copies a terminated state. A process that never ran (StartError)
+// has started_at 0 in the CRI, which the kubelet reports as the Unix epoch, not
+// as an empty time; both mean "never started" here.
+func termination(t *corev1.ContainerStateTerminated) *Termination {
+	started := t.StartedAt.Time
+	if !started.After(time.Unix(0, 0)) {
+		started = time.Time{}
+	}
+	return &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: t.Signal, Message: t.Message, StartedAt: started, FinishedAt: t.FinishedAt.Time}
 }
 
 // CurrentPods returns the pods of the Deployment's current ReplicaSet (the one

@@ -21,8 +21,11 @@ import (
 const (
 	// Repository holds the images whose binary matches the declared architecture.
 	Repository = "crashlab.local/workload"
-	// ForeignRepository holds the deliberately mismatched images ("exec format error").
-	ForeignRepository = "crashlab.local/workload-foreign"
+	// ForeignRepository holds the deliberately mismatched images ("exec format
+	// error"). It is the same repository, and the tag names the declared
+	// architecture only, as a mislabelled image in the wild would: the name
+	// must not give the scenario away.
+	ForeignRepository = Repository
 )
 
 // BinaryArchLabel is the config label recording the architecture of /workload,
@@ -133,10 +136,8 @@ func build(repo, arch, binArch string) (Image, error) {
 		return Image{}, err
 	}
 	sum := sha256.Sum256(bin)
-	tag := hex.EncodeToString(sum[:])[:12] + "-" + binArch
-	if arch != binArch {
-		tag += "-as-" + arch
-	}
+	// The binary's hash keeps the two images of one architecture apart.
+	tag := hex.EncodeToString(sum[:])[:12] + "-" + arch
 
 	layerTar, err := rootfs(bin)
 	if err != nil {

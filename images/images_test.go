@@ -57,8 +57,8 @@ func TestImages(t *testing.T) {
 	}{
 		{"native amd64", func() (Image, error) { return ForArch("amd64") }, Repository, "amd64", "amd64", "-amd64"},
 		{"native arm64", func() (Image, error) { return ForArch("arm64") }, Repository, "arm64", "arm64", "-arm64"},
-		{"foreign on amd64 node", func() (Image, error) { return Foreign("amd64") }, ForeignRepository, "amd64", "arm64", "-arm64-as-amd64"},
-		{"foreign on arm64 node", func() (Image, error) { return Foreign("arm64") }, ForeignRepository, "arm64", "amd64", "-amd64-as-arm64"},
+		{"foreign on amd64 node", func() (Image, error) { return Foreign("amd64") }, ForeignRepository, "amd64", "arm64", "-amd64"},
+		{"foreign on arm64 node", func() (Image, error) { return Foreign("arm64") }, ForeignRepository, "arm64", "amd64", "-arm64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -124,6 +124,17 @@ type Hooks struct {
 	// Live replaces the Deployment live judge; with it, the shared
 	// workload-kept rule is left out too, since the fix replaces the workload.
 	Live LiveFunc
+	// Preflight returns a warning to print before deploying ("" when fine),
+	// e.g. when the node can run the broken image after all.
+	Preflight func(nodeArch string) string
+}
+
+// Preflight is the scenario's warning for a node of this architecture.
+func (s Scenario) Preflight(nodeArch string) string {
+	if s.hooks.Preflight == nil {
+		return ""
+	}
+	return s.hooks.Preflight(nodeArch)
 }
 
 // Scenario is one incident of the catalogue.

@@ -6,14 +6,22 @@ import (
 	"sort"
 
 	"github.com/crashlab/crashlab/scenarios"
+	archmismatch "github.com/crashlab/crashlab/scenarios/arch-mismatch"
+	eagerliveness "github.com/crashlab/crashlab/scenarios/eager-liveness"
 	exitzero "github.com/crashlab/crashlab/scenarios/exit-zero"
 	missingsecretkey "github.com/crashlab/crashlab/scenarios/missing-secret-key"
+	oomkilled "github.com/crashlab/crashlab/scenarios/oom-killed"
+	wrongentrypoint "github.com/crashlab/crashlab/scenarios/wrong-entrypoint"
 )
 
 // All returns every scenario, ordered by level then id.
 func All() []scenarios.Scenario {
 	list := []scenarios.Scenario{
 		missingsecretkey.Scenario(),
+		eagerliveness.Scenario(),
+		archmismatch.Scenario(),
+		oomkilled.Scenario(),
+		wrongentrypoint.Scenario(),
 		exitzero.Scenario(),
 	}
 	sort.SliceStable(list, func(i, j int) bool {

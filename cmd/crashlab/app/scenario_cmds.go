@@ -97,6 +97,13 @@ func newStart(g *globals) *cobra.Command {
 			if err := e.ensureImages(ctx, imgs); err != nil {
 				return err
 			}
+			// The warning reads this machine's kernel, which is the node's only
+			// on the lab's own kind cluster.
+			if e.conn.IsLab {
+				if w := s.Preflight(e.nodeArch); w != "" {
+					fmt.Fprintln(g.streams.Err, "WARNING: "+w)
+				}
+			}
 			if err := scenarios.Deploy(ctx, e.conn.Client, s, ns, g.learner, vals); err != nil {
 				if !errors.Is(err, scenarios.ErrAlreadyStarted) {
 					return err
