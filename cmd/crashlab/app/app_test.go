@@ -1,0 +1,121 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crashlab/crashlab/scenarios/catalog"
+)
+
+// run drives the CLI as Main would, returning the exit code and both streams.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := Run(context.Background(), Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, args)
+	code := exitCode(err, &errb)
+	return code, out.String(), errb.String()
+}
+
+// emptyKubeconfig has a context that is not the lab's.
+func emptyKubeconfig(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "config")
+	require.NoError(t, os.WriteFile(p, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: prod, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: admin, user: {token: x}}]
+contexts: [{name: prod, context: {cluster: prod, user: admin}}]
+current-context: prod
+`), 0o600))
+	return p
+}
+
+func TestBadInputGetsOneLineAndNonZeroExit(t *testing.T) {
+	t.Setenv("CRASHLAB_STATE_DIR", t.TempDir())
+	kc := emptyKubeconfig(t)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"unknown command", []string{"bogus"}, 2, `unknown command "bogus"`},
+		{"unknown flag", []string{"list", "--nope"}, 2, "unknown flag: --nope"},
+		{"bad output format", []string{"-o", "yaml", "list"}, 2, `-o "yaml" is not an output format`},
+		{"start needs an id", []string{"start"}, 2, "accepts 1 arg"},
+		{"unknown scenario", []string{"--kubeconfig", kc, "start", "nope"}, 1, `no scenario "nope"`},
+		{"foreign current context is never used", []string{"--kubeconfig", kc, "status"}, 1, "pass --context"},
+		{"unknown context", []string{"--kubeconfig", kc, "--context", "staging", "status"}, 1, `context "staging" not found`},
+		{"malformed answer", []string{"--kubeconfig", kc, "diagnose", "missing-secret-key", "--answer", "cause"}, 2, "write it as question=value"},
+		{"answer to no question", []string{"--kubeconfig", kc, "diagnose", "missing-secret-key", "--answer", "colour=blue"}, 2, `no question "colour"`},
+		{"learner unusable in a namespace", []string{"--kubeconfig", kc, "--context", "prod", "--learner", "Ann Smith", "hint", "missing-secret-key"}, 1, "not usable in a namespace"},
+		{"up refuses a foreign context", []string{"--kubeconfig", kc, "--context", "prod", "up"}, 1, "only the lab's own kind cluster"},
+		{"export to a missing directory", []string{"images", "export", "/nonexistent/dir/x.tar"}, 1, "export images"},
+		{"export for an unknown arch", []string{"images", "export", "--arch", "s390x", filepath.Join(t.TempDir(), "x.tar")}, 2, `architecture "s390x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := run(t, tt.args...)
+			assert.Equal(t, tt.wantCode, code)
+			assert.Contains(t, stderr, tt.wantErr)
+			assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+			assert.True(t, strings.HasPrefix(stderr, "crashlab: "), stderr)
+		})
+	}
+}
+
+func TestListWorksWithoutACluster(t *testing.T) {
+	t.Setenv("CRASHLAB_STATE_DIR", t.TempDir())
+	code, out, _ := run(t, "-o", "json", "list")
+	require.Equal(t, 0, code)
+	var rows []struct {
+		ID   string `json:"id"`
+		Done bool   `json:"done"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rows))
+	assert.Len(t, rows, len(catalog.All()))
+	for _, r := range rows {
+		assert.False(t, r.Done, "nothing is done in a fresh state dir")
+	}
+}
+
+func TestHintsComeOneAtATimeAndAreRemembered(t *testing.T) {
+	t.Setenv("CRASHLAB_STATE_DIR", t.TempDir())
+	s, err := catalog.Get("missing-secret-key")
+	require.NoError(t, err)
+	for i := 1; i <= len(s.Hints)+1; i++ {
+		code, out, _ := run(t, "hint", s.ID)
+		require.Equal(t, 0, code)
+		want := i
+		if want > len(s.Hints) {
+			want = len(s.Hints)
+		}
+		assert.Equal(t, want, strings.Count(out, "Hint "), "call %d", i)
+	}
+}
+
+func TestImagesExportWritesTheArchiveAtomically(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "images.tar")
+	code, out, _ := run(t, "-o", "json", "images", "export", "--arch", "amd64", path)
+	require.Equal(t, 0, code)
+	var res struct {
+		Images []string `json:"images"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	assert.Len(t, res.Images, 2)
+	for _, r := range res.Images {
+		assert.NotContains(t, r, ":latest")
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary file is left behind")
+	assert.Equal(t, "images.tar", entries[0].Name())
+}
