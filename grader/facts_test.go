@@ -136,7 +136,9 @@ func TestObserveReadsFactsOfCurrentPods(t *testing.T) {
 	sidecar := func(p *corev1.Pod) {
 		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "sidecar", Image: "example/side:v1"})
 	}
-	startErrStarted := time.Time{}
+	// What the kubelet really reports for a StartError: the Unix epoch, not
+	// an empty time (observed on containerd 2.3 / runc 1.4).
+	startErrStarted := time.Unix(0, 0).UTC()
 	crashing := newPod("web-cur-a", f.rsCur, withEnv, onNode("node-amd"), crashLooping(t0))
 	crashing.Status.ContainerStatuses[0].LastTerminationState.Terminated.Message = "app exited"
 	startErr := newPod("web-cur-b", f.rsCur, withEnv, onNode("node-arm"), sidecar, ready(), restarts(1),
