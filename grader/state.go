@@ -3,6 +3,7 @@ package grader
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -185,5 +186,24 @@ func OnlyOwnedPods() Check {
 			}
 		}
 		return Pass("no stand-in pods or workloads next to %s", s.Target.Name)
+	}}
+}
+
+// AppParts says which parts of the released container a fix must leave alone.
+type AppParts struct{ Image, Command, Args bool }
+
+// AppUnchanged is the shared rule that the target container still runs the
+// released program: a workload that merely stays up is not a fix. failMsg
+// says what to do instead; passMsg what holds.
+func AppUnchanged(base *corev1.Container, parts AppParts, failMsg, passMsg string) Check {
+	return Check{Name: "app-unchanged", Run: func(s *State) Result {
+		c := s.Container()
+		if c == nil {
+			return Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
+		}
+		if (parts.Image && c.Image != base.Image) || (parts.Command && !slices.Equal(c.Command, base.Command)) || (parts.Args && !slices.Equal(c.Args, base.Args)) {
+			return Fail("%s", failMsg)
+		}
+		return Pass("%s", passMsg)
 	}}
 }

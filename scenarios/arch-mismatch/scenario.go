@@ -27,16 +27,9 @@ func checks(b scenarios.Baseline) []grader.Check {
 	base := b.Container(deployment, container)
 	native, foreign, arch := b.Values.Image, b.Values.ForeignImage, b.Values.NodeArch
 	return []grader.Check{
-		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
-			c := s.Container()
-			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
-			}
-			if !equal(c.Command, base.Command) || !equal(c.Args, base.Args) {
-				return grader.Fail("the container's command or arguments changed: the app itself is fine, only its image is built for the wrong CPU; put the command and arguments back and change the image")
-			}
-			return grader.Pass("the container runs the app with its released command and arguments")
-		}},
+		grader.AppUnchanged(base, grader.AppParts{Command: true, Args: true},
+			"the container's command or arguments changed: the app itself is fine, only its image is built for the wrong CPU; put the command and arguments back and change the image",
+			"the container runs the app with its released command and arguments"),
 		{Name: "image-matches-node", Run: func(s *grader.State) grader.Result {
 			c := s.Container()
 			switch {
@@ -50,16 +43,4 @@ func checks(b scenarios.Baseline) []grader.Check {
 			return grader.Fail("%s is not the app's image built for the node's architecture (%s): an image that merely stays up is not the invoice API; use the app's own %s build", c.Image, arch, arch)
 		}},
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -49,16 +49,9 @@ func checks(b scenarios.Baseline) []grader.Check {
 	healthPath, healthPort := base.LivenessProbe.HTTPGet.Path, base.LivenessProbe.HTTPGet.Port.IntValue()
 
 	return []grader.Check{
-		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
-			c := s.Container()
-			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
-			}
-			if c.Image != base.Image || !equal(c.Args, base.Args) || !equal(c.Command, base.Command) {
-				return grader.Fail("the app's image, command or arguments changed: the app really needs %s to warm up and its shutdown behaviour is not the cause; put the original back and fix the probes instead", start)
-			}
-			return grader.Pass("the app runs as released, with its %s warm-up", start)
-		}},
+		grader.AppUnchanged(base, grader.AppParts{Image: true, Command: true, Args: true},
+			fmt.Sprintf("the app's image, command or arguments changed: the app really needs %s to warm up and its shutdown behaviour is not the cause; put the original back and fix the probes instead", start),
+			fmt.Sprintf("the app runs as released, with its %s warm-up", start)),
 		{Name: "liveness-kept", Run: func(s *grader.State) grader.Result {
 			c := s.Container()
 			if c == nil {
@@ -218,16 +211,4 @@ func startDelay(args []string) time.Duration {
 		}
 	}
 	return 0
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

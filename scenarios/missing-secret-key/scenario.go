@@ -28,16 +28,9 @@ func checks(b scenarios.Baseline) []grader.Check {
 	base := b.Container("orders-api", "app")
 	baseRef := grader.Env(base, envName).ValueFrom.SecretKeyRef
 	return []grader.Check{
-		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
-			c := s.Container()
-			if c == nil {
-				return grader.Fail("container app is missing from Deployment orders-api")
-			}
-			if c.Image != base.Image || !equal(c.Args, base.Args) || !equal(c.Command, base.Command) {
-				return grader.Fail("the app's image, command or arguments changed: the app must keep checking its configuration; fix the configuration instead")
-			}
-			return grader.Pass("the app runs as released, with its configuration check")
-		}},
+		grader.AppUnchanged(base, grader.AppParts{Image: true, Command: true, Args: true},
+			"the app's image, command or arguments changed: the app must keep checking its configuration; fix the configuration instead",
+			"the app runs as released, with its configuration check"),
 		{Name: "env-" + envName, Run: func(s *grader.State) grader.Result {
 			e := grader.Env(s.Container(), envName)
 			switch {
@@ -61,16 +54,4 @@ func checks(b scenarios.Baseline) []grader.Check {
 			return grader.Result{Passed: true, Approach: "reference-repointed", Message: fmt.Sprintf("the secretKeyRef now names %s/%s, which holds the real database URL", ref.Name, ref.Key)}
 		}},
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

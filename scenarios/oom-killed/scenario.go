@@ -41,16 +41,9 @@ func checks(b scenarios.Baseline) []grader.Check {
 	base := b.Container(deployment, container)
 	need, needErr := allocMiB(base.Args)
 	return []grader.Check{
-		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
-			c := s.Container()
-			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
-			}
-			if c.Image != base.Image || !equal(c.Args, base.Args) || !equal(c.Command, base.Command) {
-				return grader.Fail("the app's image, command or arguments changed: the thumbnailer must keep its working set as released; give it the memory it needs instead")
-			}
-			return grader.Pass("the app runs as released, with its full working set")
-		}},
+		grader.AppUnchanged(base, grader.AppParts{Image: true, Command: true, Args: true},
+			"the app's image, command or arguments changed: the thumbnailer must keep its working set as released; give it the memory it needs instead",
+			"the app runs as released, with its full working set"),
 		{Name: "memory-limit", Run: func(s *grader.State) grader.Result {
 			if needErr != nil {
 				return grader.Fail("the lab cannot tell what the app needs: %v", needErr)
@@ -115,16 +108,4 @@ func nodeMemory(nodes []corev1.Node) *resource.Quantity {
 		}
 	}
 	return best
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

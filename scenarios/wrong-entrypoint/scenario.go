@@ -7,6 +7,7 @@ import (
 	"embed"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -77,7 +78,7 @@ func checksFor(b scenarios.Baseline, readImage func(scenarios.Values) (imageConf
 			if c.Image != base.Image {
 				return grader.Fail("the image changed to %s: the release is image %s; keep it and fix the command that starts it", c.Image, base.Image)
 			}
-			if !equal(c.Args, base.Args) {
+			if !slices.Equal(c.Args, base.Args) {
 				return grader.Fail("the container's args are %q, the release's are %q: a container that merely stays up is not the inventory API; keep the release's args and fix the command", c.Args, base.Args)
 			}
 			return grader.Pass("the release's image and arguments are unchanged")
@@ -105,7 +106,7 @@ func checksFor(b scenarios.Baseline, readImage func(scenarios.Values) (imageConf
 // image's ENTRYPOINT. A name without a slash is looked up in PATH by the
 // runtime, so it counts when PATH leads to the entrypoint's file.
 func runsEntrypoint(c *corev1.Container, ic imageConfig) bool {
-	if len(c.Command) != len(ic.entrypoint) || !equal(c.Command[1:], ic.entrypoint[1:]) {
+	if len(c.Command) != len(ic.entrypoint) || !slices.Equal(c.Command[1:], ic.entrypoint[1:]) {
 		return false
 	}
 	prog := c.Command[0]
@@ -129,16 +130,4 @@ func runsEntrypoint(c *corev1.Container, ic imageConfig) bool {
 		}
 	}
 	return false
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
