@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func TestBench(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	require.NoError(t, err, "make bench puts kubectl on PATH")
 	runs := 3
+	if n, err := strconv.Atoi(os.Getenv("CRASHLAB_BENCH_RUNS")); err == nil && n > 0 {
+		runs = n
+	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
 	up := []string{"up"}
