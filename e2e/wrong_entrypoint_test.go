@@ -33,8 +33,6 @@ func wrongEntrypointSpec() scenarioSpec {
 			// kubectl patch ... remove /spec/template/spec/containers/0/command
 			{name: "command-removed", wantApproach: "entrypoint-restored", apply: setCommand()},
 			{name: "command-fixed", wantApproach: "command-fixed", apply: setCommand("/workload")},
-			// The runtime looks a bare name up in the image's PATH (/).
-			{name: "bare-name", wantApproach: "command-fixed", apply: setCommand("workload")},
 			{name: "args-replaced", wantFail: "app-unchanged", apply: func(ctx context.Context, t *testing.T, c kubernetes.Interface, ns string) {
 				// Runs the image's program, but as something that only stays up
 				// (no server, no readiness probe to give it away).
