@@ -2,6 +2,7 @@ package grader
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,9 @@ func (q Question) Validate() error {
 			if _, err := Evidence(Facts{}, "", e); err != nil {
 				return fmt.Errorf("question %s choice %s: %w", q.ID, c.ID, err)
 			}
+		}
+		if !slices.ContainsFunc(c.Evidence, specific) {
+			return fmt.Errorf("question %s choice %s: evidence %v names no message, log, event message or missing key: a reason or exit code alone also shows up for unrelated trouble", q.ID, c.ID, c.Evidence)
 		}
 	}
 	return nil
@@ -132,13 +136,13 @@ func Evidence(f Facts, container, pred string) (bool, error) {
 	contains := func(s string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(val)) }
 	switch {
 	case key == "lastReason" && op == "=":
-		return any(func(c ContainerFacts) bool { return c.Last != nil && c.Last.Reason == val }), nil
+		return any(func(c ContainerFacts) bool { t := c.IncidentLast(); return t != nil && t.Reason == val }), nil
 	case key == "lastExitCode" && op == "=":
 		n, err := strconv.Atoi(val)
 		if err != nil {
 			return false, fmt.Errorf("lastExitCode needs a number, got %q", val)
 		}
-		return any(func(c ContainerFacts) bool { return c.Last != nil && int(c.Last.ExitCode) == n }), nil
+		return any(func(c ContainerFacts) bool { t := c.IncidentLast(); return t != nil && int(t.ExitCode) == n }), nil
 	case key == "waitingReason" && op == "=":
 		return any(func(c ContainerFacts) bool { return c.WaitingReason == val }), nil
 	case key == "waitingMessage" && op == "~":
@@ -146,7 +150,7 @@ func Evidence(f Facts, container, pred string) (bool, error) {
 	case key == "log" && op == "~":
 		return any(func(c ContainerFacts) bool { return contains(c.PreviousLog) }), nil
 	case key == "lastMessage" && op == "~":
-		return any(func(c ContainerFacts) bool { return c.Last != nil && contains(c.Last.Message) }), nil
+		return any(func(c ContainerFacts) bool { t := c.IncidentLast(); return t != nil && contains(t.Message) }), nil
 	case key == "event" && op == "=":
 		for _, e := range f.Events {
 			if e.Reason == val {
@@ -164,7 +168,7 @@ func Evidence(f Facts, container, pred string) (bool, error) {
 	case key == "missingSecretKey" && op == "":
 		return any(func(c ContainerFacts) bool { return len(c.MissingSecretKeys) > 0 }), nil
 	case key == "neverStarted" && op == "":
-		return any(func(c ContainerFacts) bool { return c.Last != nil && c.Last.StartedAt.IsZero() }), nil
+		return any(func(c ContainerFacts) bool { t := c.IncidentLast(); return t != nil && t.StartedAt.IsZero() }), nil
 	}
 	return false, fmt.Errorf("unknown evidence %q", pred)
 }
@@ -208,18 +212,10 @@ func JudgeDiagnosis(scenario, container string, qs []Question, answers map[strin
 			v.add(q.ID, false, fmt.Sprintf("%q is not one of the choices (%s)", ans, choiceIDs(q.Choices)))
 			continue
 		}
-		holds, missing := true, ""
-		for _, e := range chosen.Evidence {
-			ok, err := Evidence(f, container, e)
-			if err != nil || !ok {
-				holds, missing = false, e
-				break
-			}
-		}
-		if holds {
+		if holds, missing := ChoiceHolds(f, container, chosen.Evidence); holds {
 			v.add(q.ID, true, "the live pod bears this out")
 		} else {
-			v.add(q.ID, false, fmt.Sprintf("the live pod does not bear this out (%s does not hold): look at the events and `kubectl logs --previous`", missing))
+			v.add(q.ID, false, fmt.Sprintf("the live pod does not bear this out (%s does not hold together with the rest): look at the events and `kubectl logs --previous`", missing))
 		}
 	}
 	v.finish()
@@ -241,4 +237,70 @@ func choiceIDs(cs []Choice) string {
 		ids[i] = c.ID
 	}
 	return strings.Join(ids, ", ")
+}
+
+// specific tells whether a predicate is evidence of one cause rather than of
+// many: a message, a log line, an event message or a missing key says what
+// happened; a reason or an exit code alone does not (a StartError/128 also
+// comes from a node that could not set up a cgroup). OOMKilled is the
+// runtime's own verdict from the kernel's OOM event, so it counts.
+func specific(pred string) bool {
+	if strings.HasPrefix(pred, "!") {
+		return false
+	}
+	for _, p := range []string{"log~", "lastMessage~", "waitingMessage~", "eventMessage~"} {
+		if strings.HasPrefix(pred, p) && len(pred) > len(p) {
+			return true
+		}
+	}
+	return pred == "missingSecretKey" || pred == "lastReason=OOMKilled"
+}
+
+// containerScoped are the predicates about one container's state; a choice's
+// container predicates must all hold on the same container of the same pod,
+// so a reason from one pod and a message from another do not add up.
+func containerScoped(pred string) bool {
+	if strings.HasPrefix(pred, "!") {
+		return false
+	}
+	return !strings.HasPrefix(pred, "event=") && !strings.HasPrefix(pred, "eventMessage~")
+}
+
+// ChoiceHolds evaluates a choice's evidence: its container predicates together
+// on one container, the others (events, negations) on the whole workload. It
+// returns the first predicate that does not hold.
+func ChoiceHolds(f Facts, container string, evidence []string) (bool, string) {
+	var scoped []string
+	for _, e := range evidence {
+		if containerScoped(e) {
+			scoped = append(scoped, e)
+			continue
+		}
+		if ok, err := Evidence(f, container, e); err != nil || !ok {
+			return false, e
+		}
+	}
+	if len(scoped) == 0 {
+		return true, ""
+	}
+	missing := scoped[0]
+	for _, p := range f.Pods {
+		for _, c := range p.Containers {
+			if container != "" && c.Name != container {
+				continue
+			}
+			one := Facts{Found: true, Pods: []PodFacts{{Name: p.Name, NodeArch: p.NodeArch, Containers: []ContainerFacts{c}}}}
+			all := true
+			for _, e := range scoped {
+				if ok, err := Evidence(one, container, e); err != nil || !ok {
+					all = false
+					break
+				}
+			}
+			if all {
+				return true, ""
+			}
+		}
+	}
+	return false, missing
 }

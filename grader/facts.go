@@ -73,6 +73,40 @@ type Termination struct {
 	Message    string    `json:"message,omitempty"`
 	StartedAt  time.Time `json:"startedAt"`
 	FinishedAt time.Time `json:"finishedAt"`
+	// NodeTrouble is set when the message shows the node's own trouble (the
+	// runtime could not set up the container's cgroup, the disk is full), not
+	// the incident's: such a termination is shown, but is never evidence.
+	NodeTrouble string `json:"nodeTrouble,omitempty"`
+}
+
+// nodeTroubleSigns are runtime messages that come from the node, whatever the
+// workload: seen on a loaded cgroup v1 node, a StartError/128 "error setting
+// cgroup config for procHooks process: unable to freeze".
+var nodeTroubleSigns = []struct{ text, means string }{
+	{"error setting cgroup config", "the runtime could not set up the container's cgroup (node under load)"},
+	{"unable to freeze", "the runtime could not freeze the container's cgroup (node under load)"},
+	{"no space left on device", "the node's disk is full"},
+	{"resource temporarily unavailable", "the node ran out of a kernel resource (threads, PIDs)"},
+	{"context deadline exceeded", "the runtime did not answer the kubelet in time (node under load)"},
+}
+
+func nodeTrouble(message string) string {
+	m := strings.ToLower(message)
+	for _, s := range nodeTroubleSigns {
+		if strings.Contains(m, s.text) {
+			return s.means
+		}
+	}
+	return ""
+}
+
+// IncidentLast is the last termination when it tells about the workload, nil
+// when there is none or it came from the node's own trouble.
+func (c ContainerFacts) IncidentLast() *Termination {
+	if c.Last == nil || c.Last.NodeTrouble != "" {
+		return nil
+	}
+	return c.Last
 }
 
 // EventFact is one event about a pod of the workload.
@@ -186,7 +220,7 @@ func termination(t *corev1.ContainerStateTerminated) *Termination {
 	if !started.After(time.Unix(0, 0)) {
 		started = time.Time{}
 	}
-	return &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: t.Signal, Message: t.Message, StartedAt: started, FinishedAt: t.FinishedAt.Time}
+	return &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: t.Signal, Message: t.Message, StartedAt: started, FinishedAt: t.FinishedAt.Time, NodeTrouble: nodeTrouble(t.Message)}
 }
 
 // CurrentPods returns the pods of the Deployment's current ReplicaSet (the one
@@ -313,6 +347,9 @@ func (p PodFacts) Summary() string {
 		}
 		if c.Last != nil {
 			s += fmt.Sprintf(" last=%s/%d", c.Last.Reason, c.Last.ExitCode)
+			if c.Last.NodeTrouble != "" {
+				s += " (node trouble, not the incident: " + c.Last.NodeTrouble + ")"
+			}
 		}
 		parts = append(parts, s)
 	}

@@ -118,40 +118,41 @@ func (l *live) current(ctx context.Context) ([]corev1.Pod, string, error) {
 }
 
 // until re-evaluates eval on every pod event in the namespace until eval says
-// done, returns an error, or the deadline passes (then onTimeout is the error).
-// Returning on the first failure is what makes a broken fix fail fast.
+// done, returns an error, or the deadline d passes (then onTimeout is the
+// error). Returning on the first failure is what makes a broken fix fail fast.
+// When the caller's context ends first (Ctrl-C, SIGTERM, its own deadline) the
+// error is ErrInterrupted: an interrupted wait is never a pass or a timeout.
 func (l *live) until(ctx context.Context, d time.Duration, eval func([]corev1.Pod) (bool, error), onTimeout func() error) error {
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	ended := func(err error) error {
+		if parent.Err() != nil {
+			return interrupted(parent)
+		}
+		if ctx.Err() != nil {
+			return onTimeout()
+		}
+		return err
+	}
 	for {
 		pods, rv, err := l.current(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return onTimeout()
-			}
-			return err
+			return ended(err)
 		}
 		if done, err := eval(pods); done || err != nil {
 			return err
 		}
 		w, err := l.c.CoreV1().Pods(l.t.Namespace).Watch(ctx, metav1.ListOptions{ResourceVersion: rv})
 		if err != nil {
-			if ctx.Err() != nil {
-				return onTimeout()
-			}
-			return fmt.Errorf("watch pods: %w", err)
+			return ended(fmt.Errorf("watch pods: %w", err))
 		}
-		changed := false
-		for !changed {
-			select {
-			case <-ctx.Done():
-				w.Stop()
-				return onTimeout()
-			case _, ok := <-w.ResultChan():
-				// Any pod event means: look again. A closed watch too.
-				changed = true
-				_ = ok
-			}
+		select {
+		case <-ctx.Done():
+			w.Stop()
+			return ended(nil)
+		case <-w.ResultChan():
+			// Any pod event, or a closed watch, means: look again.
 		}
 		w.Stop()
 	}
@@ -317,11 +318,15 @@ func (l *live) holdStable(ctx context.Context, ct crashTracker, window time.Dura
 // spec: right after an edit the new ReplicaSet may not exist yet, and judging
 // the old crash-looping pods would fail a good fix.
 func (l *live) waitObserved(ctx context.Context) error {
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, l.opt.ReadyTimeout)
 	defer cancel()
 	sel := fields.OneTermEqualSelector("metadata.name", l.t.Name).String()
 	for {
 		list, err := l.c.AppsV1().Deployments(l.t.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
+		if parent.Err() != nil {
+			return interrupted(parent)
+		}
 		if err != nil {
 			return fmt.Errorf("Deployment %s: %w", l.t.Name, err)
 		}
@@ -339,6 +344,9 @@ func (l *live) waitObserved(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			w.Stop()
+			if parent.Err() != nil {
+				return interrupted(parent)
+			}
 			return fmt.Errorf("the Deployment controller did not pick up the change to %s within %s", l.t.Name, l.opt.ReadyTimeout)
 		case <-w.ResultChan():
 		}
@@ -422,33 +430,68 @@ func JudgeFix(ctx context.Context, c kubernetes.Interface, scenario string, t Ta
 	return JudgeFixWith(ctx, c, scenario, t, recorded, checks, lj)
 }
 
-// JudgeFixWith runs the static checks and, when all pass, the live judge.
+// JudgeFixWith runs the static checks and, when all pass, the live judge;
+// then it reads the namespace again and runs the static checks on the final
+// objects, so a learner who reverts, pauses or edits the workload while it is
+// being watched does not pass. A context that ends during any of it (Ctrl-C,
+// SIGTERM, a deadline) makes it return ErrInterrupted: nothing half-watched
+// is a verdict.
 func JudgeFixWith(ctx context.Context, c kubernetes.Interface, scenario string, t Target, recorded map[string]string, checks []Check, live LiveJudge) (Verdict, error) {
 	v := Verdict{Kind: "fix", Scenario: scenario}
 	s, err := LoadState(ctx, c, t, recorded)
 	if err != nil {
-		return v, err
+		return v, readError(ctx, err)
 	}
-	staticOK := true
+	if !runStatic(&v, checks, s, "") || live == nil {
+		if live != nil {
+			v.add("live", false, "not watched: fix the failing rules above first")
+		}
+		v.finish()
+		return v, nil
+	}
+	liveResults := live(ctx, s)
+	if ctx.Err() != nil {
+		return v, interrupted(ctx)
+	}
+	v.Checks = append(v.Checks, liveResults...)
+	final, err := LoadState(ctx, c, t, recorded)
+	if err != nil {
+		return v, readError(ctx, err)
+	}
+	final.Final = true
+	if changed := changedDuring(s, final); changed != "" {
+		v.add("unchanged-during-check", false, changed+" while the check was watching: the verdict would judge objects that no longer exist; run `check` again once your edit is done")
+	}
+	runStatic(&v, checks, final, "after the live checks: ")
+	v.finish()
+	return v, nil
+}
+
+// runStatic adds every check's result (failures only when prefix is set, as the
+// repeat on the final objects) and reports whether all passed.
+func runStatic(v *Verdict, checks []Check, s *State, prefix string) bool {
+	ok := true
 	for _, ch := range checks {
 		r := ch.Run(s)
-		v.add(ch.Name, r.Passed, r.Message)
-		if r.Approach != "" {
+		if r.Approach != "" && prefix == "" {
 			v.Approach = r.Approach
 		}
 		if !r.Passed {
-			staticOK = false
+			ok = false
+		}
+		if prefix == "" || !r.Passed {
+			v.add(ch.Name, r.Passed, prefix+r.Message)
 		}
 	}
-	if live != nil {
-		if staticOK {
-			v.Checks = append(v.Checks, live(ctx, s)...)
-		} else {
-			v.add("live", false, "not watched: fix the failing rules above first")
-		}
+	return ok
+}
+
+// readError turns a read cut short by the caller's context into ErrInterrupted.
+func readError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return interrupted(ctx)
 	}
-	v.finish()
-	return v, nil
+	return err
 }
 
 func orDefault(d, def time.Duration) time.Duration {

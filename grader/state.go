@@ -20,6 +20,7 @@ type State struct {
 	Recorded    map[string]string
 	Deployment  *appsv1.Deployment // nil when deleted
 	Deployments []appsv1.Deployment
+	ReplicaSets []appsv1.ReplicaSet
 	Pods        []corev1.Pod // every pod in the namespace
 	Current     []corev1.Pod // pods of the Deployment's current ReplicaSet
 	Secrets     map[string]*corev1.Secret
@@ -27,6 +28,9 @@ type State struct {
 	Jobs        []batchv1.Job
 	CronJobs    []batchv1.CronJob
 	Nodes       []corev1.Node
+	// Final is set on the state read after the live checks: by then a rollout
+	// has finished, so rules that spare a rollout's old pods no longer do.
+	Final bool
 }
 
 // Result is what one check returns.
@@ -63,12 +67,14 @@ func (s *State) Container() *corev1.Container {
 	return nil
 }
 
-// Env returns the container's env entry by name.
+// Env returns the container's env entry by name as the kubelet resolves it:
+// of duplicate entries the last one wins, so a correct entry followed by a
+// placeholder of the same name is the placeholder.
 func Env(c *corev1.Container, name string) *corev1.EnvVar {
 	if c == nil {
 		return nil
 	}
-	for i := range c.Env {
+	for i := len(c.Env) - 1; i >= 0; i-- {
 		if c.Env[i].Name == name {
 			return &c.Env[i]
 		}
@@ -103,6 +109,11 @@ func LoadState(ctx context.Context, c kubernetes.Interface, t Target, recorded m
 			s.Deployment = &deps.Items[i]
 		}
 	}
+	rss, err := c.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list replicasets in %s: %w", ns, err)
+	}
+	s.ReplicaSets = rss.Items
 	pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list pods in %s: %w", ns, err)
@@ -206,4 +217,64 @@ func AppUnchanged(base *corev1.Container, parts AppParts, failMsg, passMsg strin
 		}
 		return Pass("%s", passMsg)
 	}}
+}
+
+// changedDuring names the first workload, Secret or ConfigMap that was deleted
+// or edited between two reads of the namespace ("" when none was). Generations
+// count for workloads, so status updates and the grader's own pod replacement
+// are not edits; any write counts for Secrets and ConfigMaps.
+func changedDuring(before, after *State) string {
+	gens := func(s *State) map[string]int64 {
+		m := map[string]int64{}
+		for _, d := range s.Deployments {
+			m["Deployment "+d.Name] = d.Generation
+		}
+		for _, j := range s.Jobs {
+			m["Job "+j.Name] = j.Generation
+		}
+		for _, cj := range s.CronJobs {
+			m["CronJob "+cj.Name] = cj.Generation
+		}
+		return m
+	}
+	versions := func(s *State) map[string]string {
+		m := map[string]string{}
+		for n, o := range s.Secrets {
+			m["Secret "+n] = o.ResourceVersion
+		}
+		for n, o := range s.ConfigMaps {
+			m["ConfigMap "+n] = o.ResourceVersion
+		}
+		return m
+	}
+	a := gens(after)
+	for _, k := range sortedKeys(gens(before)) {
+		g, ok := a[k]
+		switch {
+		case !ok:
+			return k + " was deleted"
+		case g != gens(before)[k]:
+			return k + " was edited"
+		}
+	}
+	b, av := versions(before), versions(after)
+	for _, k := range sortedKeys(b) {
+		v, ok := av[k]
+		switch {
+		case !ok:
+			return k + " was deleted"
+		case v != b[k]:
+			return k + " was edited"
+		}
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -258,6 +258,9 @@ func (s Scenario) FixChecks(b Baseline) []grader.Check {
 		out = append(out, grader.WorkloadKept(s.Workload.Replicas))
 	}
 	out = append(out, grader.OnlyOwnedPods())
+	if d := b.Deployment(s.Workload.Name); d != nil {
+		out = append(out, grader.BrokenPodsGone(d.Spec.Template.Spec))
+	}
 	if s.hooks.Checks != nil {
 		out = append(out, s.hooks.Checks(b)...)
 	}

@@ -273,9 +273,9 @@ func TestFixChecks(t *testing.T) {
 		hooks scenarios.Hooks
 		want  []string
 	}{
-		{name: "shared rules only", want: []string{"workload-kept", "no-stand-ins"}},
-		{name: "shared rules then the scenario's own", hooks: scenarios.Hooks{Checks: own}, want: []string{"workload-kept", "no-stand-ins", "own-rule"}},
-		{name: "own live judge drops workload-kept", hooks: scenarios.Hooks{Checks: own, Live: live}, want: []string{"no-stand-ins", "own-rule"}},
+		{name: "shared rules only", want: []string{"workload-kept", "no-stand-ins", "broken-pods-gone"}},
+		{name: "shared rules then the scenario's own", hooks: scenarios.Hooks{Checks: own}, want: []string{"workload-kept", "no-stand-ins", "broken-pods-gone", "own-rule"}},
+		{name: "own live judge drops workload-kept", hooks: scenarios.Hooks{Checks: own, Live: live}, want: []string{"no-stand-ins", "broken-pods-gone", "own-rule"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

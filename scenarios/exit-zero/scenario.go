@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -68,5 +67,5 @@ func live(c kubernetes.Interface, ns string, b scenarios.Baseline, opt grader.Li
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
-	return grader.JobLive(c, ns, func(j *batchv1.Job) bool { return runsTask(b, &j.Spec.Template.Spec) }, timeout, opt.Progress)
+	return grader.JobLive(c, ns, func(spec *corev1.PodSpec) bool { return runsTask(b, spec) }, timeout, opt.Progress)
 }

@@ -100,17 +100,31 @@ func TestLiveJudgeWaitsForTheJobToComplete(t *testing.T) {
 	require.NoError(t, err)
 	base := b.Deployment("schema-migrate").DeepCopy()
 	base.Namespace = ns
+	// podOf is a pod the Job controller would have run, ended in phase.
+	podOf := func(j *batchv1.Job, phase corev1.PodPhase) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: j.Name + "-x", Namespace: ns,
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Job", Name: j.Name, UID: j.UID}}},
+			Spec: *j.Spec.Template.Spec.DeepCopy(), Status: corev1.PodStatus{Phase: phase}}
+	}
 	for _, tt := range []struct {
-		name   string
-		cond   batchv1.JobConditionType
-		passed bool
+		name     string
+		cond     batchv1.JobConditionType
+		podPhase corev1.PodPhase // "" for a Job that ran no pod
+		want     map[string]bool // check name -> passed
 	}{
-		{"the Job completes", batchv1.JobComplete, true},
-		{"the Job fails", batchv1.JobFailed, false},
+		{"the Job completes by running the task", batchv1.JobComplete, corev1.PodSucceeded, map[string]bool{"job-completed": true, "job-ran-task": true}},
+		{"the Job is Complete without running a pod", batchv1.JobComplete, "", map[string]bool{"job-completed": true, "job-ran-task": false}},
+		{"the Job is Complete but its pod failed", batchv1.JobComplete, corev1.PodFailed, map[string]bool{"job-completed": true, "job-ran-task": false}},
+		{"the Job fails", batchv1.JobFailed, corev1.PodFailed, map[string]bool{"job-completed": false}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			job := jobOf(base, nil)
-			c := fake.NewClientset(job)
+			job.UID = "job-uid"
+			objs := []runtime.Object{job}
+			if tt.podPhase != "" {
+				objs = append(objs, podOf(job, tt.podPhase))
+			}
+			c := fake.NewClientset(objs...)
 			judge := s.Live(c, ns, b, grader.LiveOptions{ReadyTimeout: 5 * time.Second})
 			go func() {
 				time.Sleep(300 * time.Millisecond)
@@ -118,12 +132,24 @@ func TestLiveJudgeWaitsForTheJobToComplete(t *testing.T) {
 				done.Status.Conditions = []batchv1.JobCondition{{Type: tt.cond, Status: corev1.ConditionTrue}}
 				_, _ = c.BatchV1().Jobs(ns).UpdateStatus(context.Background(), done, metav1.UpdateOptions{})
 			}()
-			res := judge(context.Background(), nil)
-			require.Len(t, res, 1)
-			assert.Equal(t, "job-completed", res[0].Name)
-			assert.Equal(t, tt.passed, res[0].Passed, res[0].Message)
+			got := map[string]bool{}
+			for _, r := range judge(context.Background(), nil) {
+				got[r.Name] = r.Passed
+			}
+			assert.Equal(t, tt.want, got)
 		})
 	}
+	t.Run("interrupted while waiting", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		judge := s.Live(fake.NewClientset(jobOf(base, nil)), ns, b, grader.LiveOptions{ReadyTimeout: time.Minute})
+		time.AfterFunc(200*time.Millisecond, cancel)
+		t0 := time.Now()
+		res := judge(ctx, nil)
+		assert.Less(t, time.Since(t0), time.Second, "ends within a second of the interrupt")
+		require.Len(t, res, 1)
+		assert.False(t, res[0].Passed)
+		assert.Contains(t, res[0].Message, "interrupted")
+	})
 	t.Run("no Job appears", func(t *testing.T) {
 		judge := s.Live(fake.NewClientset(), ns, b, grader.LiveOptions{ReadyTimeout: 300 * time.Millisecond})
 		res := judge(context.Background(), nil)
