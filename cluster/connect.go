@@ -1,10 +1,12 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -62,6 +64,12 @@ func Connect(o ConnectOptions) (*Conn, error) {
 		return nil, fmt.Errorf("load context %q from %s: %w", ctxName, where, err)
 	}
 	cfg.QPS, cfg.Burst = 50, 100
+	// Every request gets a deadline even when the server stops answering;
+	// watches are cut at it too, and every watch loop in the lab re-lists and
+	// watches again, so a long wait is unaffected.
+	if cfg.Timeout == 0 {
+		cfg.Timeout = RequestTimeout
+	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("client for context %q: %w", ctxName, err)
@@ -69,9 +77,16 @@ func Connect(o ConnectOptions) (*Conn, error) {
 	return &Conn{Client: client, REST: cfg, Context: ctxName, Kubeconfig: where, IsLab: ctxName == ContextName}, nil
 }
 
-// Reachable turns "connection refused" into a sentence that names what was tried.
-func (c *Conn) Reachable() error {
-	if _, err := c.Client.Discovery().ServerVersion(); err != nil {
+// RequestTimeout bounds every API request of the lab.
+const RequestTimeout = 30 * time.Second
+
+// Reachable turns "connection refused" into a sentence that names what was
+// tried. It carries ctx, so Ctrl-C ends it at once.
+func (c *Conn) Reachable(ctx context.Context) error {
+	if err := c.Client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Error(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("cannot reach the cluster of context %q (kubeconfig %s): %v; is it running? (`crashlab up` starts the lab cluster)", c.Context, c.Kubeconfig, err)
 	}
 	return nil

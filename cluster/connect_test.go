@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -103,7 +104,7 @@ func TestReachableNamesTheContext(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(s), 0o600))
 	c, err := Connect(ConnectOptions{Kubeconfig: path})
 	require.NoError(t, err)
-	err = c.Reachable() // nothing listens on port 1
+	err = c.Reachable(context.Background()) // nothing listens on port 1
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), ContextName)
 	assert.Contains(t, err.Error(), path)

@@ -157,8 +157,10 @@ func ListNamespaces(ctx context.Context, c kubernetes.Interface, learner string)
 func ObjectKey(kind, name string) string { return kind + "/" + name }
 
 // RecordObjects stores the UIDs the lab created objects with on the namespace, so
-// the grader can tell a kept object from one deleted and re-created.
-func RecordObjects(ctx context.Context, c kubernetes.Interface, name string, uids map[string]string) error {
+// the grader can tell a kept object from one deleted and re-created; extra
+// annotations (the attempt record's digest) go in the same write, which is
+// the last one of a start: a namespace with it is completely deployed.
+func RecordObjects(ctx context.Context, c kubernetes.Interface, name string, uids map[string]string, extra ...map[string]string) error {
 	ns, err := GetOwned(ctx, c, name)
 	if err != nil {
 		return err
@@ -171,6 +173,11 @@ func RecordObjects(ctx context.Context, c kubernetes.Interface, name string, uid
 		ns.Annotations = map[string]string{}
 	}
 	ns.Annotations[AnnotationObjects] = string(b)
+	for _, m := range extra {
+		for k, v := range m {
+			ns.Annotations[k] = v
+		}
+	}
 	if _, err := c.CoreV1().Namespaces().Update(ctx, ns, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("record created objects on namespace %s: %w", name, err)
 	}

@@ -24,9 +24,15 @@ import (
 var ErrAlreadyStarted = errors.New("scenario already started")
 
 // Deploy creates the scenario's namespace and objects, every one labelled as the
-// lab's, and records the UIDs it created them with.
+// lab's, then the attempt record, and last the UIDs and the record's digest on
+// the namespace. An interrupted Deploy can be run again: objects it already
+// created (lab-labelled) are taken as they are, and the record is rewritten.
 func Deploy(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner string, v Values) error {
-	b, err := s.Render(v)
+	text, err := s.renderText(v)
+	if err != nil {
+		return err
+	}
+	b, err := decodeBaseline(s.ID, text, v)
 	if err != nil {
 		return err
 	}
@@ -35,8 +41,8 @@ func Deploy(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner
 	if err != nil {
 		return err
 	}
-	if rec, err := cluster.RecordedObjects(nsObj); err == nil && len(rec) > 0 {
-		return fmt.Errorf("%w in namespace %s: use `crashlab reset %s` to start over", ErrAlreadyStarted, ns, s.ID)
+	if nsObj.Annotations[AnnotationAttemptDigest] != "" {
+		return fmt.Errorf("%w in namespace %s", ErrAlreadyStarted, ns)
 	}
 	uids := map[string]string{}
 	for _, obj := range b.Objects {
@@ -46,7 +52,15 @@ func Deploy(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner
 		}
 		uids[cluster.ObjectKey(kind, name)] = uid
 	}
-	return cluster.RecordObjects(ctx, c, ns, uids)
+	data, err := attemptData(s.ID, text, v, uids, time.Now())
+	if err != nil {
+		return err
+	}
+	sum, err := writeAttempt(ctx, c, ns, data, lbls)
+	if err != nil {
+		return err
+	}
+	return cluster.RecordObjects(ctx, c, ns, uids, map[string]string{AnnotationAttemptDigest: sum})
 }
 
 // Reset deletes the scenario's namespace, waits until it is gone, and deploys
@@ -102,7 +116,44 @@ func label(m *metav1.ObjectMeta, ns string, lbls map[string]string) {
 	}
 }
 
+// errExists marks an object an earlier, interrupted Deploy already created.
+var errExists = errors.New("already exists")
+
+// create creates one object; one that already exists is taken when it is the
+// lab's (an interrupted start created it) and refused otherwise.
 func create(ctx context.Context, c kubernetes.Interface, ns string, obj runtime.Object, lbls map[string]string) (kind, name, uid string, err error) {
+	kind, name, uid, err = createNew(ctx, c, ns, obj, lbls)
+	if !errors.Is(err, errExists) {
+		return kind, name, uid, err
+	}
+	m, gerr := getExisting(ctx, c, ns, kind, name)
+	if gerr != nil {
+		return kind, name, "", fmt.Errorf("%s %s exists but cannot be read: %w", kind, name, gerr)
+	}
+	if m.GetLabels()[cluster.LabelManagedBy] != cluster.ManagedBy {
+		return kind, name, "", fmt.Errorf("%s %s already exists and is not the lab's", kind, name)
+	}
+	return kind, name, string(m.GetUID()), nil
+}
+
+func getExisting(ctx context.Context, c kubernetes.Interface, ns, kind, name string) (metav1.Object, error) {
+	g := metav1.GetOptions{}
+	switch kind {
+	case "Secret":
+		return c.CoreV1().Secrets(ns).Get(ctx, name, g)
+	case "ConfigMap":
+		return c.CoreV1().ConfigMaps(ns).Get(ctx, name, g)
+	case "Service":
+		return c.CoreV1().Services(ns).Get(ctx, name, g)
+	case "Deployment":
+		return c.AppsV1().Deployments(ns).Get(ctx, name, g)
+	case "Job":
+		return c.BatchV1().Jobs(ns).Get(ctx, name, g)
+	}
+	return nil, fmt.Errorf("kind %s is not supported by the lab", kind)
+}
+
+func createNew(ctx context.Context, c kubernetes.Interface, ns string, obj runtime.Object, lbls map[string]string) (kind, name, uid string, err error) {
 	opts := metav1.CreateOptions{}
 	switch o := obj.(type) {
 	case *corev1.Secret:
@@ -133,7 +184,7 @@ func create(ctx context.Context, c kubernetes.Interface, ns string, obj runtime.
 
 func done(kind, name string, obj metav1.Object, err error) (string, string, string, error) {
 	if apierrors.IsAlreadyExists(err) {
-		return kind, name, "", fmt.Errorf("%s %s already exists: `crashlab reset` starts over", kind, name)
+		return kind, name, "", errExists
 	}
 	if err != nil {
 		return kind, name, "", fmt.Errorf("create %s %s: %w", kind, name, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -124,6 +125,9 @@ func TestDeployLabelsEverythingAndRecordsUIDs(t *testing.T) {
 			assert.Equal(t, tt.learner, learner)
 
 			objs := labelled(t, cs, ns)
+			record := objs["ConfigMap/"+scenarios.AttemptRecordName]
+			require.NotNil(t, record, "the attempt record is written")
+			delete(objs, "ConfigMap/"+scenarios.AttemptRecordName)
 			b, err := s.Render(testValues)
 			require.NoError(t, err)
 			assert.Len(t, objs, len(b.Objects), "every manifest object created")
@@ -171,7 +175,6 @@ func TestDeployTwiceIsAlreadyStarted(t *testing.T) {
 	err := scenarios.Deploy(ctx, cs, s, "crashlab-test-scenario", "", testValues)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, scenarios.ErrAlreadyStarted), err.Error())
-	assert.Contains(t, err.Error(), "reset")
 	after := labelled(t, cs, "crashlab-test-scenario")
 	for k, o := range before {
 		assert.Equal(t, o.GetUID(), after[k].GetUID(), "%s untouched", k)
@@ -215,8 +218,94 @@ func TestDeployReportsAnObjectThatAlreadyExists(t *testing.T) {
 	)
 	err := scenarios.Deploy(ctx, cs, s, ns, "", testValues)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "Secret creds already exists")
-	assert.Contains(t, err.Error(), "reset")
+	assert.Contains(t, err.Error(), "Secret creds already exists and is not the lab's")
+}
+
+// A start interrupted after some objects were created completes when run
+// again, keeping the objects it made and recording their UIDs.
+func TestDeployInterruptedThenRunAgainCompletes(t *testing.T) {
+	ctx := context.Background()
+	s := loadValid(t, scenarios.Hooks{})
+	const ns = "crashlab-test-scenario"
+	cs := labCluster()
+	// The first run dies after two creates (the namespace and the Secret).
+	creates := 0
+	cs.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		creates++
+		if creates == 3 {
+			return true, nil, context.Canceled
+		}
+		return false, nil, nil
+	})
+	require.ErrorIs(t, scenarios.Deploy(ctx, cs, s, ns, "", testValues), context.Canceled)
+	partial := labelled(t, cs, ns)
+	require.Len(t, partial, 1)
+	_, err := scenarios.LoadAttempt(ctx, cs, s, ns)
+	require.ErrorIs(t, err, scenarios.ErrNoRecord, "a half-made start has no record, so check fails closed")
+
+	require.NoError(t, scenarios.Deploy(ctx, cs, s, ns, "", testValues), "run again, it completes")
+	a, err := scenarios.LoadAttempt(ctx, cs, s, ns)
+	require.NoError(t, err)
+	for key, o := range partial {
+		assert.Equal(t, string(o.GetUID()), a.UIDs[key], "%s kept from the first run", key)
+	}
+	b, err := s.Render(testValues)
+	require.NoError(t, err)
+	assert.Len(t, a.UIDs, len(b.Objects))
+}
+
+// The record is what check judges against: missing or edited, it is refused;
+// intact, it gives back the baseline as deployed, even when the binary now
+// renders the scenario differently (an upgrade between start and check).
+func TestLoadAttemptFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	s := loadValid(t, scenarios.Hooks{})
+	const ns = "crashlab-test-scenario"
+	tests := []struct {
+		name    string
+		tamper  func(t *testing.T, cs *fake.Clientset)
+		wantErr error
+	}{
+		{name: "intact"},
+		{name: "record deleted", wantErr: scenarios.ErrNoRecord, tamper: func(t *testing.T, cs *fake.Clientset) {
+			require.NoError(t, cs.CoreV1().ConfigMaps(ns).Delete(ctx, scenarios.AttemptRecordName, metav1.DeleteOptions{}))
+		}},
+		{name: "record edited", wantErr: scenarios.ErrRecordAltered, tamper: func(t *testing.T, cs *fake.Clientset) {
+			cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, scenarios.AttemptRecordName, metav1.GetOptions{})
+			require.NoError(t, err)
+			cm.Data["manifests.yaml"] = strings.ReplaceAll(cm.Data["manifests.yaml"], "replicas: 2", "replicas: 0")
+			_, err = cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
+			require.NoError(t, err)
+		}},
+		{name: "digest removed from the namespace", wantErr: scenarios.ErrNoRecord, tamper: func(t *testing.T, cs *fake.Clientset) {
+			n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			require.NoError(t, err)
+			delete(n.Annotations, scenarios.AnnotationAttemptDigest)
+			_, err = cs.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{})
+			require.NoError(t, err)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := labCluster()
+			old := testValues
+			old.Image = "crashlab/workload:previous-release"
+			require.NoError(t, scenarios.Deploy(ctx, cs, s, ns, "", old))
+			if tt.tamper != nil {
+				tt.tamper(t, cs)
+			}
+			a, err := scenarios.LoadAttempt(ctx, cs, s, ns)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.True(t, scenarios.IsRecordProblem(err))
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, old, a.Baseline.Values, "the values deployed, not today's")
+			assert.Equal(t, old.Image, a.Baseline.Container("web", "app").Image)
+			assert.False(t, a.StartedAt.IsZero())
+		})
+	}
 }
 
 func TestDeployRejectsUnsupportedKinds(t *testing.T) {

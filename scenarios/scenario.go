@@ -223,23 +223,34 @@ func (s Scenario) validate() error {
 
 // Render fills the manifests' template and decodes every document.
 func (s Scenario) Render(v Values) (Baseline, error) {
-	b := Baseline{Values: v}
+	text, err := s.renderText(v)
+	if err != nil {
+		return Baseline{Values: v}, err
+	}
+	return decodeBaseline(s.ID, text, v)
+}
+
+// renderText fills the manifests' template: the text the attempt record keeps.
+func (s Scenario) renderText(v Values) (string, error) {
 	tmpl, err := template.New(s.ID).Option("missingkey=error").Parse(s.manifests)
 	if err != nil {
-		return b, fmt.Errorf("scenario %s: manifests template: %w", s.ID, err)
+		return "", fmt.Errorf("scenario %s: manifests template: %w", s.ID, err)
 	}
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, v); err != nil {
-		return b, fmt.Errorf("scenario %s: render manifests: %w", s.ID, err)
+		return "", fmt.Errorf("scenario %s: render manifests: %w", s.ID, err)
 	}
+	return buf.String(), nil
+}
+
+// decodeBaseline decodes rendered manifests, one object per YAML document.
+func decodeBaseline(id, text string, v Values) (Baseline, error) {
+	b := Baseline{Values: v}
 	decode := scheme.Codecs.UniversalDeserializer().Decode
-	for i, doc := range strings.Split(buf.String(), "\n---") {
-		if strings.TrimSpace(doc) == "" {
-			continue
-		}
+	for i, doc := range trimDocs(text) {
 		obj, _, err := decode([]byte(doc), nil, nil)
 		if err != nil {
-			return b, fmt.Errorf("scenario %s: manifest document %d: %w", s.ID, i+1, err)
+			return b, fmt.Errorf("scenario %s: manifest document %d: %w", id, i+1, err)
 		}
 		b.Objects = append(b.Objects, obj)
 	}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/crashlab/crashlab/grader"
 )
 
 // Version is set at build time with -ldflags.
@@ -52,7 +54,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "crashlab: %s (see `crashlab --help`)\n", firstLine(ue.Error()))
 		return 2
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, grader.ErrInterrupted):
 		fmt.Fprintln(stderr, "crashlab: interrupted; run the command again to continue")
 		return 130
 	}

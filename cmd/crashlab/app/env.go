@@ -28,7 +28,7 @@ func (g *globals) connect(ctx context.Context) (*labEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := conn.Reachable(); err != nil {
+	if err := conn.Reachable(ctx); err != nil {
 		return nil, err
 	}
 	nodes, err := conn.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
@@ -98,11 +98,37 @@ func (e *labEnv) ensureImages(ctx context.Context, imgs []images.Image) error {
 func (e *labEnv) logger() kindlog.Logger { return newLogger(e.g) }
 
 func (e *labEnv) progress() (*progress.Store, error) {
+	return openProgress(e.g, e.conn.Context)
+}
+
+// openProgress opens the learner's progress for a context and says, on
+// stderr, when a damaged file was moved aside.
+func openProgress(g *globals, context string) (*progress.Store, error) {
 	dir, err := progress.DefaultDir()
 	if err != nil {
 		return nil, err
 	}
-	return progress.Open(dir, e.conn.Context, e.g.learner)
+	st, err := progress.Open(dir, context, g.learner)
+	if err != nil {
+		return nil, err
+	}
+	if st.Warning != "" {
+		fmt.Fprintln(g.streams.Err, "WARNING: "+st.Warning)
+	}
+	return st, nil
+}
+
+// record saves a step of the learner's progress. The command's own outcome
+// stands either way, but a progress that could not be saved is said, never
+// dropped in silence.
+func (e *labEnv) record(id string, fn func(*progress.Entry)) {
+	st, err := e.progress()
+	if err == nil {
+		err = st.Update(id, fn)
+	}
+	if err != nil {
+		fmt.Fprintf(e.g.streams.Err, "WARNING: progress not saved: %v\n", err)
+	}
 }
 
 // scenarioEnv resolves a scenario id and its namespace.

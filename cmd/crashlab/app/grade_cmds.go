@@ -15,6 +15,7 @@ import (
 	"github.com/crashlab/crashlab/content"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
@@ -78,9 +79,7 @@ func newDiagnose(g *globals) *cobra.Command {
 			}
 			v := grader.JudgeDiagnosis(s.ID, s.Workload.Container, s.Questions, given, f)
 			if v.Passed {
-				if st, err := e.progress(); err == nil {
-					_ = st.Update(s.ID, func(en *progress.Entry) { en.Diagnosed = time.Now() })
-				}
+				e.record(s.ID, func(en *progress.Entry) { en.Diagnosed = time.Now() })
 			}
 			if g.json() {
 				if err := g.emit(v); err != nil {
@@ -177,18 +176,19 @@ func newCheck(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			recorded, err := e.requireStarted(ctx, s.ID, ns)
+			if _, err := e.requireStarted(ctx, s.ID, ns); err != nil {
+				return err
+			}
+			// The fix is judged against the record written at start, never
+			// against what this binary would deploy today.
+			attempt, err := scenarios.LoadAttempt(ctx, e.conn.Client, s, ns)
+			if scenarios.IsRecordProblem(err) {
+				return fmt.Errorf("%v: the fix cannot be judged without it; run `crashlab reset %s` to start a fresh attempt", err, s.ID)
+			}
 			if err != nil {
 				return err
 			}
-			_, vals, err := e.images()
-			if err != nil {
-				return err
-			}
-			base, err := s.Render(vals)
-			if err != nil {
-				return err
-			}
+			base, recorded := attempt.Baseline, attempt.UIDs
 			live := s.Live(e.conn.Client, ns, base, grader.LiveOptions{
 				ReadyTimeout: timeout,
 				Replace:      true,
@@ -199,9 +199,7 @@ func newCheck(g *globals) *cobra.Command {
 				return err
 			}
 			if v.Passed {
-				if st, err := e.progress(); err == nil {
-					_ = st.Update(s.ID, func(en *progress.Entry) { en.Fixed = time.Now(); en.Approach = v.Approach })
-				}
+				e.record(s.ID, func(en *progress.Entry) { en.Fixed = time.Now(); en.Approach = v.Approach })
 			}
 			if g.json() {
 				if err := g.emit(v); err != nil {

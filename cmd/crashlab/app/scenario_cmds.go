@@ -40,6 +40,11 @@ func newList(g *globals) *cobra.Command {
 				}
 				if st, err := progress.Open(dir, ctxName, g.learner); err == nil {
 					entries = st.Entries
+					if st.Warning != "" {
+						fmt.Fprintln(g.streams.Err, "WARNING: "+st.Warning)
+					}
+				} else {
+					fmt.Fprintf(g.streams.Err, "WARNING: progress not read: %v\n", err)
 				}
 			}
 			type row struct {
@@ -104,15 +109,14 @@ func newStart(g *globals) *cobra.Command {
 					fmt.Fprintln(g.streams.Err, "WARNING: "+w)
 				}
 			}
+			// Deploy completes an interrupted start; a complete one is left as it is.
 			if err := scenarios.Deploy(ctx, e.conn.Client, s, ns, g.learner, vals); err != nil {
 				if !errors.Is(err, scenarios.ErrAlreadyStarted) {
 					return err
 				}
-				// Starting twice is not an error: an interrupted start can be re-run.
 				g.say("%s is already running in %s (`crashlab reset %s` starts over).", s.ID, ns, s.ID)
-			}
-			if st, err := e.progress(); err == nil {
-				_ = st.Update(s.ID, func(en *progress.Entry) { en.Started = time.Now() })
+			} else {
+				e.record(s.ID, func(en *progress.Entry) { en.Started = time.Now() })
 			}
 			if !g.json() {
 				content.Briefing(g.streams.Out, s.Title, s.ID, ns, s.Briefing)
@@ -194,20 +198,16 @@ func newHint(g *globals) *cobra.Command {
 			}
 			n := len(s.Hints)
 			if !all {
-				dir, err := progress.DefaultDir()
+				st, err := openProgress(g, ctxName)
 				if err != nil {
 					return err
 				}
-				st, err := progress.Open(dir, ctxName, g.learner)
-				if err != nil {
-					return err
-				}
-				n = st.Entries[s.ID].Hints + 1
-				if n > len(s.Hints) {
-					n = len(s.Hints)
-				}
-				if err := st.Update(s.ID, func(en *progress.Entry) { en.Hints = n }); err != nil {
-					return err
+				// Counted inside the locked update: two hints at once are two hints.
+				if err := st.Update(s.ID, func(en *progress.Entry) {
+					en.Hints = min(max(en.Hints, 0)+1, len(s.Hints))
+					n = en.Hints
+				}); err != nil {
+					return fmt.Errorf("save the hint count: %w", err)
 				}
 			}
 			ns, err := clusterNamespace(g, s.ID)

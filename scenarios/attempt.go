@@ -1,0 +1,158 @@
+package scenarios
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlab/crashlab/cluster"
+)
+
+// The attempt record is what a fix is judged against, written once at start:
+// the manifests exactly as deployed (images and values filled in), the UIDs
+// the objects were created with, and when. It lives in the cluster, in a
+// ConfigMap of the lab namespace, so that a trainer's board and a second
+// machine judge against the same record, and it goes away with the attempt
+// (reset, down). Its digest is kept on the namespace: an edited or deleted
+// record is detected, and check then fails closed instead of skipping rules.
+// Because check reads the baseline from the record and not from the binary,
+// upgrading crashlab between start and check does not move the goalposts.
+const (
+	AttemptRecordName       = "crashlab-attempt"
+	AnnotationAttemptDigest = "crashlab.dev/attempt-digest"
+	LabelRecord             = "crashlab.dev/record"
+)
+
+// Errors of a record that cannot be trusted; the CLI tells the learner to reset.
+var (
+	ErrNoRecord      = errors.New("the lab's record of this attempt is missing")
+	ErrRecordAltered = errors.New("the lab's record of this attempt was changed")
+)
+
+// Attempt is the record of one start.
+type Attempt struct {
+	Scenario  string
+	Baseline  Baseline
+	UIDs      map[string]string
+	StartedAt time.Time
+}
+
+const (
+	keyScenario  = "scenario"
+	keyManifests = "manifests.yaml"
+	keyValues    = "values.json"
+	keyUIDs      = "uids.json"
+	keyStarted   = "startedAt"
+)
+
+func attemptData(scenario, manifests string, v Values, uids map[string]string, started time.Time) (map[string]string, error) {
+	vb, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	ub, err := json.Marshal(uids)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{keyScenario: scenario, keyManifests: manifests, keyValues: string(vb), keyUIDs: string(ub), keyStarted: started.UTC().Format(time.RFC3339)}, nil
+}
+
+// digest covers every key and value, in a fixed order.
+func digest(data map[string]string) string {
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(data[k]), data[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeAttempt creates (or, after an interrupted start, replaces) the record
+// ConfigMap and returns its digest.
+func writeAttempt(ctx context.Context, c kubernetes.Interface, ns string, data, lbls map[string]string) (string, error) {
+	l := map[string]string{LabelRecord: "attempt"}
+	for k, v := range lbls {
+		l[k] = v
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: AttemptRecordName, Namespace: ns, Labels: l}, Data: data}
+	_, err := c.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		_, err = c.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return "", fmt.Errorf("write the attempt record in %s: %w", ns, err)
+	}
+	return digest(data), nil
+}
+
+// LoadAttempt reads and verifies the record of the scenario's attempt in ns.
+func LoadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns string) (Attempt, error) {
+	a := Attempt{Scenario: s.ID}
+	nsObj, err := cluster.GetOwned(ctx, c, ns)
+	if err != nil {
+		return a, err
+	}
+	want := nsObj.Annotations[AnnotationAttemptDigest]
+	cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, AttemptRecordName, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err) || (err == nil && want == ""):
+		return a, fmt.Errorf("%w (ConfigMap %s/%s)", ErrNoRecord, ns, AttemptRecordName)
+	case err != nil:
+		return a, fmt.Errorf("read the attempt record in %s: %w", ns, err)
+	case digest(cm.Data) != want:
+		return a, fmt.Errorf("%w (ConfigMap %s/%s no longer matches its digest)", ErrRecordAltered, ns, AttemptRecordName)
+	case cm.Data[keyScenario] != s.ID:
+		return a, fmt.Errorf("%w: it is for scenario %q, not %q", ErrRecordAltered, cm.Data[keyScenario], s.ID)
+	}
+	recorded, err := cluster.RecordedObjects(nsObj)
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(cm.Data[keyUIDs]), &a.UIDs); err != nil {
+		return a, fmt.Errorf("%w: unreadable UIDs: %v", ErrRecordAltered, err)
+	}
+	for k, uid := range recorded {
+		if a.UIDs[k] != uid {
+			return a, fmt.Errorf("%w: the namespace's record of %s differs", ErrRecordAltered, k)
+		}
+	}
+	var v Values
+	if err := json.Unmarshal([]byte(cm.Data[keyValues]), &v); err != nil {
+		return a, fmt.Errorf("%w: unreadable values: %v", ErrRecordAltered, err)
+	}
+	if a.Baseline, err = decodeBaseline(s.ID, cm.Data[keyManifests], v); err != nil {
+		return a, fmt.Errorf("%w: %v", ErrRecordAltered, err)
+	}
+	a.StartedAt, _ = time.Parse(time.RFC3339, cm.Data[keyStarted])
+	return a, nil
+}
+
+// IsRecordProblem tells whether err means the record cannot be trusted.
+func IsRecordProblem(err error) bool {
+	return errors.Is(err, ErrNoRecord) || errors.Is(err, ErrRecordAltered)
+}
+
+func trimDocs(s string) []string {
+	var out []string
+	for _, d := range strings.Split(s, "\n---") {
+		if strings.TrimSpace(d) != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
