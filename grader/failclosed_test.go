@@ -246,3 +246,48 @@ func TestChoiceEvidenceMustBeSpecificAndHoldOnOneContainer(t *testing.T) {
 		assert.Contains(t, p.Summary(), "node trouble, not the incident")
 	})
 }
+
+// readySince marks the pod Ready since at, its container running since then.
+func readySince(at time.Time) podOpt {
+	return func(p *corev1.Pod) {
+		ready()(p)
+		p.Status.Conditions[0].LastTransitionTime = metav1.NewTime(at)
+		p.Status.ContainerStatuses[0].State.Running.StartedAt = metav1.NewTime(at)
+	}
+}
+
+// A workload fixed and stable for longer than the window is not watched for
+// another window before the pod replacement; one that just became Ready is.
+func TestJudgeLiveCreditsStabilityThePodsAlreadyShow(t *testing.T) {
+	const window = 2 * time.Second
+	long, recent := time.Now().Add(-time.Hour), time.Now().Add(-time.Second)
+	tests := []struct {
+		name    string
+		pods    []*corev1.Pod
+		watched bool
+	}{
+		{name: "Ready for an hour", pods: []*corev1.Pod{curPod("web-cur-a", readySince(long)), curPod("web-cur-b", readySince(long))}},
+		{name: "one pod Ready for a second", pods: []*corev1.Pod{curPod("web-cur-a", readySince(long)), curPod("web-cur-b", readySince(recent))}, watched: true},
+		{name: "Ready for an hour but a run ended a second ago", watched: true, pods: []*corev1.Pod{curPod("web-cur-a", readySince(long)),
+			curPod("web-cur-b", readySince(long), lastTerm("Error", 1, recent.Add(-time.Second), recent))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, _ := liveCluster(t, tt.pods...)
+			t0 := time.Now()
+			got := JudgeLive(context.Background(), s.cs, target, window, LiveOptions{Replicas: 2, ReadyTimeout: 5 * time.Second})
+			took := time.Since(t0)
+			assert.Equal(t, []string{"pods-ready", "stays-up"}, checkNames(got))
+			for _, c := range got {
+				assert.True(t, c.Passed, c.Message)
+			}
+			if tt.watched {
+				assert.GreaterOrEqual(t, took, window, "watched for the whole window")
+			} else {
+				assert.Less(t, took, window/2, "credited from the pods' own record")
+				assert.Contains(t, got[1].Message, "longer than the")
+			}
+		})
+	}
+}
