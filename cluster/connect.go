@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -70,11 +72,25 @@ func Connect(o ConnectOptions) (*Conn, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = RequestTimeout
 	}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt} })
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("client for context %q: %w", ctxName, err)
 	}
 	return &Conn{Client: client, REST: cfg, Context: ctxName, Kubeconfig: where, IsLab: ctxName == ContextName}, nil
+}
+
+// requests counts the API requests this process sent, for `make bench`.
+var requests atomic.Int64
+
+// Requests is the number of API requests sent through Connect's clients so far.
+func Requests() int64 { return requests.Load() }
+
+type countingTransport struct{ next http.RoundTripper }
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	requests.Add(1)
+	return t.next.RoundTrip(r)
 }
 
 // RequestTimeout bounds every API request of the lab.
