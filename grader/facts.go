@@ -12,7 +12,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -145,46 +144,44 @@ type Observer struct {
 // NewObserver reads logs through the same client.
 func NewObserver(c kubernetes.Interface) *Observer { return &Observer{Client: c, Logs: KubeLogs(c)} }
 
-// Observe reads the facts of the target's current pods.
+// Observe reads the facts of the target's current pods, from one Read.
 func (o *Observer) Observe(ctx context.Context, t Target) (Facts, error) {
-	f := Facts{Namespace: t.Namespace, Workload: t.Kind + "/" + t.Name, ObservedAt: time.Now()}
-	pods, err := CurrentPods(ctx, o.Client, t)
-	if apierrors.IsNotFound(err) {
-		return f, nil
-	}
+	s, err := Read(ctx, o.Client, t, nil)
 	if err != nil {
-		return f, err
+		return Facts{Namespace: t.Namespace, Workload: t.Kind + "/" + t.Name, ObservedAt: time.Now()}, err
 	}
-	f.Found = true
-	secrets := map[string]*corev1.Secret{}
+	return o.FactsOf(ctx, s), nil
+}
+
+// FactsOf turns a snapshot into facts: per current pod and container its
+// state, last termination and previous log, and the events about those pods.
+// Only the previous logs are read here; everything else comes from the
+// snapshot.
+func (o *Observer) FactsOf(ctx context.Context, s *State) Facts {
+	t := s.Target
+	f := Facts{Namespace: t.Namespace, Workload: t.Kind + "/" + t.Name, ObservedAt: time.Now(), Found: s.WorkloadFound()}
+	if !f.Found {
+		return f
+	}
 	nodeArch := map[string]string{}
-	for _, p := range pods {
-		pf := PodFacts{Name: p.Name, Phase: string(p.Status.Phase), Ready: podReady(&p), Node: p.Spec.NodeName}
-		if p.Spec.NodeName != "" {
-			if _, ok := nodeArch[p.Spec.NodeName]; !ok {
-				if n, err := o.Client.CoreV1().Nodes().Get(ctx, p.Spec.NodeName, metav1.GetOptions{}); err == nil {
-					nodeArch[p.Spec.NodeName] = n.Status.NodeInfo.Architecture
-				}
-			}
-			pf.NodeArch = nodeArch[p.Spec.NodeName]
-			if f.NodeArch == "" {
-				f.NodeArch = pf.NodeArch
-			}
+	for _, n := range s.Nodes {
+		nodeArch[n.Name] = n.Status.NodeInfo.Architecture
+	}
+	for _, p := range s.Current {
+		pf := PodFacts{Name: p.Name, Phase: string(p.Status.Phase), Ready: podReady(&p), Node: p.Spec.NodeName, NodeArch: nodeArch[p.Spec.NodeName]}
+		if f.NodeArch == "" {
+			f.NodeArch = pf.NodeArch
 		}
 		for _, spec := range p.Spec.Containers {
-			cf := ContainerFacts{Name: spec.Name, Image: spec.Image}
-			cf.MissingSecretKeys = missingSecretKeys(ctx, o.Client, p.Namespace, spec, secrets)
+			cf := ContainerFacts{Name: spec.Name, Image: spec.Image, MissingSecretKeys: missingSecretKeys(spec, s.Secrets)}
 			if st := containerStatus(&p, spec.Name); st != nil {
 				cf.Ready, cf.RestartCount = st.Ready, st.RestartCount
 				cf.Running = st.State.Running != nil
 				if w := st.State.Waiting; w != nil {
 					cf.WaitingReason, cf.WaitingMessage = w.Reason, w.Message
 				}
-				if lt := st.LastTerminationState.Terminated; lt != nil {
+				if lt := lastTermination(st); lt != nil {
 					cf.Last = termination(lt)
-				} else if t := st.State.Terminated; t != nil {
-					// Between a crash and the back-off, the current state holds it.
-					cf.Last = termination(t)
 				}
 				if cf.Last != nil && o.Logs != nil {
 					if log, err := o.Logs(ctx, p.Namespace, p.Name, spec.Name); err == nil {
@@ -196,20 +193,16 @@ func (o *Observer) Observe(ctx context.Context, t Target) (Facts, error) {
 		}
 		f.Pods = append(f.Pods, pf)
 	}
-	evs, err := o.Client.CoreV1().Events(t.Namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return f, fmt.Errorf("list events in %s: %w", t.Namespace, err)
-	}
 	names := map[string]bool{}
-	for _, p := range pods {
+	for _, p := range s.Current {
 		names[p.Name] = true
 	}
-	for _, e := range evs.Items {
+	for _, e := range s.Events {
 		if e.InvolvedObject.Kind == "Pod" && names[e.InvolvedObject.Name] {
 			f.Events = append(f.Events, EventFact{Pod: e.InvolvedObject.Name, Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count})
 		}
 	}
-	return f, nil
+	return f
 }
 
 // termination copies a terminated state. A process that never ran (StartError)
@@ -223,30 +216,11 @@ func termination(t *corev1.ContainerStateTerminated) *Termination {
 	return &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: t.Signal, Message: t.Message, StartedAt: started, FinishedAt: t.FinishedAt.Time, NodeTrouble: nodeTrouble(t.Message)}
 }
 
-// CurrentPods returns the pods of the Deployment's current ReplicaSet (the one
-// whose revision matches the Deployment's), so old pods on their way out during a
-// rollout are neither blamed nor credited.
+// CurrentPods returns the target's current pods (see currentPods). A
+// missing workload is a NotFound error.
 func CurrentPods(ctx context.Context, c kubernetes.Interface, t Target) ([]corev1.Pod, error) {
-	d, err := c.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
-	if err != nil {
-		return nil, err
-	}
-	rs, err := CurrentReplicaSet(ctx, c, d)
-	if err != nil || rs == nil {
-		return nil, err
-	}
-	pods, err := c.CoreV1().Pods(t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: metav1.FormatLabelSelector(rs.Spec.Selector)})
-	if err != nil {
-		return nil, fmt.Errorf("list pods in %s: %w", t.Namespace, err)
-	}
-	var out []corev1.Pod
-	for _, p := range pods.Items {
-		if ownedBy(p.OwnerReferences, rs.UID) && p.DeletionTimestamp == nil {
-			out = append(out, p)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	pods, _, _, err := workloadPods(ctx, c, t)
+	return pods, err
 }
 
 // CurrentReplicaSet finds the ReplicaSet of the Deployment's current revision.
@@ -255,21 +229,7 @@ func CurrentReplicaSet(ctx context.Context, c kubernetes.Interface, d *appsv1.De
 	if err != nil {
 		return nil, fmt.Errorf("list replicasets in %s: %w", d.Namespace, err)
 	}
-	rev := d.Annotations["deployment.kubernetes.io/revision"]
-	var best *appsv1.ReplicaSet
-	for i := range list.Items {
-		rs := &list.Items[i]
-		if !ownedBy(rs.OwnerReferences, d.UID) {
-			continue
-		}
-		if rev != "" && rs.Annotations["deployment.kubernetes.io/revision"] == rev {
-			return rs, nil
-		}
-		if best == nil || rs.CreationTimestamp.After(best.CreationTimestamp.Time) {
-			best = rs
-		}
-	}
-	return best, nil
+	return currentReplicaSetOf(d, list.Items), nil
 }
 
 func ownedBy(refs []metav1.OwnerReference, uid types.UID) bool {
@@ -299,18 +259,22 @@ func containerStatus(p *corev1.Pod, name string) *corev1.ContainerStatus {
 	return nil
 }
 
-func missingSecretKeys(ctx context.Context, c kubernetes.Interface, ns string, spec corev1.Container, cache map[string]*corev1.Secret) []string {
+// missingSecretKeys lists env variables whose secretKeyRef names a Secret or
+// a key that does not exist (by the kubelet's rule, the last entry of a name).
+func missingSecretKeys(spec corev1.Container, secrets map[string]*corev1.Secret) []string {
 	var out []string
-	for _, e := range spec.Env {
+	seen := map[string]bool{}
+	for i := len(spec.Env) - 1; i >= 0; i-- {
+		e := spec.Env[i]
+		if seen[e.Name] {
+			continue
+		}
+		seen[e.Name] = true
 		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
 			continue
 		}
 		ref := e.ValueFrom.SecretKeyRef
-		s, ok := cache[ref.Name]
-		if !ok {
-			s, _ = c.CoreV1().Secrets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
-			cache[ref.Name] = s
-		}
+		s := secrets[ref.Name]
 		if s == nil {
 			out = append(out, e.Name)
 			continue
@@ -321,6 +285,7 @@ func missingSecretKeys(ctx context.Context, c kubernetes.Interface, ns string, s
 			}
 		}
 	}
+	sort.Strings(out)
 	return out
 }
 

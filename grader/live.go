@@ -3,7 +3,6 @@ package grader
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -92,29 +91,11 @@ type live struct {
 	opt LiveOptions
 }
 
-// current lists the pods of the current ReplicaSet and returns the list's
-// resource version to watch from.
+// current lists the target's current pods (the one reader's choice) and
+// returns the list's resource version to watch from.
 func (l *live) current(ctx context.Context) ([]corev1.Pod, string, error) {
-	d, err := l.c.AppsV1().Deployments(l.t.Namespace).Get(ctx, l.t.Name, metav1.GetOptions{})
-	if err != nil {
-		return nil, "", fmt.Errorf("Deployment %s: %w", l.t.Name, err)
-	}
-	rs, err := CurrentReplicaSet(ctx, l.c, d)
-	if err != nil {
-		return nil, "", err
-	}
-	list, err := l.c.CoreV1().Pods(l.t.Namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, "", fmt.Errorf("list pods: %w", err)
-	}
-	var out []corev1.Pod
-	for _, p := range list.Items {
-		if rs != nil && ownedBy(p.OwnerReferences, rs.UID) && p.DeletionTimestamp == nil {
-			out = append(out, p)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, list.ResourceVersion, nil
+	pods, rv, _, err := workloadPods(ctx, l.c, l.t)
+	return pods, rv, err
 }
 
 // until re-evaluates eval on every pod event in the namespace until eval says
@@ -168,12 +149,7 @@ func (ct crashTracker) key(p *corev1.Pod, c string) string { return string(p.UID
 func (ct crashTracker) crashed(p *corev1.Pod, fresh bool) string {
 	for _, st := range p.Status.ContainerStatuses {
 		k := ct.key(p, st.Name)
-		var term *corev1.ContainerStateTerminated
-		if st.State.Terminated != nil {
-			term = st.State.Terminated
-		} else if st.LastTerminationState.Terminated != nil {
-			term = st.LastTerminationState.Terminated
-		}
+		term := lastTermination(&st)
 		mark, seen := ct[k]
 		if !seen {
 			if term != nil && fresh {

@@ -8,8 +8,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -17,17 +15,19 @@ import (
 type State struct {
 	Target Target
 	// Recorded maps "Kind/name" to the UID the lab created the object with.
-	Recorded    map[string]string
-	Deployment  *appsv1.Deployment // nil when deleted
-	Deployments []appsv1.Deployment
-	ReplicaSets []appsv1.ReplicaSet
-	Pods        []corev1.Pod // every pod in the namespace
-	Current     []corev1.Pod // pods of the Deployment's current ReplicaSet
-	Secrets     map[string]*corev1.Secret
-	ConfigMaps  map[string]*corev1.ConfigMap
-	Jobs        []batchv1.Job
-	CronJobs    []batchv1.CronJob
-	Nodes       []corev1.Node
+	Recorded     map[string]string
+	Deployment   *appsv1.Deployment // nil when deleted
+	Deployments  []appsv1.Deployment
+	StatefulSets []appsv1.StatefulSet
+	ReplicaSets  []appsv1.ReplicaSet
+	Pods         []corev1.Pod // every pod in the namespace
+	Current      []corev1.Pod // pods of the Deployment's current ReplicaSet
+	Secrets      map[string]*corev1.Secret
+	ConfigMaps   map[string]*corev1.ConfigMap
+	Jobs         []batchv1.Job
+	CronJobs     []batchv1.CronJob
+	Nodes        []corev1.Node
+	Events       []corev1.Event
 	// Final is set on the state read after the live checks: by then a rollout
 	// has finished, so rules that spare a rollout's old pods no longer do.
 	Final bool
@@ -95,66 +95,27 @@ func (s *State) SecretValue(name, key string) (string, bool) {
 	return v, ok
 }
 
-// LoadState reads the namespace.
+// LoadState reads the namespace: Read under the name the checks know it by.
 func LoadState(ctx context.Context, c kubernetes.Interface, t Target, recorded map[string]string) (*State, error) {
-	s := &State{Target: t, Recorded: recorded, Secrets: map[string]*corev1.Secret{}, ConfigMaps: map[string]*corev1.ConfigMap{}}
-	ns := t.Namespace
-	deps, err := c.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list deployments in %s: %w", ns, err)
+	return Read(ctx, c, t, recorded)
+}
+
+// WorkloadFound tells whether the target workload exists in the snapshot.
+func (s *State) WorkloadFound() bool {
+	t := s.Target
+	switch t.Kind {
+	case KindDeployment:
+		return s.Deployment != nil
+	case KindStatefulSet:
+		return slices.ContainsFunc(s.StatefulSets, func(o appsv1.StatefulSet) bool { return o.Name == t.Name })
+	case KindJob:
+		return slices.ContainsFunc(s.Jobs, func(o batchv1.Job) bool { return o.Name == t.Name })
+	case KindCronJob:
+		return slices.ContainsFunc(s.CronJobs, func(o batchv1.CronJob) bool { return o.Name == t.Name })
+	case KindPod:
+		return slices.ContainsFunc(s.Pods, func(o corev1.Pod) bool { return o.Name == t.Name })
 	}
-	s.Deployments = deps.Items
-	for i := range deps.Items {
-		if deps.Items[i].Name == t.Name {
-			s.Deployment = &deps.Items[i]
-		}
-	}
-	rss, err := c.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list replicasets in %s: %w", ns, err)
-	}
-	s.ReplicaSets = rss.Items
-	pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list pods in %s: %w", ns, err)
-	}
-	s.Pods = pods.Items
-	if s.Deployment != nil {
-		s.Current, err = CurrentPods(ctx, c, t)
-		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, err
-		}
-	}
-	secs, err := c.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list secrets in %s: %w", ns, err)
-	}
-	for i := range secs.Items {
-		s.Secrets[secs.Items[i].Name] = &secs.Items[i]
-	}
-	cms, err := c.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list configmaps in %s: %w", ns, err)
-	}
-	for i := range cms.Items {
-		s.ConfigMaps[cms.Items[i].Name] = &cms.Items[i]
-	}
-	jobs, err := c.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list jobs in %s: %w", ns, err)
-	}
-	s.Jobs = jobs.Items
-	cjs, err := c.BatchV1().CronJobs(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list cronjobs in %s: %w", ns, err)
-	}
-	s.CronJobs = cjs.Items
-	nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list nodes: %w", err)
-	}
-	s.Nodes = nodes.Items
-	return s, nil
+	return false
 }
 
 // WorkloadKept is the shared rule that the Deployment the lab created still
