@@ -72,14 +72,23 @@ func Status(w io.Writer, scenario string, f grader.Facts) {
 		return
 	}
 	fmt.Fprintln(tw, "SCENARIO\tPOD\tCONTAINER\tPHASE\tWAITING\tRESTARTS\tLAST EXIT\tREADY")
+	var notes []string
 	for _, p := range f.Pods {
 		for _, c := range p.Containers {
 			last := "-"
 			if c.Last != nil {
 				last = fmt.Sprintf("%d (%s)", c.Last.ExitCode, c.Last.Reason)
+				if c.Last.NodeTrouble != "" {
+					last += " *"
+					notes = append(notes, fmt.Sprintf("* %s/%s: node trouble, not the incident: %s (%q)", p.Name, c.Name, c.Last.NodeTrouble, c.Last.Message))
+				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%v\n", scenario, p.Name, c.Name, p.Phase, dash(c.WaitingReason), c.RestartCount, last, p.Ready)
 		}
+	}
+	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
 	}
 }
 
