@@ -19,7 +19,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
-	"github.com/crashlab/crashlab/scenarios/catalog"
+	"github.com/crashlab/crashlab/scenarios/fixes"
 )
 
 // TestBench prints, per scenario, the lab's timings against a baseline measured
@@ -49,16 +49,16 @@ func TestBench(t *testing.T) {
 	c := newClient(t, kubeconfig, cluster.ContextName)
 	ctx := context.Background()
 
+	vals, err := fixes.LiveValues(ctx, c)
+	require.NoError(t, err)
+
 	var rows []string
-	for _, spec := range specs() {
-		s, err := catalog.Get(spec.id)
-		require.NoError(t, err)
-		var fix *fixCase
-		for i := range spec.cases {
-			if spec.cases[i].wantFail == "" {
-				fix = &spec.cases[i]
-				break
-			}
+	for _, spec := range specs(t) {
+		s := spec.s
+		// The folder's first accepted fix, in file name order.
+		var fix *fixes.Fix
+		if passing := spec.folder.Passing(); len(passing) > 0 {
+			fix = &passing[0]
 		}
 		var labStart, kubectlStart, check, floor []time.Duration
 		for i := 0; i < runs; i++ {
@@ -86,11 +86,11 @@ func TestBench(t *testing.T) {
 			_ = cluster.DeleteNamespace(ctx, c, base, 0)
 
 			if fix != nil {
-				fix.apply(ctx, t, c, ns)
+				require.NoError(t, fixes.Apply(ctx, c, ns, vals, *fix), "apply %s", fix.File)
 				t3 := time.Now()
 				r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "check", s.ID)
 				check = append(check, time.Since(t3))
-				require.True(t, verdictOf(t, r).Passed, "bench fix %s must pass", fix.name)
+				require.True(t, verdictOf(t, r).Passed, "bench fix %s must pass", fix.Name)
 				d, err := c.AppsV1().Deployments(ns).Get(ctx, s.Workload.Name, metav1.GetOptions{})
 				if err != nil {
 					d = nil

@@ -27,54 +27,45 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
+	"github.com/crashlab/crashlab/scenarios/fixes"
 )
 
-// fixCase is one thing a learner might do; wantFail names the check that must
-// refuse it (empty: the fix must pass).
-type fixCase struct {
-	name         string
-	apply        func(ctx context.Context, t *testing.T, c kubernetes.Interface, ns string)
-	wantFail     string
-	wantApproach string
-	// after runs once check returned, e.g. to observe what the shortcut caused.
-	after func(ctx context.Context, t *testing.T, c kubernetes.Interface, ns string)
-}
-
-// scenarioSpec is what the suite knows about one scenario: which choice its
-// author meant as the cause, a wrong one, and the fixes to try.
+// scenarioSpec is what the suite knows about one scenario: the catalogue's
+// definition and its fixes/ folder, which holds the diagnosis answers its
+// author meant as right and wrong, and every fix and shortcut to try. Nothing
+// here is per scenario: a new scenario folder is picked up as it is.
 type scenarioSpec struct {
-	id      string
-	correct map[string]string
-	wrong   map[string]string
-	cases   []fixCase
+	id     string
+	s      scenarios.Scenario
+	folder fixes.Folder
 }
 
-func specs() []scenarioSpec {
-	all := []scenarioSpec{
-		missingSecretKeySpec(),
-		eagerLivenessSpec(),
-		archMismatchSpec(),
-		exitZeroSpec(),
-		oomKilledSpec(),
-		wrongEntrypointSpec(),
-	}
-	// CRASHLAB_E2E_ONLY=<id> runs one scenario (and skips the cluster-wide
-	// tests) while a scenario is being written.
+// specs reads every catalogued scenario's fixes/ folder from the repository.
+// CRASHLAB_E2E_ONLY=<id> runs one scenario (and skips the cluster-wide tests)
+// while a scenario is being written.
+func specs(t testing.TB) []scenarioSpec {
+	t.Helper()
+	root, err := fixes.RepoRoot()
+	require.NoError(t, err)
 	only := os.Getenv("CRASHLAB_E2E_ONLY")
-	if only == "" {
-		return all
-	}
 	var out []scenarioSpec
-	for _, s := range all {
-		if s.id == only {
-			out = append(out, s)
+	for _, s := range catalog.All() {
+		if only != "" && s.ID != only {
+			continue
 		}
+		f, err := fixes.LoadScenario(root, s)
+		require.NoError(t, err, "scenario %s: its fixes/ folder", s.ID)
+		out = append(out, scenarioSpec{id: s.ID, s: s, folder: f})
 	}
+	require.NotEmpty(t, out, "CRASHLAB_E2E_ONLY=%q names no scenario of the catalogue", only)
 	return out
 }
 
 func TestLab(t *testing.T) {
+	// Read every fixes/ folder before the cluster exists: a bad file fails at once.
+	all := specs(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
 	up := []string{"up"}
@@ -97,6 +88,10 @@ func TestLab(t *testing.T) {
 	}()
 	c := newClient(t, kubeconfig, cluster.ContextName)
 	ctx := context.Background()
+	// The values the lab deploys with on this cluster, which the fixes'
+	// templates ({{ .Image }}, ...) are filled from.
+	vals, err := fixes.LiveValues(ctx, c)
+	require.NoError(t, err)
 
 	t.Run("kubelet-backoff-cap", func(t *testing.T) {
 		nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
@@ -116,11 +111,10 @@ func TestLab(t *testing.T) {
 	before := snapshotOutsideLab(t, kubeconfig)
 
 	t.Run("scenarios", func(t *testing.T) {
-		for _, spec := range specs() {
-			spec := spec
+		for _, spec := range all {
 			t.Run(spec.id, func(t *testing.T) {
 				t.Parallel()
-				runScenario(t, kubeconfig, c, spec)
+				runScenario(t, kubeconfig, c, vals, spec)
 			})
 		}
 		if os.Getenv("CRASHLAB_E2E_ONLY") != "" {
@@ -134,15 +128,17 @@ func TestLab(t *testing.T) {
 			t.Parallel()
 			foreignNamespace(t, kubeconfig, c)
 		})
+		t.Run("fail-closed", func(t *testing.T) {
+			failClosed(t, kubeconfig, c)
+		})
 	})
 
 	after := snapshotOutsideLab(t, kubeconfig)
 	assert.Equal(t, before, after, "objects outside lab namespaces must be identical before and after")
 }
 
-func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec scenarioSpec) {
-	s, err := catalog.Get(spec.id)
-	require.NoError(t, err)
+func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenarios.Values, spec scenarioSpec) {
+	s := spec.s
 
 	t.Run("failure-diagnosis-reset", func(t *testing.T) {
 		t.Parallel()
@@ -195,34 +191,49 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, spec s
 		require.Equal(t, 0, r.code, "after reset the failure must come back")
 	})
 
-	for _, fc := range spec.cases {
-		fc := fc
-		t.Run(fc.name, func(t *testing.T) {
+	for _, fx := range spec.folder.Fixes {
+		t.Run(fx.Name, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			ns := namespaceOf(t, fc.name, s.ID)
-			t.Cleanup(func() { _ = cluster.DeleteNamespace(context.Background(), c, ns, 0) })
-			r := crashlab(t, kubeconfig, "--learner", fc.name, "start", s.ID, "--wait")
-			require.Equal(t, 0, r.code)
-			fc.apply(ctx, t, c, ns)
-			r = crashlab(t, kubeconfig, "--learner", fc.name, "-o", "json", "check", s.ID, "--timeout", "3m")
-			v := verdictOf(t, r)
-			if fc.wantFail == "" {
-				assert.True(t, v.Passed, "an accepted fix must pass: %+v", v.Checks)
-				assert.Equal(t, 0, r.code)
-				assert.Equal(t, fc.wantApproach, v.Approach)
-			} else {
-				assert.False(t, v.Passed, "shortcut %s must be refused", fc.name)
-				assert.Equal(t, 1, r.code)
-				failed := failedChecks(v)
-				require.NotEmpty(t, failed)
-				assert.Equal(t, fc.wantFail, failed[0], "the first check to refuse it: %+v", v.Checks)
-			}
-			if fc.after != nil {
-				fc.after(ctx, t, c, ns)
-			}
+			runFix(t, kubeconfig, c, vals, s, fx)
 		})
 	}
+}
+
+// runFix starts the scenario under the fix's own learner name, applies the
+// fix's steps through the API as a learner would, and checks the verdict of
+// `crashlab check`: an accepted fix passes with its approach, a shortcut is
+// refused first by the check its file names. Then it waits for the fix's
+// after signature, what the scenario's text says the change leads to.
+func runFix(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenarios.Values, s scenarios.Scenario, fx fixes.Fix) {
+	ctx := context.Background()
+	ns := namespaceOf(t, fx.Name, s.ID)
+	t.Cleanup(func() { _ = cluster.DeleteNamespace(context.Background(), c, ns, 0) })
+	r := crashlab(t, kubeconfig, "--learner", fx.Name, "start", s.ID, "--wait")
+	require.Equal(t, 0, r.code)
+	require.NoError(t, fixes.Apply(ctx, c, ns, vals, fx), "apply %s", fx.File)
+	r = crashlab(t, kubeconfig, "--learner", fx.Name, "-o", "json", "check", s.ID, "--timeout", "3m")
+	v := verdictOf(t, r)
+	switch fx.Expect {
+	case fixes.ExpectPass:
+		assert.True(t, v.Passed, "accepted fix %s (%s) must pass: %+v", fx.Name, fx.Why, v.Checks)
+		assert.Equal(t, 0, r.code)
+		assert.Equal(t, fx.Approach, v.Approach)
+	case fixes.ExpectRefuse:
+		assert.False(t, v.Passed, "shortcut %s (%s) must be refused", fx.Name, fx.Why)
+		assert.Equal(t, 1, r.code)
+		failed := failedChecks(v)
+		require.NotEmpty(t, failed)
+		assert.Equal(t, fx.RefusedBy, failed[0], "the first check to refuse %s: %+v", fx.Name, v.Checks)
+	default:
+		t.Fatalf("%s: expect %q", fx.File, fx.Expect)
+	}
+	if fx.After == nil {
+		return
+	}
+	sig, err := fixes.AfterSignature(ctx, c, ns, vals, fx)
+	require.NoError(t, err)
+	_, err = grader.NewObserver(c).WaitForSignature(ctx, s.Target(ns), sig, fx.After.Wait(), nil)
+	require.NoError(t, err, "after %s, the cluster must show %v", fx.Name, sig)
 }
 
 func diagnoseArgs(learner, id string, answers map[string]string) []string {
@@ -276,8 +287,9 @@ func answersFromPods(t *testing.T, c kubernetes.Interface, ns, container string,
 			right[q.ID] = node.Status.NodeInfo.Architecture
 			wrong[q.ID] = "s390x"
 		case "":
-			require.Contains(t, spec.correct, q.ID, "spec names the intended choice for %s", q.ID)
-			right[q.ID], wrong[q.ID] = spec.correct[q.ID], spec.wrong[q.ID]
+			d := spec.folder.Diagnosis
+			require.Contains(t, d.Correct, q.ID, "%s names the intended choice for %s", fixes.DiagnosisFile, q.ID)
+			right[q.ID], wrong[q.ID] = d.Correct[q.ID], d.Wrong[q.ID]
 		}
 	}
 	return right, wrong

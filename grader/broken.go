@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 )
@@ -28,7 +29,7 @@ func BrokenPodsGone(broken corev1.PodSpec) Check {
 			if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || current[string(p.UID)] {
 				continue
 			}
-			if !s.Final && s.ownedByTargetReplicaSet(p) {
+			if (!s.Final && s.ownedByTargetReplicaSet(p)) || s.beingCollected(p) {
 				continue
 			}
 			if equality.Semantic.DeepEqual(podFingerprint(&p.Spec), want) {
@@ -48,6 +49,28 @@ func (s *State) ownedByTargetReplicaSet(p *corev1.Pod) bool {
 	for _, rs := range s.ReplicaSets {
 		if ownedBy(rs.OwnerReferences, s.Deployment.UID) && ownedBy(p.OwnerReferences, rs.UID) {
 			return true
+		}
+	}
+	return false
+}
+
+// beingCollected tells whether the garbage collector is removing the pod: its
+// ReplicaSet is gone, or belongs to a Deployment that is gone (deleted with
+// the default cascade, the GC works down the chain). A ReplicaSet orphaned on
+// purpose has no owner left, so its pods are not spared.
+func (s *State) beingCollected(p *corev1.Pod) bool {
+	for _, ref := range p.OwnerReferences {
+		if ref.Kind != "ReplicaSet" {
+			continue
+		}
+		i := slices.IndexFunc(s.ReplicaSets, func(rs appsv1.ReplicaSet) bool { return rs.UID == ref.UID })
+		if i < 0 {
+			return true
+		}
+		for _, up := range s.ReplicaSets[i].OwnerReferences {
+			if up.Kind == "Deployment" && !slices.ContainsFunc(s.Deployments, func(d appsv1.Deployment) bool { return d.UID == up.UID }) {
+				return true
+			}
 		}
 	}
 	return false

@@ -172,6 +172,7 @@ func TestBrokenPodsGone(t *testing.T) {
 		cur   []string
 		final bool
 		pass  bool
+		rss   []appsv1.ReplicaSet // besides the rollout fixture's
 	}{
 		{name: "an orphaned ReplicaSet's broken pod is refused", pods: []corev1.Pod{pod("p1", orphanRS, asRunning())}},
 		{name: "a bare pod with the broken template is refused", pods: []corev1.Pod{pod("p1", nil, asRunning())}},
@@ -181,12 +182,15 @@ func TestBrokenPodsGone(t *testing.T) {
 		{name: "an old ReplicaSet's pod is spared mid-rollout", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-old", f.rsOld.UID), asRunning())}, pass: true},
 		{name: "an old ReplicaSet's pod is refused after the live checks", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-old", f.rsOld.UID), asRunning())}, final: true},
 		{name: "a terminating broken pod is on its way out", pods: []corev1.Pod{pod("p1", orphanRS, asRunning(), func(p *corev1.Pod) { p.DeletionTimestamp = &now })}, pass: true},
+		{name: "a pod whose Deployment was just deleted is being collected", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-gone", "gone-rs-uid"), asRunning())}, pass: true,
+			rss: []appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Name: "web-gone", UID: "gone-rs-uid", OwnerReferences: owner("Deployment", "deleted", "deleted-uid")}}}},
+		{name: "a pod whose ReplicaSet is gone is being collected", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-gone", "gone-rs-uid"), asRunning())}, pass: true},
 		{name: "a finished broken pod runs nothing", pods: []corev1.Pod{pod("p1", orphanRS, asRunning(), func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded })}, pass: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &State{Target: target, Deployment: dep, Pods: tt.pods, Final: tt.final,
-				ReplicaSets: []appsv1.ReplicaSet{*f.rsCur, *f.rsOld}}
+				ReplicaSets: append([]appsv1.ReplicaSet{*f.rsCur, *f.rsOld, {ObjectMeta: metav1.ObjectMeta{Name: "web-orphan", UID: "orphan-uid"}}}, tt.rss...), Deployments: []appsv1.Deployment{*dep}}
 			for _, p := range tt.pods {
 				for _, c := range tt.cur {
 					if p.Name == c {

@@ -53,6 +53,9 @@ func judge(t *testing.T, mutate func(c *corev1.Container)) (firstFail, approach 
 	return firstFail, approach, msgs
 }
 
+// The fixes a learner would make, accepted or refused, are data in fixes/ and
+// are replayed for every scenario by scenarios/fixes (and on a real cluster by
+// the e2e suite); the cases here probe the edges of this scenario's checks.
 func TestChecks(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -61,9 +64,6 @@ func TestChecks(t *testing.T) {
 		wantApproach string
 	}{
 		{name: "broken baseline is refused: the probe gives up before the start is over", mutate: func(*corev1.Container) {}, wantFail: "start-covered"},
-		{name: "startup probe covering 60s is accepted", wantApproach: "startup-probe", mutate: func(c *corev1.Container) {
-			c.StartupProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: healthGet()}, PeriodSeconds: 2, FailureThreshold: 30}
-		}},
 		{name: "startup probe on a named port is accepted", wantApproach: "startup-probe", mutate: func(c *corev1.Container) {
 			c.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
 			c.StartupProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}}, PeriodSeconds: 5, FailureThreshold: 12}
@@ -76,9 +76,6 @@ func TestChecks(t *testing.T) {
 			// 10s × 5 = 50s, above the required 1.5 × 30s.
 			c.StartupProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: healthGet()}, FailureThreshold: 5}
 		}},
-		{name: "liveness initial delay covering the start is accepted", wantApproach: "liveness-delayed", mutate: func(c *corev1.Container) {
-			c.LivenessProbe.InitialDelaySeconds = 45
-		}},
 		{name: "liveness failure budget covering the start is accepted", wantApproach: "liveness-delayed", mutate: func(c *corev1.Container) {
 			c.LivenessProbe.FailureThreshold = 23
 		}},
@@ -88,15 +85,6 @@ func TestChecks(t *testing.T) {
 		{name: "liveness delay without margin", wantFail: "start-covered", mutate: func(c *corev1.Container) {
 			c.LivenessProbe.InitialDelaySeconds = 30
 		}},
-		{name: "liveness probe deleted", wantFail: "liveness-kept", mutate: func(c *corev1.Container) {
-			c.LivenessProbe = nil
-		}},
-		{name: "liveness probe switched to tcpSocket", wantFail: "liveness-on-health", mutate: func(c *corev1.Container) {
-			c.LivenessProbe.ProbeHandler = corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}}
-		}},
-		{name: "liveness probe running a command that always succeeds", wantFail: "liveness-on-health", mutate: func(c *corev1.Container) {
-			c.LivenessProbe.ProbeHandler = corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/workload", "--version"}}}
-		}},
 		{name: "liveness probe on another path", wantFail: "liveness-on-health", mutate: func(c *corev1.Container) {
 			c.LivenessProbe.HTTPGet.Path = "/"
 		}},
@@ -105,9 +93,6 @@ func TestChecks(t *testing.T) {
 		}},
 		{name: "startup probe that only checks the port", wantFail: "liveness-on-health", mutate: func(c *corev1.Container) {
 			c.StartupProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}}, PeriodSeconds: 2, FailureThreshold: 20}
-		}},
-		{name: "liveness failure budget of minutes", wantFail: "probes-catch-hangs", mutate: func(c *corev1.Container) {
-			c.LivenessProbe.FailureThreshold = 100
 		}},
 		{name: "liveness initial delay of an hour", wantFail: "probes-catch-hangs", mutate: func(c *corev1.Container) {
 			c.LivenessProbe.InitialDelaySeconds = 3600
@@ -121,9 +106,6 @@ func TestChecks(t *testing.T) {
 		}},
 		{name: "slow start switched off", wantFail: "app-unchanged", mutate: func(c *corev1.Container) {
 			c.Args = []string{"--listen=:8080", "--on-term=ignore"}
-		}},
-		{name: "SIGTERM handled instead of fixing the probe", wantFail: "app-unchanged", mutate: func(c *corev1.Container) {
-			c.Args = []string{"--start-delay=30s", "--listen=:8080", "--on-term=exit"}
 		}},
 		{name: "image replaced", wantFail: "app-unchanged", mutate: func(c *corev1.Container) {
 			c.Image = values.ForeignImage

@@ -53,6 +53,9 @@ func appContainer(d *appsv1.Deployment) *corev1.Container {
 
 func dbEnv(d *appsv1.Deployment) *corev1.EnvVar { return grader.Env(appContainer(d), "DATABASE_URL") }
 
+// The fixes a learner would make, accepted or refused, are data in fixes/ and
+// are replayed for every scenario by scenarios/fixes (and on a real cluster by
+// the e2e suite); the cases here probe the edges of this scenario's checks.
 func TestFixChecks(t *testing.T) {
 	s := missingsecretkey.Scenario()
 	b, err := s.Render(values)
@@ -69,9 +72,6 @@ func TestFixChecks(t *testing.T) {
 		wantApproach string
 	}{
 		{name: "unchanged broken workload fails", change: func(*appsv1.Deployment, *corev1.Secret, *[]runtime.Object) {}, wantEnv: false, wantApp: true},
-		{name: "reference fixed to the existing key", change: func(d *appsv1.Deployment, _ *corev1.Secret, _ *[]runtime.Object) {
-			dbEnv(d).ValueFrom.SecretKeyRef.Key = "database_url"
-		}, wantEnv: true, wantApp: true, wantApproach: "reference-fixed"},
 		{name: "reference fixed and made non-optional", change: func(d *appsv1.Deployment, _ *corev1.Secret, _ *[]runtime.Object) {
 			dbEnv(d).ValueFrom.SecretKeyRef.Key = "database_url"
 			dbEnv(d).ValueFrom.SecretKeyRef.Optional = nil
@@ -79,25 +79,9 @@ func TestFixChecks(t *testing.T) {
 		{name: "missing key added to the Secret with the real URL", change: func(_ *appsv1.Deployment, sec *corev1.Secret, _ *[]runtime.Object) {
 			sec.Data["database-url"] = []byte(realURL)
 		}, wantEnv: true, wantApp: true, wantApproach: "secret-key-added"},
-		{name: "missing key added through stringData", change: func(_ *appsv1.Deployment, sec *corev1.Secret, _ *[]runtime.Object) {
-			sec.StringData = map[string]string{"database-url": realURL}
-		}, wantEnv: true, wantApp: true, wantApproach: "secret-key-added"},
-		{name: "missing key added with a placeholder value", change: func(_ *appsv1.Deployment, sec *corev1.Secret, _ *[]runtime.Object) {
-			sec.Data["database-url"] = []byte("postgres://placeholder")
-		}, wantEnv: false, wantApp: true},
 		{name: "existing key's value replaced, reference fixed", change: func(d *appsv1.Deployment, sec *corev1.Secret, _ *[]runtime.Object) {
 			dbEnv(d).ValueFrom.SecretKeyRef.Key = "database_url"
 			sec.Data["database_url"] = []byte("postgres://localhost/test")
-		}, wantEnv: false, wantApp: true},
-		{name: "URL hard-coded into the Deployment", change: func(d *appsv1.Deployment, _ *corev1.Secret, _ *[]runtime.Object) {
-			*dbEnv(d) = corev1.EnvVar{Name: "DATABASE_URL", Value: realURL}
-		}, wantEnv: false, wantApp: true},
-		{name: "env var removed", change: func(d *appsv1.Deployment, _ *corev1.Secret, _ *[]runtime.Object) {
-			appContainer(d).Env = nil
-		}, wantEnv: false, wantApp: true},
-		{name: "env var taken from a ConfigMap", change: func(d *appsv1.Deployment, _ *corev1.Secret, extra *[]runtime.Object) {
-			dbEnv(d).ValueFrom = &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}, Key: "url"}}
-			*extra = append(*extra, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: ns}, Data: map[string]string{"url": realURL}})
 		}, wantEnv: false, wantApp: true},
 		{name: "reference to a Secret that does not exist", change: func(d *appsv1.Deployment, _ *corev1.Secret, _ *[]runtime.Object) {
 			dbEnv(d).ValueFrom.SecretKeyRef.Name = "orders-db-v2"
@@ -108,16 +92,6 @@ func TestFixChecks(t *testing.T) {
 			dbEnv(d).ValueFrom.SecretKeyRef.Key = "url"
 			*extra = append(*extra, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "orders-db-v2", Namespace: ns}, Data: map[string][]byte{"url": []byte(realURL)}})
 		}, wantEnv: true, wantApp: true},
-		{name: "configuration check removed from the args", change: func(d *appsv1.Deployment, _ *corev1.Secret, _ *[]runtime.Object) {
-			var kept []string
-			for _, a := range appContainer(d).Args {
-				if !strings.HasPrefix(a, "--require-env") {
-					kept = append(kept, a)
-				}
-			}
-			require.Less(t, len(kept), len(appContainer(d).Args), "fixture: the args have a --require-env flag")
-			appContainer(d).Args = kept
-		}, wantEnv: false, wantApp: false},
 		{name: "command overridden", change: func(d *appsv1.Deployment, _ *corev1.Secret, _ *[]runtime.Object) {
 			dbEnv(d).ValueFrom.SecretKeyRef.Key = "database_url"
 			appContainer(d).Command = []string{"/bin/sleep", "infinity"}
