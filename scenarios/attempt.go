@@ -138,6 +138,7 @@ func LoadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns str
 	if a.Baseline, err = decodeBaseline(s.ID, cm.Data[keyManifests], v); err != nil {
 		return a, fmt.Errorf("%w: %v", ErrRecordAltered, err)
 	}
+	a.Baseline.Workload = s.Workload
 	a.StartedAt, _ = time.Parse(time.RFC3339, cm.Data[keyStarted])
 	return a, nil
 }

@@ -23,15 +23,10 @@ import (
 
 // Meta is scenario.yaml.
 type Meta struct {
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Level    int    `json:"level"`
-	Workload struct {
-		Kind      string `json:"kind"`
-		Name      string `json:"name"`
-		Container string `json:"container"`
-		Replicas  int32  `json:"replicas"`
-	} `json:"workload"`
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Level    int      `json:"level"`
+	Workload Workload `json:"workload"`
 	// FailsWithin is how long the broken workload runs before it fails; the
 	// grader's stability window is derived from it.
 	FailsWithin Duration `json:"failsWithin"`
@@ -44,6 +39,15 @@ type Meta struct {
 	Questions   []grader.Question `json:"questions"`
 	Hints       []string          `json:"hints"`
 	Explanation string            `json:"explanation"`
+}
+
+// Workload is the one place a scenario names its workload: the manifests,
+// the checks, the grader's target and the tests all read it from here.
+type Workload struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Container string `json:"container"`
+	Replicas  int32  `json:"replicas"`
 }
 
 // Duration reads "2s" style values from YAML.
@@ -75,6 +79,13 @@ type Values struct {
 type Baseline struct {
 	Values  Values
 	Objects []runtime.Object
+	// Workload is the scenario's, set when checks are built from the baseline.
+	Workload Workload
+}
+
+// TargetContainer is the scenario's container as deployed.
+func (b Baseline) TargetContainer() *corev1.Container {
+	return b.Container(b.Workload.Name, b.Workload.Container)
 }
 
 // Deployment returns the deployed Deployment by name.
@@ -227,7 +238,9 @@ func (s Scenario) Render(v Values) (Baseline, error) {
 	if err != nil {
 		return Baseline{Values: v}, err
 	}
-	return decodeBaseline(s.ID, text, v)
+	b, err := decodeBaseline(s.ID, text, v)
+	b.Workload = s.Workload
+	return b, err
 }
 
 // renderText fills the manifests' template: the text the attempt record keeps.
@@ -264,6 +277,7 @@ func (s Scenario) Target(ns string) grader.Target {
 
 // FixChecks are the shared rules plus the scenario's own.
 func (s Scenario) FixChecks(b Baseline) []grader.Check {
+	b.Workload = s.Workload
 	var out []grader.Check
 	if s.hooks.Live == nil {
 		out = append(out, grader.WorkloadKept(s.Workload.Replicas))
@@ -281,6 +295,7 @@ func (s Scenario) FixChecks(b Baseline) []grader.Check {
 // Live is the live judge of a fix: the scenario's own, or the Deployment one.
 func (s Scenario) Live(c kubernetes.Interface, ns string, b Baseline, opt grader.LiveOptions) grader.LiveJudge {
 	if s.hooks.Live != nil {
+		b.Workload = s.Workload
 		return s.hooks.Live(c, ns, b, opt)
 	}
 	opt.Replicas = s.Workload.Replicas

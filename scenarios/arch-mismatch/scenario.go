@@ -4,27 +4,24 @@
 package archmismatch
 
 import (
-	"embed"
-
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
-//go:embed scenario.yaml manifests.yaml
-var files embed.FS
+const ()
 
-const (
-	deployment = "invoice-api"
-	container  = "app"
-)
-
-// Scenario returns the scenario.
-func Scenario() scenarios.Scenario {
-	return scenarios.MustLoadWith(files, scenarios.Hooks{Checks: checks, Preflight: func(nodeArch string) string { return EmulationWarning(nodeArch, BinfmtDir) }})
+func init() {
+	scenarios.Register(id, scenarios.Hooks{Checks: checks, Preflight: func(nodeArch string) string { return EmulationWarning(nodeArch, BinfmtDir) }})
 }
 
+// Scenario returns the scenario, as the catalogue loads it.
+func Scenario() scenarios.Scenario { return scenarios.MustGet(id) }
+
+// id is this folder's name, the scenario's id.
+const id = "arch-mismatch"
+
 func checks(b scenarios.Baseline) []grader.Check {
-	base := b.Container(deployment, container)
+	base := b.TargetContainer()
 	native, foreign, arch := b.Values.Image, b.Values.ForeignImage, b.Values.NodeArch
 	return []grader.Check{
 		grader.AppUnchanged(base, grader.AppParts{Command: true, Args: true},
@@ -34,7 +31,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 			c := s.Container()
 			switch {
 			case c == nil:
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
+				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
 			case c.Image == native:
 				return grader.Result{Passed: true, Approach: "image-matches-node", Message: "the container runs the app's image built for the node's architecture (" + arch + ")"}
 			case c.Image == foreign:

@@ -27,10 +27,10 @@ func judge(t *testing.T, mutate func(c *corev1.Container)) (firstFail, approach 
 	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
-	d := b.Deployment(deployment).DeepCopy()
+	d := b.Deployment(Scenario().Workload.Name).DeepCopy()
 	d.Namespace = ns
 	for i := range d.Spec.Template.Spec.Containers {
-		if d.Spec.Template.Spec.Containers[i].Name == container {
+		if d.Spec.Template.Spec.Containers[i].Name == Scenario().Workload.Container {
 			mutate(&d.Spec.Template.Spec.Containers[i])
 		}
 	}
@@ -135,7 +135,7 @@ func TestEmulationWarning(t *testing.T) {
 // holds; the e2e suite repeats this on a real cluster.
 func TestChoicesOnBrokenPods(t *testing.T) {
 	f := grader.Facts{Found: true, NodeArch: "amd64", Pods: []grader.PodFacts{{Name: "p", NodeArch: "amd64", Containers: []grader.ContainerFacts{{
-		Name: container, WaitingReason: "CrashLoopBackOff",
+		Name: Scenario().Workload.Container, WaitingReason: "CrashLoopBackOff",
 		Last:        &grader.Termination{Reason: "Error", ExitCode: 255},
 		PreviousLog: "exec /workload: exec format error\n",
 	}}}}}
@@ -147,7 +147,7 @@ func TestChoicesOnBrokenPods(t *testing.T) {
 		for _, ch := range q.Choices {
 			all := true
 			for _, e := range ch.Evidence {
-				ok, err := grader.Evidence(f, container, e)
+				ok, err := grader.Evidence(f, Scenario().Workload.Container, e)
 				require.NoError(t, err)
 				all = all && ok
 			}
@@ -158,7 +158,7 @@ func TestChoicesOnBrokenPods(t *testing.T) {
 		assert.Equal(t, []string{"wrong-architecture"}, holding, "question %s", q.ID)
 	}
 	for _, e := range Scenario().Teaches {
-		ok, err := grader.Evidence(f, container, e)
+		ok, err := grader.Evidence(f, Scenario().Workload.Container, e)
 		require.NoError(t, err)
 		assert.True(t, ok, "teaches %s", e)
 	}

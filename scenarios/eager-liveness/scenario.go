@@ -4,7 +4,6 @@
 package eagerliveness
 
 import (
-	"embed"
 	"fmt"
 	"strings"
 	"time"
@@ -16,12 +15,7 @@ import (
 	"github.com/crashlab/crashlab/scenarios"
 )
 
-//go:embed scenario.yaml manifests.yaml
-var files embed.FS
-
 const (
-	deployment = "search-api"
-	container  = "app"
 	// startDelayFlag is the workload flag that sets how long the app warms up;
 	// the baseline's value is the real start time every probe must cover.
 	startDelayFlag = "start-delay"
@@ -37,11 +31,16 @@ const (
 	startupCap = 5 * time.Minute
 )
 
-// Scenario returns the scenario.
-func Scenario() scenarios.Scenario { return scenarios.MustLoad(files, checks) }
+func init() { scenarios.Register(id, scenarios.Hooks{Checks: checks}) }
+
+// Scenario returns the scenario, as the catalogue loads it.
+func Scenario() scenarios.Scenario { return scenarios.MustGet(id) }
+
+// id is this folder's name, the scenario's id.
+const id = "eager-liveness"
 
 func checks(b scenarios.Baseline) []grader.Check {
-	base := b.Container(deployment, container)
+	base := b.TargetContainer()
 	start := startDelay(base.Args)
 	// Margin: a busy node starts the app slower than an idle one does, so a
 	// probe must allow half as much time again.
@@ -55,7 +54,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 		{Name: "liveness-kept", Run: func(s *grader.State) grader.Result {
 			c := s.Container()
 			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
+				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
 			}
 			if c.LivenessProbe == nil {
 				return grader.Fail("the liveness probe was removed: without it nobody restarts the app when it hangs; keep it and give the app time to start instead")
@@ -65,7 +64,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 		{Name: "liveness-on-health", Run: func(s *grader.State) grader.Result {
 			c := s.Container()
 			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
+				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
 			}
 			for _, p := range []struct {
 				kind  string
@@ -98,7 +97,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 		{Name: "start-covered", Run: func(s *grader.State) grader.Result {
 			c := s.Container()
 			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
+				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
 			}
 			if p := c.StartupProbe; p != nil {
 				if got := startBudget(p); got < need {

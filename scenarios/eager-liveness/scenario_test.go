@@ -31,10 +31,10 @@ func judge(t *testing.T, mutate func(c *corev1.Container)) (firstFail, approach 
 	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
-	d := b.Deployment(deployment).DeepCopy()
+	d := b.Deployment(Scenario().Workload.Name).DeepCopy()
 	d.Namespace = ns
 	for i := range d.Spec.Template.Spec.Containers {
-		if d.Spec.Template.Spec.Containers[i].Name == container {
+		if d.Spec.Template.Spec.Containers[i].Name == Scenario().Workload.Container {
 			mutate(&d.Spec.Template.Spec.Containers[i])
 		}
 	}
@@ -163,9 +163,9 @@ func TestStabilityWindowCoversBrokenProbe(t *testing.T) {
 	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
-	d := b.Deployment(deployment)
+	d := b.Deployment(Scenario().Workload.Name)
 	w := grader.StabilityWindow(d, s.FailsWithin.Duration, 10*time.Second)
-	assert.Greater(t, w, startBudget(b.Container(deployment, container).LivenessProbe)+3*time.Second)
+	assert.Greater(t, w, startBudget(b.Container(Scenario().Workload.Name, Scenario().Workload.Container).LivenessProbe)+3*time.Second)
 }
 
 // On pods that fail as this scenario's do (the shape the kind-offline notes
@@ -174,7 +174,7 @@ func TestStabilityWindowCoversBrokenProbe(t *testing.T) {
 // real cluster.
 func TestChoicesOnBrokenPods(t *testing.T) {
 	f := grader.Facts{Found: true, Pods: []grader.PodFacts{{Name: "p", Containers: []grader.ContainerFacts{{
-		Name: container, WaitingReason: "CrashLoopBackOff",
+		Name: Scenario().Workload.Container, WaitingReason: "CrashLoopBackOff",
 		Last:        &grader.Termination{Reason: "Error", ExitCode: 137},
 		PreviousLog: "workload starting (linux/amd64)\nSIGTERM is ignored; the kubelet will have to SIGKILL this container after the grace period\nlistening on [::]:8080\nstarting, warming up for 30s\n",
 	}}}}, Events: []grader.EventFact{
@@ -191,7 +191,7 @@ func TestChoicesOnBrokenPods(t *testing.T) {
 		for _, ch := range q.Choices {
 			all := true
 			for _, e := range ch.Evidence {
-				ok, err := grader.Evidence(f, container, e)
+				ok, err := grader.Evidence(f, Scenario().Workload.Container, e)
 				require.NoError(t, err)
 				all = all && ok
 			}
@@ -202,7 +202,7 @@ func TestChoicesOnBrokenPods(t *testing.T) {
 		assert.Equal(t, []string{want[q.ID]}, holding, "question %s", q.ID)
 	}
 	for _, e := range Scenario().Teaches {
-		ok, err := grader.Evidence(f, container, e)
+		ok, err := grader.Evidence(f, Scenario().Workload.Container, e)
 		require.NoError(t, err)
 		assert.True(t, ok, "teaches %s", e)
 	}

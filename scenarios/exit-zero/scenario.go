@@ -3,7 +3,6 @@
 package exitzero
 
 import (
-	"embed"
 	"slices"
 	"time"
 
@@ -14,19 +13,17 @@ import (
 	"github.com/crashlab/crashlab/scenarios"
 )
 
-//go:embed scenario.yaml manifests.yaml
-var files embed.FS
+func init() { scenarios.Register(id, scenarios.Hooks{Checks: checks, Live: live}) }
 
-const deployment, container = "schema-migrate", "migrate"
+// Scenario returns the scenario, as the catalogue loads it.
+func Scenario() scenarios.Scenario { return scenarios.MustGet(id) }
 
-// Scenario returns the scenario.
-func Scenario() scenarios.Scenario {
-	return scenarios.MustLoadWith(files, scenarios.Hooks{Checks: checks, Live: live})
-}
+// id is this folder's name, the scenario's id.
+const id = "exit-zero"
 
 // runsTask tells whether a pod template runs the released task unchanged.
 func runsTask(b scenarios.Baseline, spec *corev1.PodSpec) bool {
-	want := b.Container(deployment, container)
+	want := b.TargetContainer()
 	for _, c := range spec.Containers {
 		if c.Image == want.Image && slices.Equal(c.Args, want.Args) && slices.Equal(c.Command, want.Command) {
 			return true
@@ -39,7 +36,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 	return []grader.Check{
 		{Name: "deployment-removed", Run: func(s *grader.State) grader.Result {
 			for _, d := range s.Deployments {
-				if d.Name == deployment {
+				if d.Name == b.Workload.Name {
 					return grader.Fail("Deployment %s still exists: a Deployment restarts any container that stops, even after success; run the task as a Job and delete the Deployment", d.Name)
 				}
 			}

@@ -3,15 +3,11 @@
 package missingsecretkey
 
 import (
-	"embed"
 	"fmt"
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/scenarios"
 )
-
-//go:embed scenario.yaml manifests.yaml
-var files embed.FS
 
 const (
 	envName    = "DATABASE_URL"
@@ -20,12 +16,17 @@ const (
 	goodKey = "database_url"
 )
 
-// Scenario returns the scenario.
-func Scenario() scenarios.Scenario { return scenarios.MustLoad(files, checks) }
+func init() { scenarios.Register(id, scenarios.Hooks{Checks: checks}) }
+
+// Scenario returns the scenario, as the catalogue loads it.
+func Scenario() scenarios.Scenario { return scenarios.MustGet(id) }
+
+// id is this folder's name, the scenario's id.
+const id = "missing-secret-key"
 
 func checks(b scenarios.Baseline) []grader.Check {
 	want := string(b.Secret(secretName).StringData[goodKey])
-	base := b.Container("orders-api", "app")
+	base := b.TargetContainer()
 	baseRef := grader.Env(base, envName).ValueFrom.SecretKeyRef
 	return []grader.Check{
 		grader.AppUnchanged(base, grader.AppParts{Image: true, Command: true, Args: true},

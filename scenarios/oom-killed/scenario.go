@@ -3,7 +3,6 @@
 package oomkilled
 
 import (
-	"embed"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,13 +14,8 @@ import (
 	"github.com/crashlab/crashlab/scenarios"
 )
 
-//go:embed scenario.yaml manifests.yaml
-var files embed.FS
-
 const (
-	deployment = "thumbnailer"
-	container  = "app"
-	mib        = 1 << 20
+	mib = 1 << 20
 	// minHeadroomMiB is the least room above the data the app holds. The Go
 	// runtime, the binary and the HTTP server come on top of it (holding
 	// 96 MiB, the container's cgroup was charged 99 MiB on the lab node and
@@ -34,11 +28,16 @@ const (
 	maxFactor = 4
 )
 
-// Scenario returns the scenario.
-func Scenario() scenarios.Scenario { return scenarios.MustLoad(files, checks) }
+func init() { scenarios.Register(id, scenarios.Hooks{Checks: checks}) }
+
+// Scenario returns the scenario, as the catalogue loads it.
+func Scenario() scenarios.Scenario { return scenarios.MustGet(id) }
+
+// id is this folder's name, the scenario's id.
+const id = "oom-killed"
 
 func checks(b scenarios.Baseline) []grader.Check {
-	base := b.Container(deployment, container)
+	base := b.TargetContainer()
 	need, needErr := allocMiB(base.Args)
 	return []grader.Check{
 		grader.AppUnchanged(base, grader.AppParts{Image: true, Command: true, Args: true},
@@ -48,6 +47,9 @@ func checks(b scenarios.Baseline) []grader.Check {
 			if needErr != nil {
 				return grader.Fail("the lab cannot tell what the app needs: %v", needErr)
 			}
+			if s.Container() == nil {
+				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
+			}
 			return judgeLimit(s.Container(), need, nodeMemory(s.Nodes))
 		}},
 	}
@@ -56,9 +58,6 @@ func checks(b scenarios.Baseline) []grader.Check {
 // judgeLimit accepts a memory limit that holds the working set plus headroom,
 // and is neither absent nor so large that it no longer limits anything.
 func judgeLimit(c *corev1.Container, needMiB int64, node *resource.Quantity) grader.Result {
-	if c == nil {
-		return grader.Fail("container %s is missing from Deployment %s", container, deployment)
-	}
 	low := needMiB + max(minHeadroomMiB, needMiB/4)
 	high := needMiB * maxFactor
 	limit, ok := c.Resources.Limits[corev1.ResourceMemory]

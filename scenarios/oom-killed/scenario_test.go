@@ -51,10 +51,10 @@ func judge(t *testing.T, edit func(*corev1.Container), editDep func(*appsv1.Depl
 	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
-	d := b.Deployment(deployment).DeepCopy()
+	d := b.Deployment(Scenario().Workload.Name).DeepCopy()
 	d.Namespace, d.UID = testNS, types.UID("dep-uid")
 	for i := range d.Spec.Template.Spec.Containers {
-		if c := &d.Spec.Template.Spec.Containers[i]; c.Name == container && edit != nil {
+		if c := &d.Spec.Template.Spec.Containers[i]; c.Name == Scenario().Workload.Container && edit != nil {
 			edit(c)
 		}
 	}
@@ -64,7 +64,7 @@ func judge(t *testing.T, edit func(*corev1.Container), editDep func(*appsv1.Depl
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}, Status: corev1.NodeStatus{
 		Allocatable: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(nodeAllocatable)}}}
 	c := fake.NewSimpleClientset(d, node)
-	st, err := grader.LoadState(context.Background(), c, s.Target(testNS), map[string]string{grader.ObjectKeyDeployment(deployment): "dep-uid"})
+	st, err := grader.LoadState(context.Background(), c, s.Target(testNS), map[string]string{grader.ObjectKeyDeployment(Scenario().Workload.Name): "dep-uid"})
 	require.NoError(t, err)
 	results := map[string]grader.Result{}
 	first, approach := "", ""
@@ -161,10 +161,10 @@ func TestAllocMiBReadsTheReleasedNeed(t *testing.T) {
 func TestNeedComesFromTheBaseline(t *testing.T) {
 	b, err := Scenario().Render(values)
 	require.NoError(t, err)
-	need, err := allocMiB(b.Container(deployment, container).Args)
+	need, err := allocMiB(b.Container(Scenario().Workload.Name, Scenario().Workload.Container).Args)
 	require.NoError(t, err)
 	assert.Equal(t, int64(96), need)
-	limit := b.Container(deployment, container).Resources.Limits[corev1.ResourceMemory]
+	limit := b.Container(Scenario().Workload.Name, Scenario().Workload.Container).Resources.Limits[corev1.ResourceMemory]
 	assert.Negative(t, limit.Cmp(*resource.NewQuantity(need*mib, resource.BinarySI)), "the broken limit must be below the need")
 }
 

@@ -4,7 +4,6 @@
 package wrongentrypoint
 
 import (
-	"embed"
 	"fmt"
 	"path"
 	"slices"
@@ -17,16 +16,15 @@ import (
 	"github.com/crashlab/crashlab/scenarios"
 )
 
-//go:embed scenario.yaml manifests.yaml
-var files embed.FS
+const ()
 
-const (
-	deployment = "inventory-api"
-	container  = "app"
-)
+func init() { scenarios.Register(id, scenarios.Hooks{Checks: checks}) }
 
-// Scenario returns the scenario.
-func Scenario() scenarios.Scenario { return scenarios.MustLoad(files, checks) }
+// Scenario returns the scenario, as the catalogue loads it.
+func Scenario() scenarios.Scenario { return scenarios.MustGet(id) }
+
+// id is this folder's name, the scenario's id.
+const id = "wrong-entrypoint"
 
 // imageConfig is what the checks need to know about the released image.
 type imageConfig struct {
@@ -67,13 +65,13 @@ func checks(b scenarios.Baseline) []grader.Check {
 // checksFor takes the image reader as a parameter so tests can see what the
 // checks do when the image's configuration cannot be read.
 func checksFor(b scenarios.Baseline, readImage func(scenarios.Values) (imageConfig, error)) []grader.Check {
-	base := b.Container(deployment, container)
+	base := b.TargetContainer()
 	ic, icErr := readImage(b.Values)
 	return []grader.Check{
 		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
 			c := s.Container()
 			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
+				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
 			}
 			if c.Image != base.Image {
 				return grader.Fail("the image changed to %s: the release is image %s; keep it and fix the command that starts it", c.Image, base.Image)
@@ -89,7 +87,7 @@ func checksFor(b scenarios.Baseline, readImage func(scenarios.Values) (imageConf
 			}
 			c := s.Container()
 			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", container, deployment)
+				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
 			}
 			if len(c.Command) == 0 {
 				return grader.Result{Passed: true, Approach: "entrypoint-restored", Message: fmt.Sprintf("command removed: the image's own ENTRYPOINT %q runs with the release's args", ic.entrypoint)}

@@ -37,17 +37,17 @@ func judge(t *testing.T, s scenarios.Scenario, fixChecks func(scenarios.Baseline
 	v := labValues(t)
 	b, err := s.Render(v)
 	require.NoError(t, err)
-	d := b.Deployment(deployment).DeepCopy()
+	d := b.Deployment(Scenario().Workload.Name).DeepCopy()
 	d.Namespace, d.UID = testNS, types.UID("dep-uid")
 	for i := range d.Spec.Template.Spec.Containers {
-		if c := &d.Spec.Template.Spec.Containers[i]; c.Name == container && edit != nil {
+		if c := &d.Spec.Template.Spec.Containers[i]; c.Name == Scenario().Workload.Container && edit != nil {
 			edit(c, v)
 		}
 	}
 	if editDep != nil {
 		editDep(d)
 	}
-	st, err := grader.LoadState(context.Background(), fake.NewSimpleClientset(d), s.Target(testNS), map[string]string{grader.ObjectKeyDeployment(deployment): "dep-uid"})
+	st, err := grader.LoadState(context.Background(), fake.NewSimpleClientset(d), s.Target(testNS), map[string]string{grader.ObjectKeyDeployment(Scenario().Workload.Name): "dep-uid"})
 	require.NoError(t, err)
 	results := map[string]grader.Result{}
 	first, approach := "", ""
@@ -138,7 +138,7 @@ func TestReleasedImageIsReadFromTheImageConfig(t *testing.T) {
 
 	b, err := Scenario().Render(v)
 	require.NoError(t, err)
-	assert.NotEqual(t, ic.entrypoint, b.Container(deployment, container).Command, "the broken command must not be the image's program")
+	assert.NotEqual(t, ic.entrypoint, b.Container(Scenario().Workload.Name, Scenario().Workload.Container).Command, "the broken command must not be the image's program")
 }
 
 func TestReleasedImageRefusesAnImageItDidNotBuild(t *testing.T) {
