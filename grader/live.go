@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -49,9 +50,17 @@ const reportSlack = 5 * time.Second
 // liveness probe takes to give up. The startup probe is not counted: until it
 // succeeds the pod is not Ready, and waiting for Ready already covers it.
 func StabilityWindow(d *appsv1.Deployment, failsWithin, floor time.Duration) time.Duration {
+	if d == nil {
+		return StabilityWindowFor(nil, failsWithin, floor)
+	}
+	return StabilityWindowFor(&d.Spec.Template.Spec, failsWithin, floor)
+}
+
+// StabilityWindowFor is StabilityWindow for any pod template.
+func StabilityWindowFor(spec *corev1.PodSpec, failsWithin, floor time.Duration) time.Duration {
 	w := failsWithin + reportSlack
-	if d != nil {
-		for _, c := range d.Spec.Template.Spec.Containers {
+	if spec != nil {
+		for _, c := range spec.Containers {
 			probes := probeBudget(c.LivenessProbe) + reportSlack
 			if probes > w {
 				w = probes
@@ -290,32 +299,38 @@ func (l *live) holdStable(ctx context.Context, ct crashTracker, window time.Dura
 	return err
 }
 
-// waitObserved waits until the Deployment controller has acted on the latest
-// spec: right after an edit the new ReplicaSet may not exist yet, and judging
-// the old crash-looping pods would fail a good fix.
+// waitObserved waits until the workload's controller has acted on the latest
+// spec: right after an edit the new ReplicaSet (or revision) may not exist
+// yet, and judging the old crash-looping pods would fail a good fix. Kinds
+// without such a controller pass at once.
 func (l *live) waitObserved(ctx context.Context) error {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, l.opt.ReadyTimeout)
 	defer cancel()
 	sel := fields.OneTermEqualSelector("metadata.name", l.t.Name).String()
 	for {
-		list, err := l.c.AppsV1().Deployments(l.t.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
+		observed, rv, err := observedGeneration(ctx, l.c, l.t)
 		if parent.Err() != nil {
 			return interrupted(parent)
 		}
 		if err != nil {
-			return fmt.Errorf("Deployment %s: %w", l.t.Name, err)
+			return err
 		}
-		if len(list.Items) == 0 {
-			return fmt.Errorf("Deployment %s is gone", l.t.Name)
-		}
-		if d := list.Items[0]; d.Status.ObservedGeneration >= d.Generation {
+		if observed {
 			return nil
 		}
-		l.opt.Progress(fmt.Sprintf("waiting for the Deployment controller to roll out %s", l.t.Name))
-		w, err := l.c.AppsV1().Deployments(l.t.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: list.ResourceVersion})
+		l.opt.Progress(fmt.Sprintf("waiting for the %s controller to roll out %s", l.t.Kind, l.t.Name))
+		var w watch.Interface
+		if l.t.Kind == KindStatefulSet {
+			w, err = l.c.AppsV1().StatefulSets(l.t.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: rv})
+		} else {
+			w, err = l.c.AppsV1().Deployments(l.t.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: rv})
+		}
 		if err != nil {
-			return fmt.Errorf("watch Deployment %s: %w", l.t.Name, err)
+			if parent.Err() != nil {
+				return interrupted(parent)
+			}
+			return fmt.Errorf("watch %s %s: %w", l.t.Kind, l.t.Name, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -323,7 +338,7 @@ func (l *live) waitObserved(ctx context.Context) error {
 			if parent.Err() != nil {
 				return interrupted(parent)
 			}
-			return fmt.Errorf("the Deployment controller did not pick up the change to %s within %s", l.t.Name, l.opt.ReadyTimeout)
+			return fmt.Errorf("the %s controller did not pick up the change to %s within %s", l.t.Kind, l.t.Name, l.opt.ReadyTimeout)
 		case <-w.ResultChan():
 		}
 		w.Stop()
@@ -350,7 +365,7 @@ func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window tim
 		return out
 	}
 	ready, err := l.waitReady(ctx, ct, false, "")
-	if !add("pods-ready", err, fmt.Sprintf("all %d pod(s) of the current ReplicaSet are Ready (%s)", opt.Replicas, ready)) {
+	if !add("pods-ready", err, fmt.Sprintf("all %d pod(s) of the current revision are Ready (%s)", opt.Replicas, ready)) {
 		return out
 	}
 	stableMsg := fmt.Sprintf("no restart and no lost readiness for %s", window.Round(time.Second))
@@ -396,11 +411,10 @@ func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window tim
 // LiveJudge watches the live workload after the static checks passed.
 type LiveJudge func(ctx context.Context, s *State) []CheckResult
 
-// DeploymentLive is the live judge for a Deployment: Ready, stable for a window
-// derived from its own timing, and healthy again after a pod is replaced.
+// DeploymentLive is WorkloadLive for a Deployment target.
 func DeploymentLive(c kubernetes.Interface, t Target, opt LiveOptions) LiveJudge {
 	return func(ctx context.Context, s *State) []CheckResult {
-		window := StabilityWindow(s.Deployment, opt.FailsWithin, orDefault(opt.MinWindow, 10*time.Second))
+		window := StabilityWindowFor(s.TargetPodSpec(), opt.FailsWithin, orDefault(opt.MinWindow, 10*time.Second))
 		return JudgeLive(ctx, c, t, window, opt)
 	}
 }

@@ -55,12 +55,12 @@ type Check struct {
 
 // Container returns the target container of the Deployment's pod template.
 func (s *State) Container() *corev1.Container {
-	if s.Deployment == nil {
+	spec := s.TargetPodSpec()
+	if spec == nil {
 		return nil
 	}
-	for i := range s.Deployment.Spec.Template.Spec.Containers {
-		c := &s.Deployment.Spec.Template.Spec.Containers[i]
-		if c.Name == s.Target.Container {
+	for i := range spec.Containers {
+		if c := &spec.Containers[i]; c.Name == s.Target.Container {
 			return c
 		}
 	}
@@ -118,28 +118,6 @@ func (s *State) WorkloadFound() bool {
 	return false
 }
 
-// WorkloadKept is the shared rule that the Deployment the lab created still
-// exists as the same object, scaled as it was and not paused: deleting,
-// re-creating or scaling to zero is not a fix.
-func WorkloadKept(replicas int32) Check {
-	return Check{Name: "workload-kept", Run: func(s *State) Result {
-		d := s.Deployment
-		if d == nil {
-			return Fail("Deployment %s is gone: the fix must repair the workload, not remove it (`crashlab reset` brings it back)", s.Target.Name)
-		}
-		if uid := s.Recorded[ObjectKeyDeployment(s.Target.Name)]; uid != "" && uid != string(d.UID) {
-			return Fail("Deployment %s was deleted and re-created: fix the running Deployment in place (kubectl edit / set / patch)", d.Name)
-		}
-		if d.Spec.Replicas != nil && *d.Spec.Replicas != replicas {
-			return Fail("Deployment %s runs %d replicas; it must run %d like before: scaling hides the failure", d.Name, *d.Spec.Replicas, replicas)
-		}
-		if d.Spec.Paused {
-			return Fail("Deployment %s is paused: resume it (`kubectl rollout resume`)", d.Name)
-		}
-		return Pass("Deployment %s is the one the lab created, with %d replicas", d.Name, replicas)
-	}}
-}
-
 // ObjectKeyDeployment is the record key of a Deployment.
 func ObjectKeyDeployment(name string) string { return "Deployment/" + name }
 
@@ -147,17 +125,32 @@ func ObjectKeyDeployment(name string) string { return "Deployment/" + name }
 // namespace: the target Deployment must be what serves.
 func OnlyOwnedPods() Check {
 	return Check{Name: "no-stand-ins", Run: func(s *State) Result {
+		t := s.Target
 		for _, p := range s.Pods {
-			if len(p.OwnerReferences) == 0 {
-				return Fail("pod %s has no owner (a bare Pod): the Deployment itself must be fixed; delete the pod", p.Name)
+			if len(p.OwnerReferences) == 0 && !(t.Kind == KindPod && p.Name == t.Name) {
+				return Fail("pod %s has no owner (a bare Pod): %s %s itself must be fixed; delete the pod", p.Name, t.Kind, t.Name)
 			}
+		}
+		// A long-running workload the lab did not create serves in the
+		// target's place; the lab's own (a dependency it deployed) does not.
+		added := func(kind, name string, uid string) bool {
+			if kind == t.Kind && name == t.Name {
+				return false
+			}
+			rec, ok := s.Recorded[kind+"/"+name]
+			return !ok || rec != uid
 		}
 		for _, d := range s.Deployments {
-			if d.Name != s.Target.Name {
-				return Fail("Deployment %s was added next to %s: fix the original instead", d.Name, s.Target.Name)
+			if added(KindDeployment, d.Name, string(d.UID)) {
+				return Fail("Deployment %s was added next to %s %s: fix the original instead", d.Name, t.Kind, t.Name)
 			}
 		}
-		return Pass("no stand-in pods or workloads next to %s", s.Target.Name)
+		for _, o := range s.StatefulSets {
+			if added(KindStatefulSet, o.Name, string(o.UID)) {
+				return Fail("StatefulSet %s was added next to %s %s: fix the original instead", o.Name, t.Kind, t.Name)
+			}
+		}
+		return Pass("no stand-in pods or workloads next to %s", t.Name)
 	}}
 }
 

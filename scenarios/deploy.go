@@ -149,6 +149,12 @@ func getExisting(ctx context.Context, c kubernetes.Interface, ns, kind, name str
 		return c.AppsV1().Deployments(ns).Get(ctx, name, g)
 	case "Job":
 		return c.BatchV1().Jobs(ns).Get(ctx, name, g)
+	case "StatefulSet":
+		return c.AppsV1().StatefulSets(ns).Get(ctx, name, g)
+	case "CronJob":
+		return c.BatchV1().CronJobs(ns).Get(ctx, name, g)
+	case "Pod":
+		return c.CoreV1().Pods(ns).Get(ctx, name, g)
 	}
 	return nil, fmt.Errorf("kind %s is not supported by the lab", kind)
 }
@@ -178,6 +184,21 @@ func createNew(ctx context.Context, c kubernetes.Interface, ns string, obj runti
 		label(&o.Spec.Template.ObjectMeta, "", lbls)
 		r, err := c.BatchV1().Jobs(ns).Create(ctx, o, opts)
 		return done("Job", o.Name, r, err)
+	case *appsv1.StatefulSet:
+		label(&o.ObjectMeta, ns, lbls)
+		label(&o.Spec.Template.ObjectMeta, "", lbls)
+		r, err := c.AppsV1().StatefulSets(ns).Create(ctx, o, opts)
+		return done("StatefulSet", o.Name, r, err)
+	case *batchv1.CronJob:
+		label(&o.ObjectMeta, ns, lbls)
+		label(&o.Spec.JobTemplate.ObjectMeta, "", lbls)
+		label(&o.Spec.JobTemplate.Spec.Template.ObjectMeta, "", lbls)
+		r, err := c.BatchV1().CronJobs(ns).Create(ctx, o, opts)
+		return done("CronJob", o.Name, r, err)
+	case *corev1.Pod:
+		label(&o.ObjectMeta, ns, lbls)
+		r, err := c.CoreV1().Pods(ns).Create(ctx, o, opts)
+		return done("Pod", o.Name, r, err)
 	}
 	return "", "", "", fmt.Errorf("manifest kind %T is not supported by the lab", obj)
 }

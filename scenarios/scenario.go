@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -85,7 +87,46 @@ type Baseline struct {
 
 // TargetContainer is the scenario's container as deployed.
 func (b Baseline) TargetContainer() *corev1.Container {
-	return b.Container(b.Workload.Name, b.Workload.Container)
+	spec := b.TargetPodSpec()
+	if spec == nil {
+		return nil
+	}
+	for i := range spec.Containers {
+		if spec.Containers[i].Name == b.Workload.Container {
+			return &spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+// TargetPodSpec is the pod template of the scenario's workload as deployed
+// (a bare Pod's own spec), whatever its kind.
+func (b Baseline) TargetPodSpec() *corev1.PodSpec {
+	for _, o := range b.Objects {
+		switch w := o.(type) {
+		case *appsv1.Deployment:
+			if b.Workload.Kind == grader.KindDeployment && w.Name == b.Workload.Name {
+				return &w.Spec.Template.Spec
+			}
+		case *appsv1.StatefulSet:
+			if b.Workload.Kind == grader.KindStatefulSet && w.Name == b.Workload.Name {
+				return &w.Spec.Template.Spec
+			}
+		case *batchv1.Job:
+			if b.Workload.Kind == grader.KindJob && w.Name == b.Workload.Name {
+				return &w.Spec.Template.Spec
+			}
+		case *batchv1.CronJob:
+			if b.Workload.Kind == grader.KindCronJob && w.Name == b.Workload.Name {
+				return &w.Spec.JobTemplate.Spec.Template.Spec
+			}
+		case *corev1.Pod:
+			if b.Workload.Kind == grader.KindPod && w.Name == b.Workload.Name {
+				return &w.Spec
+			}
+		}
+	}
+	return nil
 }
 
 // Deployment returns the deployed Deployment by name.
@@ -200,9 +241,9 @@ func (s Scenario) validate() error {
 		return fmt.Errorf("scenario id %q must be a DNS label", s.ID)
 	case s.Title == "" || s.Briefing == "" || s.Explanation == "":
 		return fmt.Errorf("scenario %s: title, briefing and explanation are required", s.ID)
-	case s.Workload.Kind != "Deployment" || s.Workload.Name == "" || s.Workload.Container == "":
-		return fmt.Errorf("scenario %s: workload needs kind Deployment, a name and a container", s.ID)
-	case s.Workload.Replicas < 1:
+	case !slices.Contains(grader.WorkloadKinds, s.Workload.Kind) || s.Workload.Name == "" || s.Workload.Container == "":
+		return fmt.Errorf("scenario %s: workload needs a kind (one of %v), a name and a container", s.ID, grader.WorkloadKinds)
+	case s.Workload.Replicas < 1 && (s.Workload.Kind == grader.KindDeployment || s.Workload.Kind == grader.KindStatefulSet):
 		return fmt.Errorf("scenario %s: workload.replicas must be at least 1", s.ID)
 	case len(s.Hints) < 3:
 		return fmt.Errorf("scenario %s: needs at least three hints", s.ID)
@@ -223,11 +264,11 @@ func (s Scenario) validate() error {
 	if err != nil {
 		return err
 	}
-	if b.Deployment(s.Workload.Name) == nil {
-		return fmt.Errorf("scenario %s: manifests have no Deployment %s", s.ID, s.Workload.Name)
+	if b.TargetPodSpec() == nil {
+		return fmt.Errorf("scenario %s: manifests have no %s %s", s.ID, s.Workload.Kind, s.Workload.Name)
 	}
-	if b.Container(s.Workload.Name, s.Workload.Container) == nil {
-		return fmt.Errorf("scenario %s: Deployment %s has no container %s", s.ID, s.Workload.Name, s.Workload.Container)
+	if b.TargetContainer() == nil {
+		return fmt.Errorf("scenario %s: %s %s has no container %s", s.ID, s.Workload.Kind, s.Workload.Name, s.Workload.Container)
 	}
 	return nil
 }
@@ -283,8 +324,8 @@ func (s Scenario) FixChecks(b Baseline) []grader.Check {
 		out = append(out, grader.WorkloadKept(s.Workload.Replicas))
 	}
 	out = append(out, grader.OnlyOwnedPods())
-	if d := b.Deployment(s.Workload.Name); d != nil {
-		out = append(out, grader.BrokenPodsGone(d.Spec.Template.Spec))
+	if spec := b.TargetPodSpec(); spec != nil {
+		out = append(out, grader.BrokenPodsGone(*spec))
 	}
 	if s.hooks.Checks != nil {
 		out = append(out, s.hooks.Checks(b)...)
@@ -300,5 +341,6 @@ func (s Scenario) Live(c kubernetes.Interface, ns string, b Baseline, opt grader
 	}
 	opt.Replicas = s.Workload.Replicas
 	opt.FailsWithin = s.FailsWithin.Duration
-	return grader.DeploymentLive(c, s.Target(ns), opt)
+	b.Workload = s.Workload
+	return grader.WorkloadLive(c, s.Target(ns), b.TargetPodSpec(), opt)
 }
