@@ -1,9 +1,10 @@
-// Package app wires crashlab's commands and flags to the packages that do the work.
+// Package app is crashlab's command line: each command (one file each) turns
+// its flags into a call of the lab service (package lab) and prints the
+// result, as text or as JSON.
 package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -92,31 +93,6 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-// globals are the flags every command shares.
-type globals struct {
-	kubeconfig string
-	context    string
-	learner    string
-	output     string
-	streams    Streams
-}
-
-func (g *globals) json() bool { return g.output == "json" }
-
-func (g *globals) emit(v any) error {
-	enc := json.NewEncoder(g.streams.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func (g *globals) say(format string, a ...any) {
-	w := g.streams.Out
-	if g.json() {
-		w = g.streams.Err // keep stdout pure JSON
-	}
-	fmt.Fprintf(w, format+"\n", a...)
-}
-
 // NewRoot builds the command tree.
 func NewRoot(s Streams) *cobra.Command {
 	g := &globals{streams: s}
@@ -149,8 +125,9 @@ func NewRoot(s Streams) *cobra.Command {
 	pf.StringVar(&g.learner, "learner", os.Getenv("CRASHLAB_LEARNER"), "learner name on a shared cluster: gives each learner their own namespaces (crashlab-<learner>-<scenario>)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(
-		newUp(g), newDown(g), newList(g), newStart(g), newDiagnose(g), newCheck(g),
-		newReset(g), newStatus(g), newHint(g), newExplain(g), newImages(g), newManifests(g),
+		newUpCommand(g), newDownCommand(g), newListCommand(g), newStartCommand(g),
+		newDiagnoseCommand(g), newCheckCommand(g), newResetCommand(g), newStatusCommand(g),
+		newHintCommand(g), newExplainCommand(g), newImagesCommand(g), newManifestsCommand(g),
 	)
 	return root
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
@@ -51,6 +56,9 @@ func TestBadInputGetsOneLineAndNonZeroExit(t *testing.T) {
 		{"bad output format", []string{"-o", "yaml", "list"}, 2, `-o "yaml" is not an output format`},
 		{"start needs an id", []string{"start"}, 2, "accepts 1 arg"},
 		{"unknown scenario", []string{"--kubeconfig", kc, "start", "nope"}, 1, `no scenario "nope"`},
+		{"unknown scenario is named before any cluster is asked", []string{"--kubeconfig", kc, "check", "nope"}, 1, `no scenario "nope"`},
+		{"status of an unknown scenario", []string{"--kubeconfig", kc, "status", "nope"}, 1, `no scenario "nope"`},
+		{"diagnose of an unknown scenario", []string{"--kubeconfig", kc, "diagnose", "nope", "--answer", "cause=x"}, 1, `no scenario "nope"`},
 		{"foreign current context is never used", []string{"--kubeconfig", kc, "status"}, 1, "pass --context"},
 		{"unknown context", []string{"--kubeconfig", kc, "--context", "staging", "status"}, 1, `context "staging" not found`},
 		{"malformed answer", []string{"--kubeconfig", kc, "diagnose", "missing-secret-key", "--answer", "cause"}, 2, "write it as question=value"},
@@ -67,6 +75,32 @@ func TestBadInputGetsOneLineAndNonZeroExit(t *testing.T) {
 			assert.Contains(t, stderr, tt.wantErr)
 			assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
 			assert.True(t, strings.HasPrefix(stderr, "crashlab: "), stderr)
+		})
+	}
+}
+
+// The lab service returns sentinels; the CLI adds what the learner can do,
+// in the words the e2e suite and the README rely on.
+func TestAdviceIsWordedByTheCLI(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"not started", fmt.Errorf("scenario x is %w (no namespace crashlab-x)", lab.ErrNotStarted), []string{"not started", "run `crashlab start x`"}},
+		{"record missing", fmt.Errorf("%w (ConfigMap ns/crashlab-attempt)", scenarios.ErrNoRecord), []string{"record", "crashlab reset x"}},
+		{"record altered", fmt.Errorf("%w: digest", scenarios.ErrRecordAltered), []string{"record", "crashlab reset x"}},
+		{"image missing", &lab.MissingImageError{Image: "img", Node: "n1"}, []string{"image img is not on node n1", "crashlab images export"}},
+		{"anything else", errors.New("boom"), []string{"boom"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := advise(tt.err, "x")
+			require.ErrorIs(t, got, tt.err, "the sentinel survives the advice")
+			for _, w := range tt.want {
+				assert.Contains(t, got.Error(), w)
+			}
+			assert.Equal(t, 1, exitCode(got, io.Discard))
 		})
 	}
 }

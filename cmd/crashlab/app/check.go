@@ -1,0 +1,43 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashlab/crashlab/lab"
+)
+
+type checkFlags struct {
+	timeout time.Duration
+}
+
+func newCheckCommand(g *globals) *cobra.Command {
+	flags := &checkFlags{}
+	cmd := &cobra.Command{
+		Use:               "check <id>",
+		Short:             "Grade your fix against the live cluster: healthy, stable, and fixed the right way",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: scenarioIDs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), g, flags, args[0])
+		},
+	}
+	cmd.Flags().DurationVar(&flags.timeout, "timeout", 2*time.Minute, "how long to wait for pods to become Ready")
+	return cmd
+}
+
+// runCheck prints the verdict and exits 1 when the fix does not pass; a
+// record that cannot be trusted and an interrupt are errors, never verdicts.
+func runCheck(ctx context.Context, g *globals, flags *checkFlags, id string) error {
+	svc, err := g.connect(ctx, id)
+	if err != nil {
+		return err
+	}
+	v, err := svc.Check(ctx, id, lab.CheckOptions{ReadyTimeout: flags.timeout})
+	if err != nil {
+		return advise(err, id)
+	}
+	return printVerdict(g, v)
+}

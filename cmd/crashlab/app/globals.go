@@ -1,0 +1,161 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	kindlog "sigs.k8s.io/kind/pkg/log"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/scenarios"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	kubeconfig string
+	context    string
+	learner    string
+	output     string
+	streams    Streams
+}
+
+func (g *globals) json() bool { return g.output == "json" }
+
+func (g *globals) emit(v any) error {
+	enc := json.NewEncoder(g.streams.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// say prints a line for the learner; with -o json it goes to stderr, so that
+// stdout stays pure JSON.
+func (g *globals) say(format string, a ...any) {
+	fmt.Fprintf(g.textOut(), format+"\n", a...)
+}
+
+func (g *globals) textOut() io.Writer {
+	if g.json() {
+		return g.streams.Err
+	}
+	return g.streams.Out
+}
+
+func (g *globals) warn(message string) { fmt.Fprintln(g.streams.Err, "WARNING: "+message) }
+
+// contextName is the context the lab acts on: the one named with --context,
+// else the lab's own. It is known without connecting, which is all the
+// commands that only read progress need.
+func (g *globals) contextName() string {
+	if g.context != "" {
+		return g.context
+	}
+	return cluster.ContextName
+}
+
+func (g *globals) labOptions(contextName string) []lab.Option {
+	return []lab.Option{
+		lab.WithContextName(contextName),
+		lab.WithLearner(g.learner),
+		lab.WithProgress(func(m string) { g.say("... %s", m) }),
+		lab.WithWarnings(g.warn),
+	}
+}
+
+// offlineService is the lab service for what needs no cluster: the
+// catalogue, hints, explanations and progress.
+func (g *globals) offlineService() (*lab.Service, error) {
+	return lab.New(nil, g.labOptions(g.contextName())...)
+}
+
+// connect checks the scenario ids against the catalogue first, so that a
+// typo is reported without touching a cluster, then connects and returns the
+// lab service on that cluster.
+func (g *globals) connect(ctx context.Context, ids ...string) (*lab.Service, error) {
+	offline, err := g.offlineService()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, err := offline.Scenario(id); err != nil {
+			return nil, err
+		}
+	}
+	conn, err := g.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ensurer := lab.ClusterImages{Client: conn.Client, IsLab: conn.IsLab, Logger: newLogger(g)}
+	return lab.New(conn.Client, append(g.labOptions(conn.Context), lab.WithImageEnsurer(ensurer))...)
+}
+
+// dial connects to the cluster the flags name; cluster.Connect refuses a
+// context that is not the lab's unless --context names it.
+func (g *globals) dial(ctx context.Context) (*cluster.Conn, error) {
+	conn, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context})
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Reachable(ctx); err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// advise adds to an error of the lab service what the learner can do about
+// it; the service itself never words such advice.
+func advise(err error, id string) error {
+	var missing *lab.MissingImageError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, lab.ErrNotStarted):
+		return fmt.Errorf("%w: run `crashlab start %s`", err, id)
+	case scenarios.IsRecordProblem(err):
+		return fmt.Errorf("%w: the fix cannot be judged without it; run `crashlab reset %s` to start a fresh attempt", err, id)
+	case errors.As(err, &missing):
+		return fmt.Errorf("%w: run `crashlab images export crashlab-images.tar` and have an admin import it on every node (`ctr -n k8s.io images import crashlab-images.tar`); a fresh import shows in the node's image list within about a minute", err)
+	}
+	return err
+}
+
+// scenarioIDs completes a scenario id argument.
+func scenarioIDs(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	svc, err := lab.New(nil)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var ids []string
+	for _, s := range svc.Scenarios() {
+		ids = append(ids, s.ID+"\t"+s.Title)
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
+}
+
+// cliLogger prints kind's progress lines where say would.
+type cliLogger struct {
+	w io.Writer
+}
+
+func newLogger(g *globals) kindlog.Logger { return cliLogger{w: g.textOut()} }
+
+func (l cliLogger) Warn(m string)             { fmt.Fprintln(l.w, "WARNING: "+m) }
+func (l cliLogger) Warnf(f string, a ...any)  { fmt.Fprintf(l.w, "WARNING: "+f+"\n", a...) }
+func (l cliLogger) Error(m string)            { fmt.Fprintln(l.w, "ERROR: "+m) }
+func (l cliLogger) Errorf(f string, a ...any) { fmt.Fprintf(l.w, "ERROR: "+f+"\n", a...) }
+func (l cliLogger) V(level kindlog.Level) kindlog.InfoLogger {
+	if level > 0 {
+		return kindlog.NoopInfoLogger{}
+	}
+	return infoLogger(l)
+}
+
+type infoLogger cliLogger
+
+func (l infoLogger) Info(m string)            { fmt.Fprintln(l.w, m) }
+func (l infoLogger) Infof(f string, a ...any) { fmt.Fprintf(l.w, f+"\n", a...) }
+func (l infoLogger) Enabled() bool            { return true }

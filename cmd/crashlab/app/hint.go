@@ -1,0 +1,49 @@
+package app
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/crashlab/crashlab/content"
+	"github.com/crashlab/crashlab/lab"
+)
+
+type hintFlags struct {
+	all bool
+}
+
+func newHintCommand(g *globals) *cobra.Command {
+	flags := &hintFlags{}
+	cmd := &cobra.Command{
+		Use:               "hint <id>",
+		Short:             "Show the next hint, from where to look to what to change",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: scenarioIDs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			return runHint(g, flags, args[0])
+		},
+	}
+	cmd.Flags().BoolVar(&flags.all, "all", false, "show every hint")
+	return cmd
+}
+
+// runHint needs no cluster: the hint count is kept in the learner's progress.
+func runHint(g *globals, flags *hintFlags, id string) error {
+	svc, err := g.offlineService()
+	if err != nil {
+		return err
+	}
+	var h lab.Hints
+	if flags.all {
+		h, err = svc.AllHints(id)
+	} else {
+		h, err = svc.Hint(id)
+	}
+	if err != nil {
+		return err
+	}
+	if g.json() {
+		return g.emit(h.Seen())
+	}
+	content.Hints(g.streams.Out, h.Namespace, h.All, h.Shown)
+	return nil
+}

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashlab/crashlab/images"
+)
+
+func newImagesCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "images", Short: "Work with the lab's container images"}
+	cmd.AddCommand(newImagesExportCommand(g))
+	return cmd
+}
+
+type imagesExportFlags struct {
+	arches []string
+}
+
+func newImagesExportCommand(g *globals) *cobra.Command {
+	flags := &imagesExportFlags{}
+	cmd := &cobra.Command{
+		Use:   "export FILE",
+		Short: "Write the lab's images to an archive an admin imports into each node of an existing cluster",
+		Long:  "Writes a docker-save style archive. Import it on every node, e.g. `ctr -n k8s.io images import FILE` (containerd) or `k3s ctr images import FILE`, `minikube image load FILE`.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return runImagesExport(g, flags, args[0])
+		},
+	}
+	cmd.Flags().StringSliceVar(&flags.arches, "arch", []string{"amd64", "arm64"}, "node architectures to export images for")
+	return cmd
+}
+
+// runImagesExport needs no cluster: it is how the images reach the nodes of
+// a cluster the lab cannot load them into itself.
+func runImagesExport(g *globals, flags *imagesExportFlags, path string) error {
+	var imgs []images.Image
+	for _, a := range flags.arches {
+		set, err := images.ForNode(a)
+		if err != nil {
+			return usageError{err}
+		}
+		imgs = append(imgs, set...)
+	}
+	// Written next to the target and renamed, so an interrupted export
+	// never leaves a half archive under the real name.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".crashlab-images-*.tar")
+	if err != nil {
+		return fmt.Errorf("export images: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := images.WriteArchive(tmp, imgs...); err != nil {
+		tmp.Close()
+		return fmt.Errorf("export images: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("export images: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("export images: %w", err)
+	}
+	if g.json() {
+		return g.emit(map[string]any{"file": path, "images": refs(imgs)})
+	}
+	g.say("Wrote %d images to %s:", len(imgs), path)
+	for _, r := range refs(imgs) {
+		g.say("  %s", r)
+	}
+	g.say("Import on every node: ctr -n k8s.io images import %s", path)
+	return nil
+}
+
+func refs(imgs []images.Image) []string {
+	out := make([]string, len(imgs))
+	for i, im := range imgs {
+		out[i] = im.Ref
+	}
+	return out
+}

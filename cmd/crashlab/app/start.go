@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashlab/crashlab/content"
+	"github.com/crashlab/crashlab/scenarios"
+)
+
+type startFlags struct {
+	wait    bool
+	timeout time.Duration
+}
+
+func newStartCommand(g *globals) *cobra.Command {
+	flags := &startFlags{}
+	cmd := &cobra.Command{
+		Use:               "start <id>",
+		Short:             "Deploy a broken scenario into its own namespace and print the briefing",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: scenarioIDs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runStart(cmd.Context(), g, flags, args[0])
+		},
+	}
+	cmd.Flags().BoolVar(&flags.wait, "wait", false, "wait until the failure shows on the pods")
+	cmd.Flags().DurationVar(&flags.timeout, "timeout", 3*time.Minute, "how long --wait waits")
+	return cmd
+}
+
+func runStart(ctx context.Context, g *globals, flags *startFlags, id string) error {
+	svc, err := g.connect(ctx, id)
+	if err != nil {
+		return err
+	}
+	started, err := svc.Start(ctx, id)
+	switch {
+	case errors.Is(err, scenarios.ErrAlreadyStarted):
+		// A complete start is left as it is; the learner goes on with it.
+		g.say("%s is already running in %s (`crashlab reset %s` starts over).", started.Scenario.ID, started.Namespace, started.Scenario.ID)
+	case err != nil:
+		return advise(err, id)
+	}
+	sc, ns := started.Scenario, started.Namespace
+	if !g.json() {
+		content.Briefing(g.streams.Out, sc.Title, sc.ID, ns, sc.Briefing)
+	}
+	if !flags.wait {
+		if g.json() {
+			return g.emit(map[string]string{"scenario": sc.ID, "namespace": ns})
+		}
+		return nil
+	}
+	facts, err := svc.WaitForFailure(ctx, sc.ID, flags.timeout)
+	if err != nil {
+		return err
+	}
+	if g.json() {
+		return g.emit(facts)
+	}
+	g.say("\nThe failure is showing now. Investigate with kubectl, then `crashlab diagnose %s`.", sc.ID)
+	return nil
+}

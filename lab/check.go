@@ -1,0 +1,55 @@
+package lab
+
+import (
+	"context"
+	"time"
+
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/scenarios"
+)
+
+// CheckOptions tune the live part of Check.
+type CheckOptions struct {
+	// ReadyTimeout bounds the wait for Ready pods; zero is the grader's default.
+	ReadyTimeout time.Duration
+}
+
+// Check judges the learner's fix of a started scenario against the record
+// written at start (never against what this build would deploy today): the
+// scenario's static rules, then the live workload, then the rules again on
+// the objects as they are at the end. A fix that passes is recorded in the
+// learner's progress; a fix that does not is a verdict that did not pass.
+//
+// Errors, never verdicts: a record that is missing or was altered
+// (scenarios.IsRecordProblem), since judging without it would skip rules;
+// and an interrupted check (grader.ErrInterrupted, context.Canceled), since
+// nothing half-watched proves anything.
+func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grader.Verdict, error) {
+	sc, ns, err := s.scenarioIn(id)
+	if err != nil {
+		return grader.Verdict{}, err
+	}
+	if err := s.requireStarted(ctx, sc.ID, ns); err != nil {
+		return grader.Verdict{}, err
+	}
+	attempt, err := scenarios.LoadAttempt(ctx, s.client, sc, ns)
+	if err != nil {
+		return grader.Verdict{}, err
+	}
+	live := sc.Live(s.client, ns, attempt.Baseline, grader.LiveOptions{
+		ReadyTimeout: opts.ReadyTimeout,
+		// A fix made inside a running container must not pass: one pod is
+		// replaced and its successor must come up healthy too.
+		Replace:  true,
+		Progress: s.onProgress,
+	})
+	v, err := grader.JudgeFixWith(ctx, s.client, sc.ID, sc.Target(ns), attempt.UIDs, sc.FixChecks(attempt.Baseline), live)
+	if err != nil {
+		return grader.Verdict{}, err
+	}
+	if v.Passed {
+		s.record(sc.ID, func(e *progress.Entry) { e.Fixed, e.Approach = time.Now(), v.Approach })
+	}
+	return v, nil
+}

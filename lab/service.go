@@ -1,0 +1,243 @@
+// Package lab runs the lab's verbs (start, status, diagnose, check, reset,
+// hint, explain, down) against one cluster for one learner and returns typed
+// results, leaving every word on the terminal to the CLI.
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/scenarios"
+	"github.com/crashlab/crashlab/scenarios/catalog"
+)
+
+// ErrNotStarted means the scenario has no namespace on the cluster yet; the
+// CLI tells the learner how to start it.
+var ErrNotStarted = errors.New("not started")
+
+// errNoCluster is a caller's mistake: a cluster verb on a Service built
+// without a client.
+var errNoCluster = errors.New("no cluster client: the lab service was built for the catalogue only")
+
+// Catalog is where the scenarios come from; scenarios/catalog by default.
+type Catalog interface {
+	All() []scenarios.Scenario
+	Get(id string) (scenarios.Scenario, error)
+}
+
+type builtinCatalog struct{}
+
+func (builtinCatalog) All() []scenarios.Scenario                 { return catalog.All() }
+func (builtinCatalog) Get(id string) (scenarios.Scenario, error) { return catalog.Get(id) }
+
+// ImageEnsurer makes the lab's images available to the cluster's nodes before
+// a scenario is deployed, so no pod waits on a pull that can never succeed.
+type ImageEnsurer interface {
+	EnsureImages(ctx context.Context, imgs []images.Image) error
+}
+
+// Service runs the lab's verbs for one learner on one cluster context. Its
+// results are data and its errors wrap sentinels (ErrNotStarted,
+// scenarios.ErrAlreadyStarted, the record problems of scenarios.LoadAttempt),
+// so that the caller decides what to tell the learner.
+type Service struct {
+	client      kubernetes.Interface
+	contextName string
+	learner     string
+	nodeArch    string
+	catalog     Catalog
+	images      ImageEnsurer
+	progressDir string
+	logs        grader.LogReader
+	onProgress  func(string)
+	onWarning   func(string)
+}
+
+// Option configures a Service.
+type Option interface {
+	apply(*Service)
+}
+
+type optionFunc func(*Service)
+
+func (f optionFunc) apply(s *Service) { f(s) }
+
+// WithContextName names the kubeconfig context the client talks to; progress
+// is kept per context. The default is the lab's own, cluster.ContextName.
+func WithContextName(name string) Option {
+	return optionFunc(func(s *Service) { s.contextName = name })
+}
+
+// WithLearner gives a learner of a shared cluster their own namespaces and
+// progress.
+func WithLearner(learner string) Option {
+	return optionFunc(func(s *Service) { s.learner = learner })
+}
+
+// WithNodeArch sets the nodes' architecture instead of reading it from the
+// cluster when a scenario is rendered.
+func WithNodeArch(arch string) Option {
+	return optionFunc(func(s *Service) { s.nodeArch = arch })
+}
+
+// WithCatalog replaces the built-in catalogue.
+func WithCatalog(c Catalog) Option {
+	return optionFunc(func(s *Service) { s.catalog = c })
+}
+
+// WithImageEnsurer sets how Start and Reset get the images onto the nodes.
+// Without it they only check the nodes' image lists (ClusterImages without
+// IsLab), which loads nothing.
+func WithImageEnsurer(e ImageEnsurer) Option {
+	return optionFunc(func(s *Service) { s.images = e })
+}
+
+// WithProgressDir keeps progress files in dir instead of progress.DefaultDir().
+func WithProgressDir(dir string) Option {
+	return optionFunc(func(s *Service) { s.progressDir = dir })
+}
+
+// WithLogReader replaces how previous container logs are read; the fake
+// clientset cannot serve logs, so tests pass their own.
+func WithLogReader(r grader.LogReader) Option {
+	return optionFunc(func(s *Service) { s.logs = r })
+}
+
+// WithProgress receives what a long wait is waiting for, while it waits.
+func WithProgress(fn func(message string)) Option {
+	return optionFunc(func(s *Service) { s.onProgress = fn })
+}
+
+// WithWarnings receives what went wrong beside a verb's outcome (progress not
+// saved, a damaged progress file moved aside, a preflight concern), which the
+// outcome does not depend on but the learner should hear about.
+func WithWarnings(fn func(message string)) Option {
+	return optionFunc(func(s *Service) { s.onWarning = fn })
+}
+
+// New returns a Service on client. client may be nil for the verbs that need
+// no cluster (Scenarios, Scenario, Namespace, List, Hint, Explain). A learner
+// name that cannot be part of a namespace is refused here, before any verb
+// has done part of its work.
+func New(client kubernetes.Interface, opts ...Option) (*Service, error) {
+	s := &Service{
+		client:      client,
+		contextName: cluster.ContextName,
+		catalog:     builtinCatalog{},
+		onProgress:  func(string) {},
+		onWarning:   func(string) {},
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(s)
+		}
+	}
+	if client != nil && s.logs == nil {
+		s.logs = grader.KubeLogs(client)
+	}
+	if _, err := cluster.NamespaceFor(s.learner, "x"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ContextName is the context the service acts on.
+func (s *Service) ContextName() string { return s.contextName }
+
+// Scenarios returns the catalogue, ordered by level then id.
+func (s *Service) Scenarios() []scenarios.Scenario { return s.catalog.All() }
+
+// Scenario finds a scenario of the catalogue by id.
+func (s *Service) Scenario(id string) (scenarios.Scenario, error) { return s.catalog.Get(id) }
+
+// Namespace is the learner's namespace of a scenario.
+func (s *Service) Namespace(id string) (string, error) { return cluster.NamespaceFor(s.learner, id) }
+
+// scenarioIn resolves a scenario id and the learner's namespace of it.
+func (s *Service) scenarioIn(id string) (scenarios.Scenario, string, error) {
+	sc, err := s.catalog.Get(id)
+	if err != nil {
+		return sc, "", err
+	}
+	ns, err := s.Namespace(sc.ID)
+	return sc, ns, err
+}
+
+func (s *Service) cluster() (kubernetes.Interface, error) {
+	if s.client == nil {
+		return nil, errNoCluster
+	}
+	return s.client, nil
+}
+
+func (s *Service) observer() *grader.Observer {
+	return &grader.Observer{Client: s.client, Logs: s.logs}
+}
+
+// RequireStarted returns nil when the scenario's namespace exists and is the
+// lab's, an error wrapping ErrNotStarted when it does not exist, and the
+// refusal when a namespace of that name was not created by the lab.
+func (s *Service) RequireStarted(ctx context.Context, id string) error {
+	sc, ns, err := s.scenarioIn(id)
+	if err != nil {
+		return err
+	}
+	return s.requireStarted(ctx, sc.ID, ns)
+}
+
+func (s *Service) requireStarted(ctx context.Context, id, ns string) error {
+	c, err := s.cluster()
+	if err != nil {
+		return err
+	}
+	if _, err := cluster.GetOwned(ctx, c, ns); err != nil {
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("scenario %s is %w (no namespace %s)", id, ErrNotStarted, ns)
+		}
+		// Already names the namespace, or refuses one the lab did not create.
+		return err
+	}
+	return nil
+}
+
+// openProgress opens the learner's progress on this context and passes on
+// the warning of a damaged file that was moved aside.
+func (s *Service) openProgress() (*progress.Store, error) {
+	dir := s.progressDir
+	if dir == "" {
+		d, err := progress.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	st, err := progress.Open(dir, s.contextName, s.learner)
+	if err != nil {
+		return nil, err
+	}
+	if st.Warning != "" {
+		s.onWarning(st.Warning)
+	}
+	return st, nil
+}
+
+// record saves a step of the learner's progress. The verb's own outcome
+// stands either way, but progress that could not be saved is reported as a
+// warning, never dropped in silence.
+func (s *Service) record(id string, fn func(*progress.Entry)) {
+	st, err := s.openProgress()
+	if err == nil {
+		err = st.Update(id, fn)
+	}
+	if err != nil {
+		s.onWarning(fmt.Sprintf("progress not saved: %v", err))
+	}
+}

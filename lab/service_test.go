@@ -1,0 +1,538 @@
+package lab_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/scenarios"
+)
+
+func TestNewRefusesALearnerNameUnusableInANamespace(t *testing.T) {
+	_, err := lab.New(nil, lab.WithLearner("Ann Smith"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not usable in a namespace")
+}
+
+func TestStartDeploysAndRecordsTheStart(t *testing.T) {
+	f := newFixture(t)
+	svc := f.service("ann")
+	ctx := context.Background()
+
+	started, err := svc.Start(ctx, scenarioID)
+	require.NoError(t, err)
+	assert.Equal(t, scenarioID, started.Scenario.ID)
+	assert.Equal(t, "crashlab-ann-"+scenarioID, started.Namespace)
+
+	ns, err := f.cs.CoreV1().Namespaces().Get(ctx, started.Namespace, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "ann", ns.Labels[cluster.LabelLearner])
+	_, err = f.cs.AppsV1().Deployments(started.Namespace).Get(ctx, workload, metav1.GetOptions{})
+	require.NoError(t, err, "the scenario's workload is deployed")
+	attempt, err := scenarios.LoadAttempt(ctx, f.cs, started.Scenario, started.Namespace)
+	require.NoError(t, err, "the attempt record is written")
+	assert.Equal(t, nodeArch, attempt.Baseline.Values.NodeArch, "rendered for the node's architecture")
+
+	want, err := images.ForNode(nodeArch)
+	require.NoError(t, err)
+	require.Len(t, f.images.asked, 1, "the images are ensured before deploying")
+	assert.Equal(t, []string{want[0].Ref, want[1].Ref}, f.images.asked[0])
+
+	first := f.entry("ann", scenarioID).Started
+	assert.False(t, first.IsZero(), "the start is in the learner's progress")
+	assert.Empty(t, f.warnings)
+
+	// A second start changes nothing and says so with a sentinel the CLI
+	// turns into advice; the result still names what is running.
+	again, err := svc.Start(ctx, scenarioID)
+	require.ErrorIs(t, err, scenarios.ErrAlreadyStarted)
+	assert.Equal(t, started.Namespace, again.Namespace)
+	assert.Equal(t, scenarioID, again.Scenario.ID)
+	assert.Equal(t, first, f.entry("ann", scenarioID).Started, "the first start time is kept")
+}
+
+func TestStartCompletesAnInterruptedStart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ns := "crashlab-ann-" + scenarioID
+	// What a start cut short after its first object leaves: the lab's
+	// namespace and Secret, no Deployment, no record.
+	lbls := cluster.LabLabels(scenarioID, "ann")
+	_, err := cluster.CreateNamespace(ctx, f.cs, ns, lbls)
+	require.NoError(t, err)
+	secret, err := f.cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "orders-db", Namespace: ns, Labels: lbls},
+		StringData: map[string]string{"database_url": "postgres://orders:orders-pw@orders-db.internal:5432/orders"},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	started, err := f.service("ann").Start(ctx, scenarioID)
+	require.NoError(t, err, "an interrupted start is completed, not refused as already started")
+	attempt, err := scenarios.LoadAttempt(ctx, f.cs, started.Scenario, ns)
+	require.NoError(t, err)
+	assert.Equal(t, string(secret.UID), attempt.UIDs[cluster.ObjectKey("Secret", "orders-db")], "the object already created is taken as it is")
+	_, err = f.cs.AppsV1().Deployments(ns).Get(ctx, workload, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.False(t, f.entry("ann", scenarioID).Started.IsZero())
+}
+
+func TestStartDeploysNothingWithoutTheImages(t *testing.T) {
+	f := newFixture(t)
+	f.images.err = errors.New("no way into the nodes")
+	_, err := f.service("ann").Start(context.Background(), scenarioID)
+	require.ErrorContains(t, err, "no way into the nodes")
+	_, err = f.cs.CoreV1().Namespaces().Get(context.Background(), "crashlab-ann-"+scenarioID, metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "nothing deployed: %v", err)
+	assert.True(t, f.entry("ann", scenarioID).Started.IsZero())
+}
+
+func TestUnknownScenarioIsRefusedByEveryVerb(t *testing.T) {
+	f := newFixture(t)
+	svc := f.service("")
+	ctx := context.Background()
+	verbs := map[string]func() error{
+		"start":    func() error { _, err := svc.Start(ctx, "nope"); return err },
+		"reset":    func() error { _, err := svc.Reset(ctx, "nope"); return err },
+		"status":   func() error { _, err := svc.Status(ctx, "nope"); return err },
+		"diagnose": func() error { _, err := svc.Diagnose(ctx, "nope", nil); return err },
+		"check":    func() error { _, err := svc.Check(ctx, "nope", lab.CheckOptions{}); return err },
+		"hint":     func() error { _, err := svc.Hint("nope"); return err },
+		"explain":  func() error { _, err := svc.Explain("nope"); return err },
+	}
+	for name, verb := range verbs {
+		t.Run(name, func(t *testing.T) {
+			assert.ErrorContains(t, verb(), `no scenario "nope"`)
+		})
+	}
+}
+
+// A namespace named like the lab's but not created by it is refused by every
+// verb that would act in it, and left as it was.
+func TestForeignNamespaceIsRefused(t *testing.T) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "crashlab-intruder-" + scenarioID, UID: "theirs"}}
+	f := newFixture(t, ns)
+	svc := f.service("intruder")
+	ctx := context.Background()
+	verbs := map[string]func() error{
+		"start":    func() error { _, err := svc.Start(ctx, scenarioID); return err },
+		"reset":    func() error { _, err := svc.Reset(ctx, scenarioID); return err },
+		"status":   func() error { _, err := svc.Status(ctx, scenarioID); return err },
+		"diagnose": func() error { _, err := svc.Diagnose(ctx, scenarioID, nil); return err },
+		"check":    func() error { _, err := svc.Check(ctx, scenarioID, lab.CheckOptions{}); return err },
+	}
+	for name, verb := range verbs {
+		t.Run(name, func(t *testing.T) {
+			assert.ErrorContains(t, verb(), "not created by crashlab")
+			got, err := f.cs.CoreV1().Namespaces().Get(ctx, ns.Name, metav1.GetOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, ns.UID, got.UID)
+		})
+	}
+	deleted, err := svc.Down(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, deleted, "down leaves a namespace the lab did not create")
+}
+
+func TestStatusShowsStartedScenariosOnly(t *testing.T) {
+	f := newFixture(t)
+	svc := f.service("ann")
+	ctx := context.Background()
+	started, err := svc.Start(ctx, scenarioID)
+	require.NoError(t, err)
+	crashLoop(t, f.cs, started.Namespace)
+
+	all, err := svc.Status(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 1, "only the started scenario: %+v", all)
+	assert.Equal(t, scenarioID, all[0].Scenario)
+	facts := all[0].Facts
+	assert.True(t, facts.Found)
+	require.Len(t, facts.Pods, 2)
+	assert.Equal(t, "CrashLoopBackOff", facts.Pods[0].Containers[0].WaitingReason)
+
+	one, err := svc.Status(ctx, scenarioID)
+	require.NoError(t, err)
+	assert.Len(t, one, 1)
+
+	_, err = svc.Status(ctx, "oom-killed")
+	require.ErrorIs(t, err, lab.ErrNotStarted, "a scenario asked for by name must be started")
+	assert.ErrorContains(t, err, "crashlab-ann-oom-killed")
+
+	other, err := f.service("bob").Status(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, other, "another learner has started nothing")
+}
+
+func TestDiagnoseGradesAgainstTheLivePods(t *testing.T) {
+	tests := []struct {
+		name       string
+		answers    map[string]string
+		wantPassed bool
+		wantFailed []string
+	}{
+		{
+			name:       "right",
+			answers:    map[string]string{"last-reason": "Error", "exit-code": "1", "cause": "missing-variable"},
+			wantPassed: true,
+		},
+		{
+			name:       "right, in another case",
+			answers:    map[string]string{"last-reason": "error", "exit-code": "1", "cause": "MISSING-VARIABLE"},
+			wantPassed: true,
+		},
+		{
+			name:       "wrong",
+			answers:    map[string]string{"last-reason": "OOMKilled", "exit-code": "137", "cause": "out-of-memory"},
+			wantFailed: []string{"last-reason", "exit-code", "cause"},
+		},
+		{
+			name:       "partly right",
+			answers:    map[string]string{"last-reason": "Error", "exit-code": "1", "cause": "probe-kill"},
+			wantFailed: []string{"cause"},
+		},
+		{
+			name:       "unanswered",
+			answers:    map[string]string{"last-reason": "Error", "exit-code": "1"},
+			wantFailed: []string{"cause"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			svc := f.service("ann")
+			ctx := context.Background()
+			started, err := svc.Start(ctx, scenarioID)
+			require.NoError(t, err)
+			crashLoop(t, f.cs, started.Namespace)
+
+			v, err := svc.Diagnose(ctx, scenarioID, tt.answers)
+			require.NoError(t, err, "a wrong diagnosis is a verdict, not an error")
+			assert.Equal(t, "diagnosis", v.Kind)
+			assert.Equal(t, tt.wantPassed, v.Passed, "%+v", v.Checks)
+			assert.ElementsMatch(t, tt.wantFailed, failedChecks(v), "%+v", v.Checks)
+			assert.Equal(t, tt.wantPassed, !f.entry("ann", scenarioID).Diagnosed.IsZero(), "only a correct diagnosis is recorded")
+		})
+	}
+}
+
+func TestDiagnoseNeedsAStartedScenario(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.service("ann").Diagnose(context.Background(), scenarioID, map[string]string{"cause": "missing-variable"})
+	require.ErrorIs(t, err, lab.ErrNotStarted)
+	assert.NotContains(t, err.Error(), "crashlab start", "the CLI words the advice")
+}
+
+// startCrashLooping starts the scenario for learner ann and lets its pods
+// crash-loop, as they do on a cluster before any fix.
+func startCrashLooping(t *testing.T, f *fixture) (*lab.Service, lab.Started) {
+	t.Helper()
+	svc := f.service("ann")
+	started, err := svc.Start(context.Background(), scenarioID)
+	require.NoError(t, err)
+	crashLoop(t, f.cs, started.Namespace)
+	return svc, started
+}
+
+// Without a record it can trust, check judges nothing: judging against what
+// this build would deploy could skip the rules the attempt started with.
+func TestCheckFailsClosedWithoutTheRecord(t *testing.T) {
+	tests := []struct {
+		name    string
+		tamper  func(t *testing.T, f *fixture, ns string)
+		wantErr error
+	}{
+		{
+			name: "record deleted",
+			tamper: func(t *testing.T, f *fixture, ns string) {
+				require.NoError(t, f.cs.CoreV1().ConfigMaps(ns).Delete(context.Background(), scenarios.AttemptRecordName, metav1.DeleteOptions{}))
+			},
+			wantErr: scenarios.ErrNoRecord,
+		},
+		{
+			name: "record edited",
+			tamper: func(t *testing.T, f *fixture, ns string) {
+				ctx := context.Background()
+				cm, err := f.cs.CoreV1().ConfigMaps(ns).Get(ctx, scenarios.AttemptRecordName, metav1.GetOptions{})
+				require.NoError(t, err)
+				cm.Data["manifests.yaml"] = "---\n"
+				_, err = f.cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
+				require.NoError(t, err)
+			},
+			wantErr: scenarios.ErrRecordAltered,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			svc, started := startCrashLooping(t, f)
+			patchDeployment(t, f.cs, started.Namespace, envPatch("database_url", ""))
+			tt.tamper(t, f, started.Namespace)
+
+			v, err := svc.Check(context.Background(), scenarioID, lab.CheckOptions{})
+			require.ErrorIs(t, err, tt.wantErr)
+			assert.True(t, scenarios.IsRecordProblem(err))
+			assert.False(t, v.Passed)
+			assert.Empty(t, v.Checks, "no verdict at all")
+			assert.False(t, f.entry("ann", scenarioID).Done())
+		})
+	}
+}
+
+func TestCheckRefusedByAStaticRuleIsAVerdictNotProgress(t *testing.T) {
+	tests := []struct {
+		name      string
+		patch     string
+		wantFirst string
+	}{
+		{"credential copied into the Deployment", envPatch("", "postgres://orders:orders-pw@orders-db.internal:5432/orders"), "env-DATABASE_URL"},
+		{"reference left broken", envPatch("database-url", ""), "env-DATABASE_URL"},
+		{"scaled to zero", `{"spec":{"replicas":0}}`, "workload-kept"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			svc, started := startCrashLooping(t, f)
+			patchDeployment(t, f.cs, started.Namespace, tt.patch)
+
+			v, err := svc.Check(context.Background(), scenarioID, lab.CheckOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, "fix", v.Kind)
+			assert.False(t, v.Passed)
+			failed := failedChecks(v)
+			require.NotEmpty(t, failed)
+			assert.Equal(t, tt.wantFirst, failed[0], "%+v", v.Checks)
+			assert.Contains(t, failed, "live", "the live checks are not run after a static refusal")
+			assert.False(t, f.entry("ann", scenarioID).Done(), "a refused fix is not recorded")
+		})
+	}
+}
+
+// An interrupted check proves nothing: it is an error, never a verdict, and
+// nothing is recorded.
+func TestCheckInterruptedIsAnError(t *testing.T) {
+	f := newFixture(t)
+	svc, started := startCrashLooping(t, f)
+	patchDeployment(t, f.cs, started.Namespace, envPatch("database_url", ""))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.Check(ctx, scenarioID, lab.CheckOptions{ReadyTimeout: time.Minute})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.True(t, errors.Is(err, grader.ErrInterrupted) || errors.Is(err, context.Canceled), err.Error())
+	case <-time.After(10 * time.Second):
+		t.Fatal("check did not end on a cancelled context")
+	}
+	assert.False(t, f.entry("ann", scenarioID).Done())
+}
+
+func TestHintShowsOneMoreEachTimeUpToTheLast(t *testing.T) {
+	f := newFixture(t)
+	svc := f.service("ann")
+	sc, err := svc.Scenario(scenarioID)
+	require.NoError(t, err)
+	n := len(sc.Hints)
+	for i := 1; i <= n+1; i++ {
+		h, err := svc.Hint(scenarioID)
+		require.NoError(t, err)
+		want := min(i, n)
+		assert.Equal(t, want, h.Shown, "call %d", i)
+		assert.Equal(t, sc.Hints[:want], h.Seen())
+		assert.Equal(t, "crashlab-ann-"+scenarioID, h.Namespace)
+		assert.Equal(t, want, f.entry("ann", scenarioID).Hints)
+	}
+
+	all, err := f.service("bob").AllHints(scenarioID)
+	require.NoError(t, err)
+	assert.Equal(t, n, all.Shown)
+	assert.Zero(t, f.entry("bob", scenarioID).Hints, "showing every hint counts none")
+	next, err := f.service("bob").Hint(scenarioID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, next.Shown, "each learner has their own count")
+}
+
+func TestResetRestoresTheBrokenStateExactly(t *testing.T) {
+	f := newFixture(t)
+	svc, started := startCrashLooping(t, f)
+	ctx := context.Background()
+	ns := started.Namespace
+	before, err := f.cs.AppsV1().Deployments(ns).Get(ctx, workload, metav1.GetOptions{})
+	require.NoError(t, err)
+	// The learner fixes the reference and loses the record on the way.
+	patchDeployment(t, f.cs, ns, envPatch("database_url", ""))
+	require.NoError(t, f.cs.CoreV1().ConfigMaps(ns).Delete(ctx, scenarios.AttemptRecordName, metav1.DeleteOptions{}))
+
+	again, err := svc.Reset(ctx, scenarioID)
+	require.NoError(t, err)
+	assert.Equal(t, ns, again.Namespace)
+	after, err := f.cs.AppsV1().Deployments(ns).Get(ctx, workload, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.NotEqual(t, before.UID, after.UID, "the workload is re-created, not patched back")
+	env := grader.Env(&after.Spec.Template.Spec.Containers[0], "DATABASE_URL")
+	require.NotNil(t, env)
+	assert.Equal(t, "database-url", env.ValueFrom.SecretKeyRef.Key, "the broken reference is back")
+	pods, err := f.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, pods.Items, "the old pods went with the namespace")
+	attempt, err := scenarios.LoadAttempt(ctx, f.cs, again.Scenario, ns)
+	require.NoError(t, err, "a fresh record")
+	assert.Equal(t, string(after.UID), attempt.UIDs[cluster.ObjectKey("Deployment", workload)])
+	assert.Len(t, f.images.asked, 2, "reset ensures the images as start does")
+}
+
+func TestDownDeletesOnlyTheLearnersNamespaces(t *testing.T) {
+	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "crashlab-ann-imposter"}}
+	tests := []struct {
+		name    string
+		learner string
+		want    []string
+	}{
+		{"one learner", "ann", []string{"crashlab-ann-" + scenarioID, "crashlab-ann-oom-killed"}},
+		{"every learner on the context", "", []string{"crashlab-ann-" + scenarioID, "crashlab-ann-oom-killed", "crashlab-bob-" + scenarioID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, foreign, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
+			ctx := context.Background()
+			for _, s := range []struct{ learner, id string }{{"ann", scenarioID}, {"ann", "oom-killed"}, {"bob", scenarioID}} {
+				_, err := f.service(s.learner).Start(ctx, s.id)
+				require.NoError(t, err)
+			}
+
+			deleted, err := f.service(tt.learner).Down(ctx)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, tt.want, deleted)
+			list, err := f.cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+			require.NoError(t, err)
+			left := map[string]bool{}
+			for _, ns := range list.Items {
+				left[ns.Name] = true
+			}
+			for _, ns := range tt.want {
+				assert.False(t, left[ns], "%s deleted", ns)
+			}
+			assert.True(t, left[foreign.Name], "a namespace the lab did not create stays")
+			assert.True(t, left["default"])
+			if tt.learner == "ann" {
+				assert.True(t, left["crashlab-bob-"+scenarioID], "another learner's namespace stays")
+			}
+		})
+	}
+}
+
+func TestListMarksWhatTheLearnerFixed(t *testing.T) {
+	f := newFixture(t)
+	st, err := progress.Open(f.dir, "workshop", "ann")
+	require.NoError(t, err)
+	require.NoError(t, st.Update("oom-killed", func(e *progress.Entry) { e.Fixed = time.Now() }))
+
+	rows := f.service("ann").List()
+	require.Len(t, rows, len(f.service("ann").Scenarios()))
+	for _, r := range rows {
+		assert.Equal(t, r.ID == "oom-killed", r.Done, r.ID)
+	}
+	for _, r := range f.service("bob").List() {
+		assert.False(t, r.Done, "progress is per learner: %s", r.ID)
+	}
+	assert.Empty(t, f.warnings)
+}
+
+func TestExplainAndManifests(t *testing.T) {
+	f := newFixture(t)
+	svc := f.service("ann")
+	e, err := svc.Explain(scenarioID)
+	require.NoError(t, err)
+	assert.Equal(t, scenarioID, e.Scenario)
+	assert.Contains(t, e.Text, "database_url")
+
+	out, err := svc.Manifests(context.Background(), scenarioID)
+	require.NoError(t, err)
+	want, err := images.ForArch(nodeArch)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), want.Ref, "rendered for the node's architecture")
+	assert.Contains(t, string(out), cluster.LabelLearner+": ann")
+
+	// A node architecture given up front is used as it is.
+	arm, err := f.service("ann", lab.WithNodeArch("arm64")).Manifests(context.Background(), scenarioID)
+	require.NoError(t, err)
+	want, err = images.ForArch("arm64")
+	require.NoError(t, err)
+	assert.Contains(t, string(arm), want.Ref)
+}
+
+func TestClusterImagesChecksTheNodesOfAClusterTheLabDidNotCreate(t *testing.T) {
+	imgs, err := images.ForNode(nodeArch)
+	require.NoError(t, err)
+	withImages := node(nodeArch)
+	withImages.Name = "has-them"
+	withImages.Status.Images = []corev1.ContainerImage{{Names: []string{"docker.io/" + imgs[0].Ref}}, {Names: []string{imgs[1].Ref}}}
+	without := node(nodeArch)
+	without.Name = "lacks-them"
+	without.Status.Images = []corev1.ContainerImage{{Names: []string{imgs[0].Ref}}}
+
+	ok := lab.ClusterImages{Client: fakeCluster(withImages)}
+	require.NoError(t, ok.EnsureImages(context.Background(), imgs))
+
+	missing := lab.ClusterImages{Client: fakeCluster(withImages, without)}
+	err = missing.EnsureImages(context.Background(), imgs)
+	var mi *lab.MissingImageError
+	require.ErrorAs(t, err, &mi)
+	assert.Equal(t, lab.MissingImageError{Image: imgs[1].Ref, Node: "lacks-them"}, *mi)
+	assert.NotContains(t, err.Error(), "crashlab images export", "the CLI words the advice")
+}
+
+func TestNodeArch(t *testing.T) {
+	arm := node("arm64")
+	tests := []struct {
+		name    string
+		nodes   []*corev1.Node
+		want    string
+		wantErr string
+	}{
+		{"one node", []*corev1.Node{node("amd64")}, "amd64", ""},
+		{"no node", nil, "", "has no nodes"},
+		{"mixed", []*corev1.Node{node("amd64"), arm}, "", "mix architectures"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := fakeCluster()
+			for _, n := range tt.nodes {
+				_, err := cs.CoreV1().Nodes().Create(context.Background(), n, metav1.CreateOptions{})
+				require.NoError(t, err)
+			}
+			got, err := lab.NodeArch(context.Background(), cs, "workshop")
+			if tt.wantErr != "" {
+				assert.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestClusterVerbsNeedAClient(t *testing.T) {
+	svc, err := lab.New(nil)
+	require.NoError(t, err)
+	_, err = svc.Start(context.Background(), scenarioID)
+	assert.ErrorContains(t, err, "no cluster client")
+	_, err = svc.Down(context.Background())
+	assert.ErrorContains(t, err, "no cluster client")
+}

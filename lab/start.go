@@ -1,0 +1,115 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/scenarios"
+)
+
+// Started is a scenario deployed in the learner's namespace.
+type Started struct {
+	Scenario  scenarios.Scenario
+	Namespace string
+}
+
+// Start deploys the scenario into the learner's namespace and records the
+// start in the learner's progress. A start that was interrupted is completed.
+// When the scenario is already completely deployed, nothing is changed and
+// the error wraps scenarios.ErrAlreadyStarted; Started is filled in then too,
+// because the caller usually carries on with it (briefing, WaitForFailure).
+//
+// The wait for the failure is WaitForFailure, not part of Start, so that the
+// caller can show the briefing while the pods start failing.
+func (s *Service) Start(ctx context.Context, id string) (Started, error) {
+	sc, ns, err := s.scenarioIn(id)
+	if err != nil {
+		return Started{}, err
+	}
+	vals, err := s.prepare(ctx, sc)
+	if err != nil {
+		return Started{}, err
+	}
+	started := Started{Scenario: sc, Namespace: ns}
+	if err := scenarios.Deploy(ctx, s.client, sc, ns, s.learner, vals); err != nil {
+		if errors.Is(err, scenarios.ErrAlreadyStarted) {
+			return started, err
+		}
+		return Started{}, err
+	}
+	s.record(sc.ID, func(e *progress.Entry) { e.Started = time.Now() })
+	return started, nil
+}
+
+// Reset deletes the scenario's namespace, waits until it is gone and deploys
+// the scenario again, so the broken state comes back exactly. The learner's
+// progress is left as it is: a reset is a retry, not a new start.
+func (s *Service) Reset(ctx context.Context, id string) (Started, error) {
+	sc, ns, err := s.scenarioIn(id)
+	if err != nil {
+		return Started{}, err
+	}
+	vals, err := s.prepare(ctx, sc)
+	if err != nil {
+		return Started{}, err
+	}
+	if err := scenarios.Reset(ctx, s.client, sc, ns, s.learner, vals); err != nil {
+		return Started{}, err
+	}
+	return Started{Scenario: sc, Namespace: ns}, nil
+}
+
+// prepare gets the images onto the nodes and returns the values the
+// scenario's manifests are rendered with.
+func (s *Service) prepare(ctx context.Context, sc scenarios.Scenario) (scenarios.Values, error) {
+	if _, err := s.cluster(); err != nil {
+		return scenarios.Values{}, err
+	}
+	imgs, vals, err := s.deployImages(ctx)
+	if err != nil {
+		return vals, err
+	}
+	if err := s.ensureImages(ctx, imgs); err != nil {
+		return vals, err
+	}
+	// A scenario's preflight reads this machine's kernel, which is the node's
+	// only on the lab's own kind cluster.
+	if s.contextName == cluster.ContextName {
+		if w := sc.Preflight(vals.NodeArch); w != "" {
+			s.onWarning(w)
+		}
+	}
+	return vals, nil
+}
+
+// WaitForFailure watches the scenario's pods until its failure signature
+// shows, at most timeout, and returns the facts that show it.
+func (s *Service) WaitForFailure(ctx context.Context, id string, timeout time.Duration) (grader.Facts, error) {
+	sc, ns, err := s.scenarioIn(id)
+	if err != nil {
+		return grader.Facts{}, err
+	}
+	if _, err := s.cluster(); err != nil {
+		return grader.Facts{}, err
+	}
+	// No progress callback: the grader reports on every pod event, far too
+	// often for a terminal while pods crash-loop.
+	return s.observer().WaitForSignature(ctx, sc.Target(ns), sc.Signature, timeout, nil)
+}
+
+// Manifests renders the objects Start deploys, with the lab's labels, as YAML.
+func (s *Service) Manifests(ctx context.Context, id string) ([]byte, error) {
+	sc, err := s.catalog.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	_, vals, err := s.deployImages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sc.RenderYAML(vals, cluster.LabLabels(sc.ID, s.learner))
+}
