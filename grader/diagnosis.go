@@ -178,7 +178,7 @@ func Evidence(f Facts, container, pred string) (bool, error) {
 func JudgeDiagnosis(scenario, container string, qs []Question, answers map[string]string, f Facts) Verdict {
 	v := Verdict{Kind: "diagnosis", Scenario: scenario}
 	if !f.Found || len(f.Pods) == 0 {
-		v.add("workload", false, fmt.Sprintf("no pods of %s found in %s: run `crashlab start %s` (or `reset`) first", f.Workload, f.Namespace, scenario))
+		v.add("workload", false, fmt.Sprintf("no pods of %s found in %s: the scenario %s is not running there (not started, or reset and not yet deployed)", f.Workload, f.Namespace, scenario))
 		v.finish()
 		return v
 	}

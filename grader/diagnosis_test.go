@@ -292,7 +292,7 @@ func TestJudgeDiagnosisWithoutPodsFailsWithOneWorkloadCheck(t *testing.T) {
 			require.Len(t, v.Checks, 1)
 			assert.Equal(t, "workload", v.Checks[0].Name)
 			assert.False(t, v.Checks[0].Passed)
-			assert.Contains(t, v.Checks[0].Message, "crashlab start missing-secret-key")
+			assert.Contains(t, v.Checks[0].Message, "missing-secret-key is not running there")
 			assert.Contains(t, v.Checks[0].Message, testNS)
 		})
 	}

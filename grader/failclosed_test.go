@@ -295,3 +295,34 @@ func TestJudgeLiveCreditsStabilityThePodsAlreadyShow(t *testing.T) {
 		})
 	}
 }
+
+// A run the node cut short (its cgroup could not be frozen under load) while
+// the fix rolls out is not the fix failing: the kubelet retries, and the
+// grader waits for that, where a real crash fails at once.
+func TestJudgeLiveIgnoresTheNodesOwnTrouble(t *testing.T) {
+	freeze := "failed to create shim task: OCI runtime start failed: error setting cgroup config for procHooks process: unable to freeze: unknown"
+	hiccup := func(p *corev1.Pod) {
+		st := &p.Status.ContainerStatuses[0]
+		st.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+		st.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			Reason: "StartError", ExitCode: 128, Message: freeze, FinishedAt: metav1.NewTime(t0.Add(2 * time.Hour))}}
+		st.RestartCount = 1
+		setReady(p, false)
+	}
+	s, _ := liveCluster(t, curPod("web-cur-a", notReady()), curPod("web-cur-b", ready()))
+	s.kubelet(func(sg watchSignal) bool {
+		switch sg.seq {
+		case 1:
+			s.updatePod("web-cur-a", hiccup)
+		case 2:
+			s.updatePod("web-cur-a", func(p *corev1.Pod) { ready()(p); restarts(2)(p) })
+			return true
+		}
+		return false
+	})
+	got := JudgeLive(context.Background(), s.cs, target, 300*time.Millisecond, LiveOptions{Replicas: 2, ReadyTimeout: 5 * time.Second})
+	assert.Equal(t, []string{"pods-ready", "stays-up"}, checkNames(got))
+	for _, c := range got {
+		assert.True(t, c.Passed, c.Message)
+	}
+}

@@ -159,6 +159,12 @@ func (ct crashTracker) crashed(p *corev1.Pod, fresh bool) string {
 	for _, st := range p.Status.ContainerStatuses {
 		k := ct.key(p, st.Name)
 		term := lastTermination(&st)
+		// A run the node itself cut short (its cgroup could not be set up
+		// under load) says nothing about the fix: the kubelet retries it.
+		if term != nil && nodeTrouble(term.Message) != "" {
+			ct[k] = termMark{restarts: st.RestartCount, finished: term.FinishedAt.Time}
+			continue
+		}
 		mark, seen := ct[k]
 		if !seen {
 			if term != nil && fresh {
@@ -179,7 +185,19 @@ func (ct crashTracker) crashed(p *corev1.Pod, fresh bool) string {
 }
 
 func describeTermination(pod, container string, t *corev1.ContainerStateTerminated) string {
-	return fmt.Sprintf("container %s of pod %s terminated again (%s, exit code %d)", container, pod, t.Reason, t.ExitCode)
+	msg := ""
+	if t.Message != "" {
+		msg = fmt.Sprintf(": %q", firstLineOf(t.Message))
+	}
+	return fmt.Sprintf("container %s of pod %s terminated again (%s, exit code %d%s)", container, pod, t.Reason, t.ExitCode, msg)
+}
+
+func firstLineOf(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // stuck names waiting reasons that do not heal by themselves on this cluster.
@@ -456,13 +474,24 @@ func JudgeFixWith(ctx context.Context, c kubernetes.Interface, scenario string, 
 	if err != nil {
 		return v, readError(ctx, err)
 	}
-	final.Final = true
+	// After a passing watch the rollout is over and nothing is spared; after
+	// a failed one it may be cut short, and the rules judge it as mid-rollout.
+	final.Final = allPassed(liveResults)
 	if changed := changedDuring(s, final); changed != "" {
 		v.add("unchanged-during-check", false, changed+" while the check was watching: the verdict would judge objects that no longer exist; run `check` again once your edit is done")
 	}
 	runStatic(&v, checks, final, "after the live checks: ")
 	v.finish()
 	return v, nil
+}
+
+func allPassed(rs []CheckResult) bool {
+	for _, r := range rs {
+		if !r.Passed {
+			return false
+		}
+	}
+	return len(rs) > 0
 }
 
 // runStatic adds every check's result (failures only when prefix is set, as the

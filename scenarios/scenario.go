@@ -36,7 +36,9 @@ type Meta struct {
 	Signature []string `json:"signature"`
 	// Teaches lists, as evidence, the facts the scenario's text states; the
 	// end-to-end suite checks each one on a real cluster.
-	Teaches     []string          `json:"teaches"`
+	Teaches []string `json:"teaches"`
+	// Rules are the declarative fix checks (see Rule).
+	Rules       []Rule            `json:"rules,omitempty"`
 	Briefing    string            `json:"briefing"`
 	Questions   []grader.Question `json:"questions"`
 	Hints       []string          `json:"hints"`
@@ -250,6 +252,11 @@ func (s Scenario) validate() error {
 	case len(s.Questions) == 0 || len(s.Signature) == 0:
 		return fmt.Errorf("scenario %s: needs questions and a failure signature", s.ID)
 	}
+	for _, r := range s.Rules {
+		if err := r.validate(); err != nil {
+			return fmt.Errorf("scenario %s: %w", s.ID, err)
+		}
+	}
 	for _, q := range s.Questions {
 		if err := q.Validate(); err != nil {
 			return fmt.Errorf("scenario %s: %w", s.ID, err)
@@ -326,6 +333,9 @@ func (s Scenario) FixChecks(b Baseline) []grader.Check {
 	out = append(out, grader.OnlyOwnedPods())
 	if spec := b.TargetPodSpec(); spec != nil {
 		out = append(out, grader.BrokenPodsGone(*spec))
+	}
+	for _, r := range s.Rules {
+		out = append(out, r.check(b))
 	}
 	if s.hooks.Checks != nil {
 		out = append(out, s.hooks.Checks(b)...)

@@ -318,3 +318,39 @@ func TestLiveUsesTheScenarioHookWhenSet(t *testing.T) {
 
 	assert.NotNil(t, loadValid(t, scenarios.Hooks{}).Live(nil, "ns1", scenarios.Baseline{}, grader.LiveOptions{}), "default Deployment judge")
 }
+
+func TestRulesAreValidatedAndRunBeforeGoChecks(t *testing.T) {
+	withRules := func(rules string) string {
+		return strings.Replace(validMeta, "briefing:", "rules:\n"+rules+"briefing:", 1)
+	}
+	tests := []struct {
+		name, rules string
+		wantErr     string
+		wantNames   []string
+	}{
+		{name: "keep", rules: "  - {rule: keep, parts: [image, args], fail: f, pass: p}\n", wantNames: []string{"app-unchanged"}},
+		{name: "probe rules", rules: "  - {rule: probeKept, name: liveness-kept, probe: liveness, fail: f, pass: p}\n  - {rule: probeOnHealth, name: on-health, probes: [liveness]}\n", wantNames: []string{"liveness-kept", "on-health"}},
+		{name: "unknown rule", rules: "  - {rule: keepish}\n", wantErr: `unknown rule "keepish"`},
+		{name: "unknown part", rules: "  - {rule: keep, parts: [memory], fail: f, pass: p}\n", wantErr: `unknown part "memory"`},
+		{name: "keep without messages", rules: "  - {rule: keep, parts: [image]}\n", wantErr: "parts, fail and pass"},
+		{name: "unknown probe", rules: "  - {rule: probeKept, name: x, probe: lively, fail: f, pass: p}\n", wantErr: "probe (one of"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := scenarios.LoadWith(scenarioFS(withRules(tt.rules), validManifests), scenarios.Hooks{Checks: func(scenarios.Baseline) []grader.Check {
+				return []grader.Check{{Name: "go-check", Run: func(*grader.State) grader.Result { return grader.Pass("ok") }}}
+			}})
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			b, err := s.Render(testValues)
+			require.NoError(t, err)
+			names := checkNames(s.FixChecks(b))
+			want := append(append([]string{"workload-kept", "no-stand-ins", "broken-pods-gone"}, tt.wantNames...), "go-check")
+			assert.Equal(t, want, names)
+		})
+	}
+}

@@ -6,11 +6,15 @@ package catalog
 //go:generate go test -run TestHooksFileIsCurrent . -args -update
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/crashlab/crashlab/scenarios"
 )
+
+// ErrUnknownScenario is the error of Get for an id the catalogue lacks.
+var ErrUnknownScenario = errors.New("no scenario")
 
 // All returns every scenario, ordered by level then id.
 func All() []scenarios.Scenario {
@@ -38,5 +42,5 @@ func Get(id string) (scenarios.Scenario, error) {
 		}
 		ids = append(ids, s.ID)
 	}
-	return scenarios.Scenario{}, fmt.Errorf("no scenario %q: run `crashlab list` to see them (%v)", id, ids)
+	return scenarios.Scenario{}, fmt.Errorf("%w %q (the catalogue has %v)", ErrUnknownScenario, id, ids)
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/scenarios"
@@ -45,40 +44,8 @@ func checks(b scenarios.Baseline) []grader.Check {
 	// Margin: a busy node starts the app slower than an idle one does, so a
 	// probe must allow half as much time again.
 	need := start + start/2
-	healthPath, healthPort := base.LivenessProbe.HTTPGet.Path, base.LivenessProbe.HTTPGet.Port.IntValue()
 
 	return []grader.Check{
-		grader.AppUnchanged(base, grader.AppParts{Image: true, Command: true, Args: true},
-			fmt.Sprintf("the app's image, command or arguments changed: the app really needs %s to warm up and its shutdown behaviour is not the cause; put the original back and fix the probes instead", start),
-			fmt.Sprintf("the app runs as released, with its %s warm-up", start)),
-		{Name: "liveness-kept", Run: func(s *grader.State) grader.Result {
-			c := s.Container()
-			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
-			}
-			if c.LivenessProbe == nil {
-				return grader.Fail("the liveness probe was removed: without it nobody restarts the app when it hangs; keep it and give the app time to start instead")
-			}
-			return grader.Pass("the container still has a liveness probe")
-		}},
-		{Name: "liveness-on-health", Run: func(s *grader.State) grader.Result {
-			c := s.Container()
-			if c == nil {
-				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
-			}
-			for _, p := range []struct {
-				kind  string
-				probe *corev1.Probe
-			}{{"liveness", c.LivenessProbe}, {"startup", c.StartupProbe}} {
-				if p.probe == nil {
-					continue
-				}
-				if why := offHealth(p.probe, c, healthPath, healthPort); why != "" {
-					return grader.Fail("the %s probe %s: it must ask the app's health endpoint (HTTP GET %s on port %d), otherwise it says nothing about whether the app works", p.kind, why, healthPath, healthPort)
-				}
-			}
-			return grader.Pass("the probes ask the app's health endpoint %s on port %d", healthPath, healthPort)
-		}},
 		{Name: "probes-catch-hangs", Run: func(s *grader.State) grader.Result {
 			c := s.Container()
 			if c == nil || c.LivenessProbe == nil {
@@ -114,46 +81,6 @@ func checks(b scenarios.Baseline) []grader.Check {
 			return grader.Result{Passed: true, Approach: "liveness-delayed", Message: fmt.Sprintf("the liveness probe allows %s for the %s start", startBudget(c.LivenessProbe), start)}
 		}},
 	}
-}
-
-// offHealth says how a probe misses the app's health endpoint ("" if it does not).
-func offHealth(p *corev1.Probe, c *corev1.Container, path string, port int) string {
-	switch {
-	case p.Exec != nil:
-		return "runs a command instead of asking the app"
-	case p.TCPSocket != nil:
-		return "only checks that the port accepts connections, which it does long before the app is ready and even when it hangs"
-	case p.GRPC != nil:
-		return "uses gRPC, which the app does not serve"
-	case p.HTTPGet == nil:
-		return "has no check at all"
-	}
-	g := p.HTTPGet
-	switch {
-	case g.Path != path:
-		return fmt.Sprintf("asks path %q", g.Path)
-	case resolvePort(g.Port, c) != port:
-		return fmt.Sprintf("asks port %s", g.Port.String())
-	case g.Host != "":
-		return fmt.Sprintf("asks host %q instead of the pod", g.Host)
-	case g.Scheme != "" && g.Scheme != corev1.URISchemeHTTP:
-		return fmt.Sprintf("uses %s, which the app does not serve", g.Scheme)
-	}
-	return ""
-}
-
-// resolvePort turns a probe port (a number or a container port's name) into a
-// number; 0 when a name does not resolve.
-func resolvePort(p intstr.IntOrString, c *corev1.Container) int {
-	if p.Type == intstr.Int {
-		return p.IntValue()
-	}
-	for _, cp := range c.Ports {
-		if cp.Name == p.StrVal {
-			return int(cp.ContainerPort)
-		}
-	}
-	return 0
 }
 
 // probeTimes returns a probe's settings with the API server's defaults filled

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
 // Version is set at build time with -ldflags.
@@ -79,6 +80,10 @@ func Run(ctx context.Context, s Streams, args []string) error {
 	err := root.ExecuteContext(ctx)
 	if err != nil && isCobraUsage(err) {
 		return usageError{err}
+	}
+	// Every command names an unknown scenario the same way, with the advice.
+	if errors.Is(err, catalog.ErrUnknownScenario) {
+		return fmt.Errorf("%w: `crashlab list` shows them", err)
 	}
 	return err
 }

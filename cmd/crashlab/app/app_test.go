@@ -55,7 +55,7 @@ func TestBadInputGetsOneLineAndNonZeroExit(t *testing.T) {
 		{"unknown flag", []string{"list", "--nope"}, 2, "unknown flag: --nope"},
 		{"bad output format", []string{"-o", "yaml", "list"}, 2, `-o "yaml" is not an output format`},
 		{"start needs an id", []string{"start"}, 2, "accepts 1 arg"},
-		{"unknown scenario", []string{"--kubeconfig", kc, "start", "nope"}, 1, `no scenario "nope"`},
+		{"unknown scenario", []string{"--kubeconfig", kc, "start", "nope"}, 1, "`crashlab list` shows them"},
 		{"unknown scenario is named before any cluster is asked", []string{"--kubeconfig", kc, "check", "nope"}, 1, `no scenario "nope"`},
 		{"status of an unknown scenario", []string{"--kubeconfig", kc, "status", "nope"}, 1, `no scenario "nope"`},
 		{"diagnose of an unknown scenario", []string{"--kubeconfig", kc, "diagnose", "nope", "--answer", "cause=x"}, 1, `no scenario "nope"`},

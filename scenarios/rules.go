@@ -1,0 +1,90 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/crashlab/crashlab/grader"
+)
+
+// Rule is a declarative fix check in scenario.yaml, for what repeats across
+// scenarios; Go hooks are only for what no rule expresses. Rules run before
+// the scenario's Go checks, in the order written.
+//
+//	rules:
+//	  - rule: keep            # parts of the released container a fix must leave alone
+//	    parts: [image, command, args]
+//	    fail: what to do instead
+//	    pass: what holds
+//	  - rule: probeKept       # the container keeps a probe of that kind
+//	    name: liveness-kept
+//	    probe: liveness
+//	  - rule: probeOnHealth   # every such probe asks the released health endpoint
+//	    name: liveness-on-health
+//	    probes: [liveness, startup]
+type Rule struct {
+	Rule   string   `json:"rule"`
+	Name   string   `json:"name,omitempty"`
+	Parts  []string `json:"parts,omitempty"`
+	Probe  string   `json:"probe,omitempty"`
+	Probes []string `json:"probes,omitempty"`
+	Fail   string   `json:"fail,omitempty"`
+	Pass   string   `json:"pass,omitempty"`
+}
+
+var keepParts = []string{"image", "command", "args"}
+
+// validate reports a rule the grader could not run.
+func (r Rule) validate() error {
+	need := func(ok bool, what string) error {
+		if !ok {
+			return fmt.Errorf("rule %s needs %s", r.Rule, what)
+		}
+		return nil
+	}
+	switch r.Rule {
+	case "keep":
+		if err := need(len(r.Parts) > 0 && r.Fail != "" && r.Pass != "", "parts, fail and pass"); err != nil {
+			return err
+		}
+		for _, p := range r.Parts {
+			if !slices.Contains(keepParts, p) {
+				return fmt.Errorf("rule keep: unknown part %q (parts: %v)", p, keepParts)
+			}
+		}
+		return nil
+	case "probeKept":
+		return need(r.Name != "" && slices.Contains(grader.ProbeKinds, r.Probe) && r.Fail != "" && r.Pass != "", fmt.Sprintf("a name, probe (one of %v), fail and pass", grader.ProbeKinds))
+	case "probeOnHealth":
+		if err := need(r.Name != "" && len(r.Probes) > 0, "a name and probes"); err != nil {
+			return err
+		}
+		for _, p := range r.Probes {
+			if !slices.Contains(grader.ProbeKinds, p) {
+				return fmt.Errorf("rule probeOnHealth: unknown probe %q (probes: %v)", p, grader.ProbeKinds)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown rule %q (rules: keep, probeKept, probeOnHealth)", r.Rule)
+}
+
+// check builds the grader check of a rule against the baseline.
+func (r Rule) check(b Baseline) grader.Check {
+	base := b.TargetContainer()
+	switch r.Rule {
+	case "keep":
+		name := r.Name
+		if name == "" {
+			name = "app-unchanged"
+		}
+		parts := grader.AppParts{Image: slices.Contains(r.Parts, "image"), Command: slices.Contains(r.Parts, "command"), Args: slices.Contains(r.Parts, "args")}
+		c := grader.AppUnchanged(base, parts, r.Fail, r.Pass)
+		c.Name = name
+		return c
+	case "probeKept":
+		return grader.ProbeKept(r.Name, r.Probe, r.Fail, r.Pass)
+	default: // probeOnHealth; validate admitted nothing else
+		return grader.ProbeOnHealth(r.Name, base, r.Probes)
+	}
+}
