@@ -320,7 +320,7 @@ func TestJudgeLiveIgnoresTheNodesOwnTrouble(t *testing.T) {
 		}
 		return false
 	})
-	got := JudgeLive(context.Background(), s.cs, target, 300*time.Millisecond, LiveOptions{Replicas: 2, ReadyTimeout: 5 * time.Second})
+	got := JudgeLive(context.Background(), s.cs, target, 300*time.Millisecond, s.liveOpts(LiveOptions{Replicas: 2, ReadyTimeout: 5 * time.Second}))
 	assert.Equal(t, []string{"pods-ready", "stays-up"}, checkNames(got))
 	for _, c := range got {
 		assert.True(t, c.Passed, c.Message)

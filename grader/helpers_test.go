@@ -161,10 +161,36 @@ type sim struct {
 	watches int
 	deletes int
 	sig     chan watchSignal
+	// onEval: signal after each look of the live judge (which reads a watch
+	// cache) instead of on each pod watch; the first signal waits until the
+	// cache's pod watch is open, since the fake drops events before it.
+	onEval       bool
+	podWatchOpen chan struct{}
+	evals        int
+}
+
+// evaluated is the live judge's test hook: one signal per look at the pods.
+func (s *sim) evaluated() {
+	<-s.podWatchOpen
+	s.mu.Lock()
+	s.evals++
+	sg := watchSignal{seq: s.evals, deletes: s.deletes}
+	s.mu.Unlock()
+	select {
+	case s.sig <- sg:
+	default:
+	}
+}
+
+// liveOpts returns opt wired to signal the simulated kubelet on each look.
+func (s *sim) liveOpts(opt LiveOptions) LiveOptions {
+	s.onEval = true
+	opt.evaluated = s.evaluated
+	return opt
 }
 
 func newSim(t *testing.T, objs ...runtime.Object) *sim {
-	s := &sim{t: t, cs: fake.NewClientset(objs...), sig: make(chan watchSignal, 4096)}
+	s := &sim{t: t, cs: fake.NewClientset(objs...), sig: make(chan watchSignal, 4096), podWatchOpen: make(chan struct{})}
 	s.cs.PrependReactor("delete", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		s.mu.Lock()
 		s.deletes++
@@ -183,10 +209,16 @@ func newSim(t *testing.T, objs ...runtime.Object) *sim {
 		s.mu.Lock()
 		s.watches++
 		sg := watchSignal{seq: s.watches, deletes: s.deletes}
+		first, onEval := s.watches == 1, s.onEval
 		s.mu.Unlock()
-		select {
-		case s.sig <- sg:
-		default:
+		if first {
+			close(s.podWatchOpen)
+		}
+		if !onEval {
+			select {
+			case s.sig <- sg:
+			default:
+			}
 		}
 		return true, w, nil
 	})

@@ -9,9 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -27,6 +25,9 @@ type LiveOptions struct {
 	// Replace deletes one pod after the window and requires its replacement to
 	// come up healthy: a fix made inside a running container does not survive.
 	Replace bool
+	// evaluated, for tests, runs after each look at the pods that did not end
+	// the wait, so a simulated kubelet acts once the grader has seen a state.
+	evaluated func()
 }
 
 func (o *LiveOptions) defaults() {
@@ -95,19 +96,23 @@ type termMark struct {
 }
 
 type live struct {
-	c   kubernetes.Interface
-	t   Target
-	opt LiveOptions
+	c     kubernetes.Interface
+	t     Target
+	opt   LiveOptions
+	cache *nsCache
 }
 
-// current lists the target's current pods (the one reader's choice) and
-// returns the list's resource version to watch from.
-func (l *live) current(ctx context.Context) ([]corev1.Pod, string, error) {
-	pods, rv, _, err := workloadPods(ctx, l.c, l.t)
-	return pods, rv, err
+// current returns the target's current pods (the one reader's choice) from
+// the namespace cache.
+func (l *live) current(context.Context) ([]corev1.Pod, error) {
+	pods, found, err := l.cache.current(l.t)
+	if err == nil && !found {
+		err = fmt.Errorf("%s %s is gone", l.t.Kind, l.t.Name)
+	}
+	return pods, err
 }
 
-// until re-evaluates eval on every pod event in the namespace until eval says
+// until re-evaluates eval on every change in the namespace until eval says
 // done, returns an error, or the deadline d passes (then onTimeout is the
 // error). Returning on the first failure is what makes a broken fix fail fast.
 // When the caller's context ends first (Ctrl-C, SIGTERM, its own deadline) the
@@ -126,25 +131,22 @@ func (l *live) until(ctx context.Context, d time.Duration, eval func([]corev1.Po
 		return err
 	}
 	for {
-		pods, rv, err := l.current(ctx)
+		pods, err := l.current(ctx)
 		if err != nil {
 			return ended(err)
 		}
 		if done, err := eval(pods); done || err != nil {
 			return err
 		}
-		w, err := l.c.CoreV1().Pods(l.t.Namespace).Watch(ctx, metav1.ListOptions{ResourceVersion: rv})
-		if err != nil {
-			return ended(fmt.Errorf("watch pods: %w", err))
+		if l.opt.evaluated != nil {
+			l.opt.evaluated()
 		}
 		select {
 		case <-ctx.Done():
-			w.Stop()
 			return ended(nil)
-		case <-w.ResultChan():
-			// Any pod event, or a closed watch, means: look again.
+		case <-l.cache.Changed():
+			// Anything changed in the namespace: look again.
 		}
-		w.Stop()
 	}
 }
 
@@ -325,12 +327,8 @@ func (l *live) waitObserved(ctx context.Context) error {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, l.opt.ReadyTimeout)
 	defer cancel()
-	sel := fields.OneTermEqualSelector("metadata.name", l.t.Name).String()
 	for {
-		observed, rv, err := observedGeneration(ctx, l.c, l.t)
-		if parent.Err() != nil {
-			return interrupted(parent)
-		}
+		observed, err := l.cache.observed(l.t)
 		if err != nil {
 			return err
 		}
@@ -338,28 +336,14 @@ func (l *live) waitObserved(ctx context.Context) error {
 			return nil
 		}
 		l.opt.Progress(fmt.Sprintf("waiting for the %s controller to roll out %s", l.t.Kind, l.t.Name))
-		var w watch.Interface
-		if l.t.Kind == KindStatefulSet {
-			w, err = l.c.AppsV1().StatefulSets(l.t.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: rv})
-		} else {
-			w, err = l.c.AppsV1().Deployments(l.t.Namespace).Watch(ctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: rv})
-		}
-		if err != nil {
-			if parent.Err() != nil {
-				return interrupted(parent)
-			}
-			return fmt.Errorf("watch %s %s: %w", l.t.Kind, l.t.Name, err)
-		}
 		select {
 		case <-ctx.Done():
-			w.Stop()
 			if parent.Err() != nil {
 				return interrupted(parent)
 			}
 			return fmt.Errorf("the %s controller did not pick up the change to %s within %s", l.t.Kind, l.t.Name, l.opt.ReadyTimeout)
-		case <-w.ResultChan():
+		case <-l.cache.Changed():
 		}
-		w.Stop()
 	}
 }
 
@@ -368,6 +352,11 @@ func (l *live) waitObserved(ctx context.Context) error {
 func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window time.Duration, opt LiveOptions) []CheckResult {
 	opt.defaults()
 	l := &live{c: c, t: t, opt: opt}
+	var err error
+	if l.cache, err = newNSCache(ctx, c, t.Namespace); err != nil {
+		return []CheckResult{{Name: "pods-ready", Message: err.Error()}}
+	}
+	defer l.cache.Stop()
 	ct := crashTracker{}
 	var out []CheckResult
 	add := func(name string, err error, okMsg string) bool {
@@ -387,7 +376,7 @@ func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window tim
 		return out
 	}
 	stableMsg := fmt.Sprintf("no restart and no lost readiness for %s", window.Round(time.Second))
-	if pods, _, cerr := l.current(ctx); cerr == nil && len(pods) > 0 && stableFor(pods, time.Now()) >= window+clockSlack {
+	if pods, cerr := l.current(ctx); cerr == nil && len(pods) > 0 && stableFor(pods, time.Now()) >= window+clockSlack {
 		// The pods' own record shows them Ready and unrestarted for longer
 		// than the window already: watching another window proves nothing new.
 		stableMsg = fmt.Sprintf("every pod has been Ready, with no restart, for at least %s (longer than the %s window)", stableFor(pods, time.Now()).Round(time.Second), window.Round(time.Second))
@@ -399,7 +388,7 @@ func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window tim
 	if !add("stays-up", err, stableMsg) || !opt.Replace {
 		return out
 	}
-	pods, _, err := l.current(ctx)
+	pods, err := l.current(ctx)
 	if err == nil && len(pods) == 0 {
 		err = fmt.Errorf("no pod left to replace")
 	}

@@ -114,6 +114,7 @@ func runLiveCase(t *testing.T, tt liveCase) {
 	if window == 0 {
 		window = 400 * time.Millisecond
 	}
+	opt = s.liveOpts(opt)
 	start := time.Now()
 	got := JudgeLive(context.Background(), s.cs, target, window, opt)
 	took := time.Since(start)

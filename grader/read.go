@@ -214,9 +214,10 @@ func currentReplicaSetOf(d *appsv1.Deployment, rss []appsv1.ReplicaSet) *appsv1.
 	return best
 }
 
-// workloadPods lists just what the target's current pods depend on, for the
-// live judge's repeated reads; it returns the pod list's resource version to
-// watch from. The choice of pods is currentPods', as in Read.
+// workloadPods lists just what the target's current pods depend on, for a
+// one-shot read of them (CurrentPods); it returns the pod list's resource
+// version to watch from. The choice of pods is currentPods', as in Read and in
+// the live judge's cache.
 func workloadPods(ctx context.Context, c kubernetes.Interface, t Target) ([]corev1.Pod, string, bool, error) {
 	ns, lo := t.Namespace, metav1.ListOptions{}
 	var deps []appsv1.Deployment

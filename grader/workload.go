@@ -2,7 +2,6 @@ package grader
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -137,24 +136,4 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
-}
-
-// observedGeneration reads how far the target's controller has got: for a
-// Deployment or StatefulSet, whether it has acted on the latest spec.
-func observedGeneration(ctx context.Context, c kubernetes.Interface, t Target) (observed bool, rv string, err error) {
-	switch t.Kind {
-	case KindDeployment:
-		d, err := c.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
-		if err != nil {
-			return false, "", fmt.Errorf("Deployment %s: %w", t.Name, err)
-		}
-		return d.Status.ObservedGeneration >= d.Generation, d.ResourceVersion, nil
-	case KindStatefulSet:
-		s, err := c.AppsV1().StatefulSets(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
-		if err != nil {
-			return false, "", fmt.Errorf("StatefulSet %s: %w", t.Name, err)
-		}
-		return s.Status.ObservedGeneration >= s.Generation, s.ResourceVersion, nil
-	}
-	return true, "", nil
 }
