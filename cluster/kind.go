@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/kind/pkg/apis/config/defaults"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/exec"
 	"sigs.k8s.io/kind/pkg/log"
 )
@@ -60,11 +61,15 @@ var (
 	backoffCapBeta  = version.MajorMinor(1, 35)
 )
 
+// ErrClusterUnresponsive means the lab's cluster exists but does not answer
+// and could not be re-created.
+var ErrClusterUnresponsive = errors.New("the lab's kind cluster does not answer")
+
 // Lab creates, reuses and deletes the lab's kind cluster.
 type Lab struct {
 	name     string
 	logger   log.Logger
-	provider *kindcluster.Provider
+	provider kindProvider
 	// runtime is the runtime the user forced with KIND_EXPERIMENTAL_PROVIDER;
 	// empty means whichever kind detects.
 	runtime string
@@ -75,6 +80,16 @@ type Lab struct {
 	run          func(ctx context.Context, name string, args ...string) (combinedOutput []byte, err error)
 	getenv       func(key string) string
 	probeTimeout time.Duration
+}
+
+// kindProvider is the part of kind's *cluster.Provider the lab uses; tests
+// substitute it to exercise what the lab does around kind.
+type kindProvider interface {
+	Create(name string, options ...kindcluster.CreateOption) error
+	Delete(name, explicitKubeconfigPath string) error
+	List() ([]string, error)
+	ExportKubeConfig(name string, explicitPath string, internal bool) error
+	ListInternalNodes(name string) ([]nodes.Node, error)
 }
 
 // LabOption configures a Lab.
@@ -94,6 +109,10 @@ func WithLogger(logger log.Logger) LabOption {
 // WithProvider uses p instead of detecting a container runtime, for tests or
 // for a runtime the user configured explicitly. p keeps its own logger.
 func WithProvider(p *kindcluster.Provider) LabOption {
+	return labOptionAdapter(func(l *Lab) { l.provider = p })
+}
+
+func withKindProvider(p kindProvider) LabOption {
 	return labOptionAdapter(func(l *Lab) { l.provider = p })
 }
 
@@ -335,7 +354,7 @@ func (l *Lab) Up(ctx context.Context, opts ...UpOption) (UpResult, error) {
 			return res, fmt.Errorf("export kubeconfig of existing cluster %q to %s (if its node container is stopped, run down and up again): %w", l.name, res.Kubeconfig, err)
 		}
 	} else {
-		if err := l.create(o); err != nil {
+		if err := l.create(ctx, o); err != nil {
 			return res, err
 		}
 		res.Created = true
@@ -350,8 +369,21 @@ func (l *Lab) Up(ctx context.Context, opts ...UpOption) (UpResult, error) {
 		readTimeout = time.Minute
 	}
 	node, cfg, err := l.readKubelet(ctx, client, readTimeout)
-	if err != nil && !res.Created {
-		return res, fmt.Errorf("the existing cluster %q does not answer (its node may have stopped with the container runtime): run `crashlab down`, then `crashlab up`: %w", l.name, err)
+	if err != nil && !res.Created && ctx.Err() == nil {
+		// Nothing on a cluster that does not answer can be read or kept:
+		// an interrupted `up` or a stopped runtime leaves one. Start over.
+		l.logger.Warnf("the existing cluster %q does not answer (%v): deleting it and creating it again", l.name, err)
+		if derr := l.provider.Delete(l.name, o.kubeconfigPath); derr != nil {
+			return res, fmt.Errorf("%w: %w (delete it by hand: kind delete cluster --name %s)", ErrClusterUnresponsive, derr, l.name)
+		}
+		if err := l.create(ctx, o); err != nil {
+			return res, err
+		}
+		res.Created = true
+		if client, err = clientFor(res.Kubeconfig); err != nil {
+			return res, err
+		}
+		node, cfg, err = l.readKubelet(ctx, client, o.waitForReady)
 	}
 	if err != nil {
 		return res, err
@@ -371,7 +403,7 @@ func capString(d time.Duration) string {
 	return d.String()
 }
 
-func (l *Lab) create(o upOptions) error {
+func (l *Lab) create(ctx context.Context, o upOptions) error {
 	image := o.nodeImage
 	if image == "" {
 		image = defaults.Image
@@ -395,8 +427,18 @@ func (l *Lab) create(o upOptions) error {
 	if o.nodeImage != "" {
 		createOpts = append(createOpts, kindcluster.CreateWithNodeImage(o.nodeImage))
 	}
-	if err := l.provider.Create(l.name, createOpts...); err != nil {
-		return fmt.Errorf("create kind cluster %q from %s: %w", l.name, image, err)
+	// kind's Create takes no context; it runs in the background so that
+	// Ctrl-C ends `up` at once. A cluster left half-made is reused or, if it
+	// does not answer, re-created by the next `up`.
+	done := make(chan error, 1)
+	go func() { done <- l.provider.Create(l.name, createOpts...) }()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("create kind cluster %q: %w", l.name, ctx.Err())
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("create kind cluster %q from %s: %w", l.name, image, err)
+		}
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/kind/pkg/apis/config/defaults"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/yaml"
 )
 
@@ -276,4 +277,46 @@ func TestUpOptions(t *testing.T) {
 		opt.apply(&o)
 	}
 	assert.Equal(t, upOptions{nodeImage: "kind-offline/node:v1.34.4", waitForReady: time.Minute, kubeconfigPath: "/tmp/kc"}, o)
+}
+
+// blockingProvider is a kind provider whose Create never finishes on its own,
+// as a slow node image pull or kubeadm init would.
+type blockingProvider struct {
+	release chan struct{}
+	created chan struct{}
+}
+
+func (p *blockingProvider) Create(string, ...kindcluster.CreateOption) error {
+	close(p.created)
+	<-p.release
+	return nil
+}
+func (p *blockingProvider) Delete(string, string) error                 { return nil }
+func (p *blockingProvider) List() ([]string, error)                     { return nil, nil }
+func (p *blockingProvider) ExportKubeConfig(string, string, bool) error { return nil }
+func (p *blockingProvider) ListInternalNodes(string) ([]nodes.Node, error) {
+	return nil, nil
+}
+
+// Ctrl-C during `up` ends it within a second, reported as the interrupt,
+// even though kind's Create takes no context.
+func TestUpInterruptedDuringCreateEndsAtOnce(t *testing.T) {
+	p := &blockingProvider{release: make(chan struct{}), created: make(chan struct{})}
+	defer close(p.release)
+	l := NewLab(withKindProvider(p))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Up(ctx, WithKubeconfigPath(filepath.Join(t.TempDir(), "kubeconfig")))
+		done <- err
+	}()
+	<-p.created
+	cancel()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(time.Second):
+		t.Fatal("up did not end within a second of the interrupt")
+	}
 }
