@@ -30,7 +30,7 @@ import (
 // check watches it, and check interrupted. It uses the first Deployment
 // scenario of the catalogue with a reference fix that rolls out new pods.
 func failClosed(t *testing.T, kubeconfig string, c kubernetes.Interface) {
-	s, err := catalog.Get("missing-secret-key")
+	s, err := catalog.Get("orders-api-down-after-config")
 	require.NoError(t, err)
 	// The correct fix, as a learner types it: point the ref at the real key.
 	fix := func(ctx context.Context, t *testing.T, ns, key string) {

@@ -131,6 +131,11 @@ func TestLab(t *testing.T) {
 		t.Run("fail-closed", func(t *testing.T) {
 			failClosed(t, kubeconfig, c)
 		})
+		t.Run("play-in-a-terminal", func(t *testing.T) {
+			t.Parallel()
+			tmuxPath, bin := playTools(t)
+			playInTerminal(t, tmuxPath, bin, kubeconfig)
+		})
 	})
 
 	after := snapshotOutsideLab(t, kubeconfig)
@@ -174,6 +179,19 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 		}
 		assert.True(t, v.Passed, "a correct diagnosis must pass: %+v", v.Checks)
 		assert.Equal(t, 0, r.code)
+		learnerProgress(t, kubeconfig, learner, s, func(p incidentProgress) {
+			assert.Equal(t, "diagnosed", p.Status, "the correct diagnosis is recorded")
+			assert.NotNil(t, p.DiagnosedAfterSeconds, "with the time it took")
+			assert.Empty(t, p.Cause, "no cause before solved or given up")
+		})
+		r = crashlab(t, kubeconfig, "--learner", learner, "explain", s.ID)
+		assert.Equal(t, 1, r.code, "no explanation before solved or given up")
+		assert.Contains(t, r.err, "crashlab give-up "+s.ID)
+		for _, old := range s.Aliases {
+			r = crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "status", old)
+			assert.Equal(t, 0, r.code, "the earlier id %s still works", old)
+			assert.Contains(t, r.err, old+" is now "+s.ID)
+		}
 		r = crashlab(t, kubeconfig, diagnoseArgs(learner, s.ID, wrong)...)
 		v = verdictOf(t, r)
 		assert.False(t, v.Passed)
@@ -218,6 +236,24 @@ func runFix(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenar
 		assert.True(t, v.Passed, "accepted fix %s (%s) must pass: %+v", fx.Name, fx.Why, v.Checks)
 		assert.Equal(t, 0, r.code)
 		assert.Equal(t, fx.Approach, v.Approach)
+		// The explanation names the learner's accepted fix, from scenario.yaml.
+		r = crashlab(t, kubeconfig, "--learner", fx.Name, "-o", "json", "explain", s.ID)
+		require.Equal(t, 0, r.code, "explain once solved")
+		var e struct {
+			Approach   string `json:"approach"`
+			Approaches []struct {
+				ID string `json:"id"`
+			} `json:"approaches"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.out), &e))
+		assert.Equal(t, fx.Approach, e.Approach)
+		learnerProgress(t, kubeconfig, fx.Name, s, func(p incidentProgress) {
+			assert.Equal(t, "solved", p.Status)
+			assert.Equal(t, fx.Approach, p.Approach)
+			assert.NotNil(t, p.BestScore)
+			assert.NotNil(t, p.FixedAfterSeconds, "the time to the passing fix is recorded")
+			assert.Equal(t, s.Cause, p.Cause, "the cause shows once solved")
+		})
 	case fixes.ExpectRefuse:
 		assert.False(t, v.Passed, "shortcut %s (%s) must be refused", fx.Name, fx.Why)
 		assert.Equal(t, 1, r.code)
@@ -234,6 +270,36 @@ func runFix(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenar
 	require.NoError(t, err)
 	_, err = grader.NewObserver(c).WaitForSignature(ctx, s.Target(ns), sig, fx.After.Wait(), nil)
 	require.NoError(t, err, "after %s, the cluster must show %v", fx.Name, sig)
+}
+
+// incidentProgress is one incident of `crashlab progress -o json`.
+type incidentProgress struct {
+	ID                    string   `json:"id"`
+	Status                string   `json:"status"`
+	BestScore             *int     `json:"bestScore"`
+	Cause                 string   `json:"cause"`
+	Approach              string   `json:"approach"`
+	DiagnosedAfterSeconds *float64 `json:"diagnosedAfterSeconds"`
+	FixedAfterSeconds     *float64 `json:"fixedAfterSeconds"`
+}
+
+// learnerProgress runs `crashlab progress -o json` for learner and hands the
+// scenario's row to check.
+func learnerProgress(t *testing.T, kubeconfig, learner string, s scenarios.Scenario, check func(incidentProgress)) {
+	t.Helper()
+	r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "progress")
+	require.Equal(t, 0, r.code)
+	var report struct {
+		Incidents []incidentProgress `json:"incidents"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.out), &report))
+	for _, p := range report.Incidents {
+		if p.ID == s.ID {
+			check(p)
+			return
+		}
+	}
+	t.Fatalf("progress has no %s: %s", s.ID, r.out)
 }
 
 func diagnoseArgs(learner, id string, answers map[string]string) []string {
@@ -316,7 +382,7 @@ func existingCluster(t *testing.T, kubeconfig string, c kubernetes.Interface) {
 	raw.CurrentContext = "workshop"
 	foreign := filepath.Join(t.TempDir(), "workshop.kubeconfig")
 	require.NoError(t, clientcmd.WriteToFile(*raw, foreign))
-	id := "missing-secret-key"
+	id := "orders-api-down-after-config"
 
 	r := crashlab(t, foreign, "start", id)
 	assert.Equal(t, 1, r.code)
@@ -390,7 +456,7 @@ func existingCluster(t *testing.T, kubeconfig string, c kubernetes.Interface) {
 // refused and left exactly as it was.
 func foreignNamespace(t *testing.T, kubeconfig string, c kubernetes.Interface) {
 	ctx := context.Background()
-	id := "missing-secret-key"
+	id := "orders-api-down-after-config"
 	name := namespaceOf(t, "intruder", id)
 	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 	require.NoError(t, err)

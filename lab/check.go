@@ -49,7 +49,22 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 		return grader.Verdict{}, err
 	}
 	if v.Passed {
-		s.record(sc.ID, func(e *progress.Entry) { e.Fixed, e.Approach = time.Now(), v.Approach })
+		s.record(sc, func(e *progress.Entry) { recordFix(e, time.Now(), v.Approach) })
 	}
 	return v, nil
+}
+
+// recordFix saves a passing fix: its approach, and for the attempt's first
+// pass how long it took and the attempt's score (none when the learner gave
+// up on it first).
+func recordFix(e *progress.Entry, now time.Time, approach string) {
+	if !e.FixedThisAttempt() {
+		if !e.Started.IsZero() && now.After(e.Started) {
+			e.FixedAfter = now.Sub(e.Started)
+		}
+		if !e.GaveUpThisAttempt() {
+			e.BestScore = max(e.BestScore, Score(e.Hints, e.WrongAnswers))
+		}
+	}
+	e.Fixed, e.Approach = now, approach
 }

@@ -29,7 +29,7 @@ import (
 // The scenario most tests run: a Deployment of two pods whose env refers to
 // a Secret key that does not exist.
 const (
-	scenarioID = "missing-secret-key"
+	scenarioID = "orders-api-down-after-config"
 	workload   = "orders-api"
 	container  = "app"
 	nodeArch   = "amd64"

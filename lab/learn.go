@@ -1,32 +1,53 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/scenarios"
 )
 
+// ErrNotSolved is the error of Explain before the learner solved the
+// scenario or gave up on it: the explanation names the cause.
+var ErrNotSolved = errors.New("not solved yet")
+
 // ScenarioSummary is one row of the catalogue with the learner's progress.
+// It never holds a scenario's aliases (earlier ids name causes), and holds
+// its cause only once the learner solved it or gave up.
 type ScenarioSummary struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
-	Level int    `json:"level"`
-	Done  bool   `json:"done"`
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Level  int    `json:"level"`
+	Status Status `json:"status"`
+	// Done is true once a fix passed (Status solved).
+	Done bool `json:"done"`
+	// BestScore is the best score of a solved attempt (0 after giving up);
+	// nil while the scenario is neither solved nor given up.
+	BestScore *int   `json:"bestScore,omitempty"`
+	Cause     string `json:"cause,omitempty"`
 }
 
-// List returns the catalogue, each scenario marked done when the learner's
-// fix of it passed on this context. It needs no cluster: progress that
-// cannot be read is a warning and the list shows nothing done.
-func (s *Service) List() []ScenarioSummary {
-	entries := map[string]progress.Entry{}
-	if st, err := s.openProgress(); err == nil {
-		entries = st.Entries
-	} else {
-		s.onWarning(fmt.Sprintf("progress not read: %v", err))
+func summaryOf(sc scenarios.Scenario, e progress.Entry) ScenarioSummary {
+	row := ScenarioSummary{ID: sc.ID, Title: sc.Title, Level: sc.Level, Status: StatusOf(e), Done: e.Done()}
+	if best, ok := BestScore(e); ok {
+		row.BestScore = &best
 	}
+	if revealed(e) {
+		row.Cause = sc.Cause
+	}
+	return row
+}
+
+// List returns the catalogue with the learner's status, best score and,
+// for what the learner solved or gave up, the cause. It needs no cluster:
+// progress that cannot be read is a warning and the list shows nothing done.
+func (s *Service) List() []ScenarioSummary {
+	st := s.entries()
 	var out []ScenarioSummary
 	for _, sc := range s.catalog.All() {
-		out = append(out, ScenarioSummary{ID: sc.ID, Title: sc.Title, Level: sc.Level, Done: entries[sc.ID].Done()})
+		out = append(out, summaryOf(sc, entryOf(st, sc)))
 	}
 	return out
 }
@@ -44,55 +65,111 @@ func (h Hints) Seen() []string { return h.All[:h.Shown] }
 
 // Hint shows one more hint than last time, up to the last one. The count is
 // kept in the learner's progress and raised inside its locked update, so two
-// hints asked for at once are two hints.
+// hints asked for at once are two hints. Each hint of an attempt costs
+// points (HintCost).
 func (s *Service) Hint(id string) (Hints, error) {
-	h, err := s.hints(id)
+	return s.showHints(id, func(seen, all int) int { return min(max(seen, 0)+1, all) })
+}
+
+// AllHints shows every hint at once, and counts them all: reading them is
+// reading them.
+func (s *Service) AllHints(id string) (Hints, error) {
+	return s.showHints(id, func(_, all int) int { return all })
+}
+
+func (s *Service) showHints(id string, next func(seen, all int) int) (Hints, error) {
+	sc, ns, err := s.scenarioIn(id)
 	if err != nil {
-		return h, err
+		return Hints{}, err
 	}
+	h := Hints{Scenario: sc.ID, Namespace: ns, All: sc.Hints}
 	st, err := s.openProgress()
 	if err != nil {
 		return h, fmt.Errorf("read the hint count: %w", err)
 	}
-	if err := st.Update(h.Scenario, func(e *progress.Entry) {
-		e.Hints = min(max(e.Hints, 0)+1, len(h.All))
-		h.Shown = e.Hints
+	if err := st.UpdateAliased(sc.ID, sc.Aliases, func(e *progress.Entry) {
+		e.Hints = max(e.Hints, next(e.Hints, len(h.All)))
+		h.Shown = min(e.Hints, len(h.All))
 	}); err != nil {
 		return h, fmt.Errorf("save the hint count: %w", err)
 	}
 	return h, nil
 }
 
-// AllHints shows every hint without counting them.
-func (s *Service) AllHints(id string) (Hints, error) {
-	h, err := s.hints(id)
-	if err != nil {
-		return h, err
-	}
-	h.Shown = len(h.All)
-	return h, nil
-}
-
-func (s *Service) hints(id string) (Hints, error) {
-	sc, ns, err := s.scenarioIn(id)
-	if err != nil {
-		return Hints{}, err
-	}
-	return Hints{Scenario: sc.ID, Namespace: ns, All: sc.Hints}, nil
-}
-
-// Explanation is why a scenario failed, its fix and how to prevent it.
+// Explanation is why a scenario failed, its fix and how to prevent it, with
+// the accepted fix the learner used and the others.
 type Explanation struct {
 	Scenario string
 	Title    string
+	Cause    string
 	Text     string
+	// Approach is the accepted fix the learner's passing check named; empty
+	// when the learner gave up or the check named none.
+	Approach   string
+	Approaches []scenarios.Approach
+	// GaveUp is true when the learner gave up on it.
+	GaveUp bool
 }
 
-// Explain returns the scenario's write-up.
+// Others are the accepted approaches the learner did not use.
+func (e Explanation) Others() []scenarios.Approach {
+	var out []scenarios.Approach
+	for _, a := range e.Approaches {
+		if a.ID != e.Approach {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Explain returns the scenario's write-up once the learner solved it or gave
+// up on it; before that, an error wrapping ErrNotSolved (GiveUp shows it).
 func (s *Service) Explain(id string) (Explanation, error) {
-	sc, err := s.catalog.Get(id)
+	sc, err := s.lookup(id)
 	if err != nil {
 		return Explanation{}, err
 	}
-	return Explanation{Scenario: sc.ID, Title: sc.Title, Text: sc.Explanation}, nil
+	st, err := s.openProgress()
+	if err != nil {
+		return Explanation{}, fmt.Errorf("read whether %s is solved: %w", sc.ID, err)
+	}
+	e := entryOf(st, sc)
+	if !revealed(e) {
+		return Explanation{}, fmt.Errorf("scenario %s is %w", sc.ID, ErrNotSolved)
+	}
+	return explanationOf(sc, e), nil
+}
+
+// GiveUp records that the learner gave up on the scenario (the attempt then
+// scores nothing) and returns the explanation. A scenario already solved is
+// not given up: its explanation is returned as Explain would.
+func (s *Service) GiveUp(id string) (Explanation, error) {
+	sc, err := s.lookup(id)
+	if err != nil {
+		return Explanation{}, err
+	}
+	st, err := s.openProgress()
+	if err != nil {
+		return Explanation{}, fmt.Errorf("record giving up: %w", err)
+	}
+	var saved progress.Entry
+	if err := st.UpdateAliased(sc.ID, sc.Aliases, func(e *progress.Entry) {
+		if !e.Done() && !e.GaveUpThisAttempt() {
+			e.GivenUp = time.Now()
+		}
+		saved = *e
+	}); err != nil {
+		return Explanation{}, fmt.Errorf("record giving up: %w", err)
+	}
+	return explanationOf(sc, saved), nil
+}
+
+func explanationOf(sc scenarios.Scenario, e progress.Entry) Explanation {
+	x := Explanation{Scenario: sc.ID, Title: sc.Title, Cause: sc.Cause, Text: sc.Explanation, Approaches: sc.Approaches}
+	if e.Done() {
+		x.Approach = e.Approach
+	} else {
+		x.GaveUp = e.GaveUp()
+	}
+	return x
 }

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/crashlab/crashlab/grader"
@@ -25,7 +26,7 @@ func (s *Service) Status(ctx context.Context, ids ...string) ([]ScenarioFacts, e
 	if len(ids) > 0 {
 		list = nil
 		for _, id := range ids {
-			sc, err := s.catalog.Get(id)
+			sc, err := s.lookup(id)
 			if err != nil {
 				return nil, err
 			}
@@ -57,8 +58,11 @@ func (s *Service) Status(ctx context.Context, ids ...string) ([]ScenarioFacts, e
 
 // Diagnose grades answers (question id to a value or a choice id) against
 // the live pods of a started scenario and records a correct diagnosis in the
-// learner's progress. A wrong diagnosis is a verdict that did not pass, not
-// an error.
+// learner's progress, with how long after the start it came; each wrong
+// answer before it costs points (WrongAnswerCost). A wrong diagnosis is a
+// verdict that did not pass, not an error. The questions are judged in the
+// attempt's order (Questions), so a verdict lists choices as the learner saw
+// them.
 func (s *Service) Diagnose(ctx context.Context, id string, answers map[string]string) (grader.Verdict, error) {
 	sc, ns, err := s.scenarioIn(id)
 	if err != nil {
@@ -71,9 +75,87 @@ func (s *Service) Diagnose(ctx context.Context, id string, answers map[string]st
 	if err != nil {
 		return grader.Verdict{}, err
 	}
-	v := grader.JudgeDiagnosis(sc.ID, sc.Workload.Container, sc.Questions, answers, f)
-	if v.Passed {
-		s.record(sc.ID, func(e *progress.Entry) { e.Diagnosed = time.Now() })
+	qs := s.attemptQuestions(sc)
+	v := grader.JudgeDiagnosis(sc.ID, sc.Workload.Container, qs, answers, f)
+	wrong := wrongAnswers(qs, answers, v, f, sc.Workload.Container)
+	if v.Passed || wrong > 0 {
+		s.record(sc, func(e *progress.Entry) { recordDiagnosis(e, time.Now(), v.Passed, wrong) })
 	}
 	return v, nil
+}
+
+// recordDiagnosis saves the attempt's first correct diagnosis and how long
+// after the start it came, or adds wrong answers given before it. Answers
+// after the diagnosis passed, or after the attempt ended, cost nothing: they
+// are practice.
+func recordDiagnosis(e *progress.Entry, now time.Time, passed bool, wrong int) {
+	if e.DiagnosedThisAttempt() || e.AttemptOver() {
+		return
+	}
+	if !passed {
+		e.WrongAnswers += wrong
+		return
+	}
+	e.Diagnosed = now
+	if !e.Started.IsZero() && now.After(e.Started) {
+		e.DiagnosedAfter = now.Sub(e.Started)
+	}
+}
+
+// wrongAnswers counts the answers the verdict marks wrong: a choice that
+// names one of the question's choices, a fact the pods show another value
+// of. An empty answer, a typo that names no choice, and a fact the pods do
+// not show yet are not wrong answers: the learner could not have known.
+func wrongAnswers(qs []grader.Question, answers map[string]string, v grader.Verdict, f grader.Facts, container string) int {
+	failed := map[string]bool{}
+	for _, c := range v.Checks {
+		if !c.Passed {
+			failed[c.Name] = true
+		}
+	}
+	n := 0
+	for _, q := range qs {
+		ans := strings.TrimSpace(answers[q.ID])
+		if ans == "" || !failed[q.ID] {
+			continue
+		}
+		if q.Fact != "" {
+			if factShown(f, container, q.Fact) {
+				n++
+			}
+			continue
+		}
+		for _, c := range q.Choices {
+			if strings.EqualFold(c.ID, ans) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// factShown tells whether the pods show any value of a fact question.
+func factShown(f grader.Facts, container, fact string) bool {
+	if fact == grader.FactNodeArch {
+		for _, p := range f.Pods {
+			if p.NodeArch != "" {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range f.Containers(container) {
+		switch fact {
+		case grader.FactLastReason, grader.FactLastExitCode:
+			if c.Last != nil {
+				return true
+			}
+		case grader.FactWaitingReason:
+			if c.WaitingReason != "" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
@@ -59,6 +60,10 @@ type Service struct {
 	logs        grader.LogReader
 	onProgress  func(string)
 	onWarning   func(string)
+	onRenamed   func(oldID, newID string)
+
+	renamedMu sync.Mutex
+	renamed   map[string]bool // old ids already reported to onRenamed
 }
 
 // Option configures a Service.
@@ -123,6 +128,13 @@ func WithWarnings(fn func(message string)) Option {
 	return optionFunc(func(s *Service) { s.onWarning = fn })
 }
 
+// WithRenamed receives a scenario id given by its earlier name (an alias in
+// scenario.yaml) and the id it has now, once per old id, so the learner can
+// be told to use the new one.
+func WithRenamed(fn func(oldID, newID string)) Option {
+	return optionFunc(func(s *Service) { s.onRenamed = fn })
+}
+
 // New returns a Service on client. client may be nil for the verbs that need
 // no cluster (Scenarios, Scenario, Namespace, List, Hint, Explain). A learner
 // name that cannot be part of a namespace is refused here, before any verb
@@ -134,6 +146,8 @@ func New(client kubernetes.Interface, opts ...Option) (*Service, error) {
 		catalog:     builtinCatalog{},
 		onProgress:  func(string) {},
 		onWarning:   func(string) {},
+		onRenamed:   func(string, string) {},
+		renamed:     map[string]bool{},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -155,15 +169,31 @@ func (s *Service) ContextName() string { return s.contextName }
 // Scenarios returns the catalogue, ordered by level then id.
 func (s *Service) Scenarios() []scenarios.Scenario { return s.catalog.All() }
 
-// Scenario finds a scenario of the catalogue by id.
-func (s *Service) Scenario(id string) (scenarios.Scenario, error) { return s.catalog.Get(id) }
+// Scenario finds a scenario of the catalogue by id, or by an earlier id (an
+// alias), which WithRenamed hears about.
+func (s *Service) Scenario(id string) (scenarios.Scenario, error) { return s.lookup(id) }
+
+// lookup is the one place the service resolves an id given by the learner.
+func (s *Service) lookup(id string) (scenarios.Scenario, error) {
+	sc, err := s.catalog.Get(id)
+	if err == nil && sc.ID != id {
+		s.renamedMu.Lock()
+		first := !s.renamed[id]
+		s.renamed[id] = true
+		s.renamedMu.Unlock()
+		if first {
+			s.onRenamed(id, sc.ID)
+		}
+	}
+	return sc, err
+}
 
 // Namespace is the learner's namespace of a scenario.
 func (s *Service) Namespace(id string) (string, error) { return cluster.NamespaceFor(s.learner, id) }
 
 // scenarioIn resolves a scenario id and the learner's namespace of it.
 func (s *Service) scenarioIn(id string) (scenarios.Scenario, string, error) {
-	sc, err := s.catalog.Get(id)
+	sc, err := s.lookup(id)
 	if err != nil {
 		return sc, "", err
 	}
@@ -231,13 +261,31 @@ func (s *Service) openProgress() (*progress.Store, error) {
 
 // record saves a step of the learner's progress. The verb's own outcome
 // stands either way, but progress that could not be saved is reported as a
-// warning, never dropped in silence.
-func (s *Service) record(id string, fn func(*progress.Entry)) {
+// warning, never dropped in silence. What was saved under the scenario's
+// earlier ids is carried over to its id.
+func (s *Service) record(sc scenarios.Scenario, fn func(*progress.Entry)) {
 	st, err := s.openProgress()
 	if err == nil {
-		err = st.Update(id, fn)
+		err = st.UpdateAliased(sc.ID, sc.Aliases, fn)
 	}
 	if err != nil {
 		s.onWarning(fmt.Sprintf("progress not saved: %v", err))
 	}
+}
+
+// entries reads the learner's progress for reading only; progress that
+// cannot be read is a warning and reads as empty.
+func (s *Service) entries() *progress.Store {
+	st, err := s.openProgress()
+	if err != nil {
+		s.onWarning(fmt.Sprintf("progress not read: %v", err))
+		return &progress.Store{Entries: map[string]progress.Entry{}}
+	}
+	return st
+}
+
+// entry is the learner's progress of one scenario, with what was saved
+// under its earlier ids.
+func entryOf(st *progress.Store, sc scenarios.Scenario) progress.Entry {
+	return st.Entry(sc.ID, sc.Aliases...)
 }

@@ -166,9 +166,9 @@ func TestStatusShowsStartedScenariosOnly(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, one, 1)
 
-	_, err = svc.Status(ctx, "oom-killed")
+	_, err = svc.Status(ctx, "thumbnailer-keeps-restarting")
 	require.ErrorIs(t, err, lab.ErrNotStarted, "a scenario asked for by name must be started")
-	assert.ErrorContains(t, err, "crashlab-ann-oom-killed")
+	assert.ErrorContains(t, err, "crashlab-ann-thumbnailer-keeps-restarting")
 
 	other, err := f.service("bob").Status(ctx)
 	require.NoError(t, err)
@@ -359,13 +359,18 @@ func TestHintShowsOneMoreEachTimeUpToTheLast(t *testing.T) {
 		assert.Equal(t, want, f.entry("ann", scenarioID).Hints)
 	}
 
-	all, err := f.service("bob").AllHints(scenarioID)
-	require.NoError(t, err)
-	assert.Equal(t, n, all.Shown)
-	assert.Zero(t, f.entry("bob", scenarioID).Hints, "showing every hint counts none")
 	next, err := f.service("bob").Hint(scenarioID)
 	require.NoError(t, err)
 	assert.Equal(t, 1, next.Shown, "each learner has their own count")
+
+	// Every hint at once is every hint read: they all cost points.
+	all, err := f.service("bob").AllHints(scenarioID)
+	require.NoError(t, err)
+	assert.Equal(t, n, all.Shown)
+	assert.Equal(t, n, f.entry("bob", scenarioID).Hints, "showing every hint counts them all")
+	again, err := f.service("bob").Hint(scenarioID)
+	require.NoError(t, err)
+	assert.Equal(t, n, again.Shown, "no hint beyond the last")
 }
 
 func TestResetRestoresTheBrokenStateExactly(t *testing.T) {
@@ -404,14 +409,14 @@ func TestDownDeletesOnlyTheLearnersNamespaces(t *testing.T) {
 		learner string
 		want    []string
 	}{
-		{"one learner", "ann", []string{"crashlab-ann-" + scenarioID, "crashlab-ann-oom-killed"}},
-		{"every learner on the context", "", []string{"crashlab-ann-" + scenarioID, "crashlab-ann-oom-killed", "crashlab-bob-" + scenarioID}},
+		{"one learner", "ann", []string{"crashlab-ann-" + scenarioID, "crashlab-ann-thumbnailer-keeps-restarting"}},
+		{"every learner on the context", "", []string{"crashlab-ann-" + scenarioID, "crashlab-ann-thumbnailer-keeps-restarting", "crashlab-bob-" + scenarioID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, foreign, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
 			ctx := context.Background()
-			for _, s := range []struct{ learner, id string }{{"ann", scenarioID}, {"ann", "oom-killed"}, {"bob", scenarioID}} {
+			for _, s := range []struct{ learner, id string }{{"ann", scenarioID}, {"ann", "thumbnailer-keeps-restarting"}, {"bob", scenarioID}} {
 				_, err := f.service(s.learner).Start(ctx, s.id)
 				require.NoError(t, err)
 			}
@@ -441,12 +446,12 @@ func TestListMarksWhatTheLearnerFixed(t *testing.T) {
 	f := newFixture(t)
 	st, err := progress.Open(f.dir, "workshop", "ann")
 	require.NoError(t, err)
-	require.NoError(t, st.Update("oom-killed", func(e *progress.Entry) { e.Fixed = time.Now() }))
+	require.NoError(t, st.Update("thumbnailer-keeps-restarting", func(e *progress.Entry) { e.Fixed = time.Now() }))
 
 	rows := f.service("ann").List()
 	require.Len(t, rows, len(f.service("ann").Scenarios()))
 	for _, r := range rows {
-		assert.Equal(t, r.ID == "oom-killed", r.Done, r.ID)
+		assert.Equal(t, r.ID == "thumbnailer-keeps-restarting", r.Done, r.ID)
 	}
 	for _, r := range f.service("bob").List() {
 		assert.False(t, r.Done, "progress is per learner: %s", r.ID)
@@ -457,6 +462,8 @@ func TestListMarksWhatTheLearnerFixed(t *testing.T) {
 func TestExplainAndManifests(t *testing.T) {
 	f := newFixture(t)
 	svc := f.service("ann")
+	_, err := svc.GiveUp(scenarioID)
+	require.NoError(t, err)
 	e, err := svc.Explain(scenarioID)
 	require.NoError(t, err)
 	assert.Equal(t, scenarioID, e.Scenario)

@@ -41,7 +41,8 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 		}
 		return Started{}, err
 	}
-	s.record(sc.ID, func(e *progress.Entry) { e.Started = time.Now() })
+	// A new attempt, or the open one carried on (progress.Entry.Begin).
+	s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
 	return started, nil
 }
 
@@ -103,7 +104,7 @@ func (s *Service) WaitForFailure(ctx context.Context, id string, timeout time.Du
 
 // Manifests renders the objects Start deploys, with the lab's labels, as YAML.
 func (s *Service) Manifests(ctx context.Context, id string) ([]byte, error) {
-	sc, err := s.catalog.Get(id)
+	sc, err := s.lookup(id)
 	if err != nil {
 		return nil, err
 	}

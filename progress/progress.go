@@ -28,6 +28,8 @@ const FormatVersion = 1
 // or corrupted file cannot make crashlab show nonsense or act on it.
 const (
 	maxHints       = 1000
+	maxScore       = 100
+	maxDuration    = 100 * 365 * 24 * time.Hour
 	maxApproachLen = 200
 	// maxNamePart keeps file names well under the usual 255-byte limit even
 	// for long context names such as EKS ARNs.
@@ -40,16 +42,97 @@ var (
 )
 
 // Entry is one scenario's progress.
+//
+// An attempt runs from a start to a passing fix or a give-up; the counters
+// and times of the attempt (Diagnosed, DiagnosedAfter, FixedAfter, Hints,
+// WrongAnswers) are cleared when the next attempt starts. Fixed, Approach,
+// GivenUp and BestScore outlive the attempt: once solved, solved.
 type Entry struct {
 	Started   time.Time `json:"started,omitzero"`
 	Diagnosed time.Time `json:"diagnosed,omitzero"`
 	Fixed     time.Time `json:"fixed,omitzero"`
-	Approach  string    `json:"approach,omitempty"`
-	Hints     int       `json:"hints,omitempty"`
+	// GivenUp is when the learner last gave up and asked for the explanation.
+	GivenUp  time.Time `json:"givenUp,omitzero"`
+	Approach string    `json:"approach,omitempty"`
+	Hints    int       `json:"hints,omitempty"`
+	// WrongAnswers counts the wrong diagnosis answers of the attempt.
+	WrongAnswers int `json:"wrongAnswers,omitempty"`
+	// BestScore is the best score of a solved attempt (0 before any).
+	BestScore int `json:"bestScore,omitempty"`
+	// DiagnosedAfter and FixedAfter are how long after the attempt's start
+	// the diagnosis first passed and the fix first passed.
+	DiagnosedAfter time.Duration `json:"diagnosedAfter,omitempty"`
+	FixedAfter     time.Duration `json:"fixedAfter,omitempty"`
 }
 
 // Done is true once the fix passed.
 func (e Entry) Done() bool { return !e.Fixed.IsZero() }
+
+// GaveUp is true once the learner gave up on the scenario.
+func (e Entry) GaveUp() bool { return !e.GivenUp.IsZero() }
+
+// AttemptOver is true when the current attempt ended: its fix passed or the
+// learner gave up after it started.
+func (e Entry) AttemptOver() bool {
+	if e.Started.IsZero() {
+		return false
+	}
+	return (!e.Fixed.IsZero() && !e.Fixed.Before(e.Started)) || (!e.GivenUp.IsZero() && !e.GivenUp.Before(e.Started))
+}
+
+// GaveUpThisAttempt is true when the learner gave up during the current attempt.
+func (e Entry) GaveUpThisAttempt() bool {
+	return !e.GivenUp.IsZero() && !e.GivenUp.Before(e.Started)
+}
+
+// FixedThisAttempt is true when a fix passed during the current attempt.
+func (e Entry) FixedThisAttempt() bool {
+	return !e.Fixed.IsZero() && !e.Fixed.Before(e.Started)
+}
+
+// DiagnosedThisAttempt is true when the diagnosis passed during the current attempt.
+func (e Entry) DiagnosedThisAttempt() bool {
+	return !e.Diagnosed.IsZero() && !e.Diagnosed.Before(e.Started)
+}
+
+// Begin records a start at now. A first start, or one after the previous
+// attempt ended, begins a new attempt and clears the attempt's counters; a
+// start while an attempt is still open (the namespace deleted and the
+// scenario started again) continues it, so starting over never wipes the
+// hints or wrong answers an attempt has already cost.
+func (e *Entry) Begin(now time.Time) {
+	switch {
+	case e.Started.IsZero():
+		// Hints read before the first start count for it.
+		e.Started = now
+	case e.AttemptOver():
+		e.Started, e.Diagnosed = now, time.Time{}
+		e.Hints, e.WrongAnswers = 0, 0
+		e.DiagnosedAfter, e.FixedAfter = 0, 0
+	}
+}
+
+// Merge combines the entries one scenario has under two ids (its id and an
+// alias it had before): the current attempt is the one started last, and
+// what outlives attempts is kept from both.
+func Merge(a, b Entry) Entry {
+	out := a
+	if b.Started.After(a.Started) {
+		out = b
+	}
+	if b.Fixed.After(a.Fixed) {
+		out.Fixed, out.Approach = b.Fixed, b.Approach
+	} else {
+		out.Fixed, out.Approach = a.Fixed, a.Approach
+	}
+	if b.GivenUp.After(a.GivenUp) {
+		out.GivenUp = b.GivenUp
+	} else {
+		out.GivenUp = a.GivenUp
+	}
+	out.BestScore = max(a.BestScore, b.BestScore)
+	return out
+}
 
 // Store is the progress of one learner on one cluster context.
 //
@@ -156,6 +239,13 @@ func (s *Store) Path() string { return s.path }
 // fn sees the entry as saved on disk, so a counter should be incremented in
 // fn rather than computed from an Entries read before the call.
 func (s *Store) Update(id string, fn func(*Entry)) error {
+	return s.UpdateAliased(id, nil, fn)
+}
+
+// UpdateAliased is Update for a scenario that had other ids before: their
+// entries are merged into id's (Merge) and removed, in the same locked
+// update, so progress saved under an old id carries over.
+func (s *Store) UpdateAliased(id string, aliases []string, fn func(*Entry)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
@@ -177,15 +267,21 @@ func (s *Store) Update(id string, fn func(*Entry)) error {
 	// not change under it.
 	s.Entries = entries
 
+	next := make(map[string]Entry, len(entries)+1)
+	for k, v := range entries {
+		next[k] = v
+	}
 	e := entries[id]
+	for _, a := range aliases {
+		if old, ok := entries[a]; ok && a != id {
+			e = Merge(e, old)
+			delete(next, a)
+		}
+	}
 	fn(&e)
 	fillStarted(&e)
 	if _, problems := validate(e); len(problems) > 0 {
 		return fmt.Errorf("progress for %q not saved: %s", id, strings.Join(problems, "; "))
-	}
-	next := make(map[string]Entry, len(entries)+1)
-	for k, v := range entries {
-		next[k] = v
 	}
 	next[id] = e
 	if err := s.writeLocked(next); err != nil {
@@ -193,6 +289,18 @@ func (s *Store) Update(id string, fn func(*Entry)) error {
 	}
 	s.Entries = next
 	return nil
+}
+
+// Entry is the progress of scenario id, merged with what was saved under
+// its earlier ids (aliases), as UpdateAliased would merge it.
+func (s *Store) Entry(id string, aliases ...string) Entry {
+	e := s.Entries[id]
+	for _, a := range aliases {
+		if old, ok := s.Entries[a]; ok && a != id {
+			e = Merge(e, old)
+		}
+	}
+	return e
 }
 
 // readResult is what a progress file holds before any repair.
@@ -401,15 +509,38 @@ func validate(e Entry) (Entry, []string) {
 	}
 	for _, f := range []struct {
 		name string
+		n    *int
+		max  int
+	}{{"wrong answers", &e.WrongAnswers, maxHints}, {"best score", &e.BestScore, maxScore}} {
+		switch {
+		case *f.n < 0:
+			problems = append(problems, fmt.Sprintf("%s %d is negative, set to 0", f.name, *f.n))
+			*f.n = 0
+		case *f.n > f.max:
+			problems = append(problems, fmt.Sprintf("%s %d is over %d, set to %d", f.name, *f.n, f.max, f.max))
+			*f.n = f.max
+		}
+	}
+	for _, f := range []struct {
+		name string
+		d    *time.Duration
+	}{{"diagnosedAfter", &e.DiagnosedAfter}, {"fixedAfter", &e.FixedAfter}} {
+		if *f.d < 0 || *f.d > maxDuration {
+			problems = append(problems, fmt.Sprintf("%s %s is out of range, dropped", f.name, *f.d))
+			*f.d = 0
+		}
+	}
+	for _, f := range []struct {
+		name string
 		t    *time.Time
-	}{{"started", &e.Started}, {"diagnosed", &e.Diagnosed}, {"fixed", &e.Fixed}} {
+	}{{"started", &e.Started}, {"diagnosed", &e.Diagnosed}, {"fixed", &e.Fixed}, {"givenUp", &e.GivenUp}} {
 		if !f.t.IsZero() && (f.t.Before(earliestTime) || !f.t.Before(latestTime)) {
 			problems = append(problems, fmt.Sprintf("%s time %s is out of range, dropped", f.name, f.t.UTC().Format(time.RFC3339)))
 			*f.t = time.Time{}
 		}
 	}
-	if e.Started.IsZero() && (!e.Diagnosed.IsZero() || !e.Fixed.IsZero()) {
-		problems = append(problems, "diagnosed or fixed without a start time, start set to the earliest of them")
+	if e.Started.IsZero() && (!e.Diagnosed.IsZero() || !e.Fixed.IsZero() || !e.GivenUp.IsZero()) {
+		problems = append(problems, "diagnosed, fixed or given up without a start time, start set to the earliest of them")
 		fillStarted(&e)
 	}
 	if len(e.Approach) > maxApproachLen || strings.IndexFunc(e.Approach, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
@@ -421,13 +552,13 @@ func validate(e Entry) (Entry, []string) {
 	return e, problems
 }
 
-// fillStarted gives a diagnosed or fixed entry a start time when it has none,
+// fillStarted gives a diagnosed, fixed or given-up entry a start time when it has none,
 // e.g. because saving the start failed; every saved entry then has one.
 func fillStarted(e *Entry) {
 	if !e.Started.IsZero() {
 		return
 	}
-	for _, t := range []time.Time{e.Diagnosed, e.Fixed} {
+	for _, t := range []time.Time{e.Diagnosed, e.Fixed, e.GivenUp} {
 		if !t.IsZero() && (e.Started.IsZero() || t.Before(e.Started)) {
 			e.Started = t
 		}

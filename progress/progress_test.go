@@ -198,6 +198,10 @@ func TestInvalidFieldsAreRepairedPerEntry(t *testing.T) {
 		{"far future fixed", `{"started":"` + fixed + `","fixed":"9999-01-01T00:00:00Z"}`, &Entry{Started: ts(fixed)}, "fixed time 9999"},
 		{"control characters in approach", `{"started":"` + fixed + `","approach":"\u001b[2Jgotcha"}`, &Entry{Started: ts(fixed)}, "approach"},
 		{"overlong approach", `{"started":"` + fixed + `","approach":"` + strings.Repeat("a", 300) + `"}`, &Entry{Started: ts(fixed)}, "approach"},
+		{"negative wrong answers", `{"started":"` + fixed + `","wrongAnswers":-1}`, &Entry{Started: ts(fixed)}, "wrong answers -1 is negative"},
+		{"best score over the maximum", `{"started":"` + fixed + `","fixed":"` + fixed + `","bestScore":250}`, &Entry{Started: ts(fixed), Fixed: ts(fixed), BestScore: 100}, "best score 250 is over 100"},
+		{"negative time to diagnosis", `{"started":"` + fixed + `","diagnosedAfter":-5}`, &Entry{Started: ts(fixed)}, "diagnosedAfter"},
+		{"given up without start", `{"givenUp":"` + fixed + `"}`, &Entry{Started: ts(fixed), GivenUp: ts(fixed)}, "without a start time"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -481,8 +485,13 @@ func assertEntry(t *testing.T, want, got Entry) {
 	assert.True(t, want.Started.Equal(got.Started), "started: want %v, got %v", want.Started, got.Started)
 	assert.True(t, want.Diagnosed.Equal(got.Diagnosed), "diagnosed: want %v, got %v", want.Diagnosed, got.Diagnosed)
 	assert.True(t, want.Fixed.Equal(got.Fixed), "fixed: want %v, got %v", want.Fixed, got.Fixed)
+	assert.True(t, want.GivenUp.Equal(got.GivenUp), "givenUp: want %v, got %v", want.GivenUp, got.GivenUp)
 	assert.Equal(t, want.Approach, got.Approach)
 	assert.Equal(t, want.Hints, got.Hints)
+	assert.Equal(t, want.WrongAnswers, got.WrongAnswers)
+	assert.Equal(t, want.BestScore, got.BestScore)
+	assert.Equal(t, want.DiagnosedAfter, got.DiagnosedAfter)
+	assert.Equal(t, want.FixedAfter, got.FixedAfter)
 }
 
 func damagedCopies(t *testing.T, path string) []string {
@@ -508,4 +517,96 @@ func names(t *testing.T, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// A file written before scores, give-ups and times existed reads as it is,
+// with no warning and nothing moved aside.
+func TestFilesWithoutTheNewerFieldsReadAsTheyAre(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName("c", "ann"))
+	content := `{"version":1,"context":"c","learner":"ann","entries":{"oom-killed":{"started":"2025-01-01T00:00:00Z","fixed":"2025-01-02T00:00:00Z","approach":"limit-raised","hints":2}}}`
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	s, err := Open(dir, "c", "ann")
+	require.NoError(t, err)
+	assert.Empty(t, s.Warning)
+	e := s.Entries["oom-killed"]
+	assert.True(t, e.Done())
+	assert.Equal(t, 2, e.Hints)
+	assert.Zero(t, e.BestScore)
+	assert.Zero(t, e.WrongAnswers)
+	assert.False(t, e.GaveUp())
+	assert.Empty(t, damagedCopies(t, path))
+}
+
+func TestBeginStartsANewAttemptOnlyAfterTheLastOneEnded(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	tests := []struct {
+		name        string
+		e           Entry
+		wantStarted time.Time
+		wantHints   int
+	}{
+		{"first start keeps the hints read before it", Entry{Hints: 1}, at(60), 1},
+		{"an open attempt carries on", Entry{Started: at(0), Hints: 2, WrongAnswers: 1, Diagnosed: at(5)}, at(0), 2},
+		{"after a passing fix, a new attempt", Entry{Started: at(0), Hints: 2, Fixed: at(30), BestScore: 70}, at(60), 0},
+		{"after giving up, a new attempt", Entry{Started: at(0), Hints: 3, GivenUp: at(30)}, at(60), 0},
+		{"a fix of an earlier attempt does not end this one", Entry{Started: at(40), Hints: 1, Fixed: at(30)}, at(40), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := tt.e
+			e.Begin(at(60))
+			assert.Equal(t, tt.wantStarted, e.Started)
+			assert.Equal(t, tt.wantHints, e.Hints)
+			if tt.wantStarted.Equal(at(60)) && !tt.e.Started.IsZero() {
+				assert.Zero(t, e.WrongAnswers)
+				assert.True(t, e.Diagnosed.IsZero())
+				assert.Zero(t, e.DiagnosedAfter)
+				assert.Zero(t, e.FixedAfter)
+			}
+			assert.Equal(t, tt.e.Fixed, e.Fixed, "solved stays solved")
+			assert.Equal(t, tt.e.GivenUp, e.GivenUp)
+			assert.Equal(t, tt.e.BestScore, e.BestScore)
+		})
+	}
+}
+
+func TestUpdateAliasedCarriesAnOldIDOver(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, "c", "ann")
+	require.NoError(t, err)
+	t0 := time.Now().UTC().Truncate(time.Second)
+	require.NoError(t, s.Update("old-name", func(e *Entry) {
+		e.Started, e.Fixed, e.Approach, e.BestScore = t0.Add(-2*time.Hour), t0.Add(-time.Hour), "limit-raised", 70
+	}))
+	assert.True(t, s.Entry("new-name", "old-name").Done(), "read merged before any save")
+	assert.False(t, s.Entry("new-name").Done())
+
+	require.NoError(t, s.UpdateAliased("new-name", []string{"old-name"}, func(e *Entry) {
+		assert.True(t, e.Done(), "fn sees the merged entry")
+		e.Begin(t0)
+	}))
+	again, err := Open(dir, "c", "ann")
+	require.NoError(t, err)
+	assert.NotContains(t, again.Entries, "old-name", "the old id's entry is moved, not copied")
+	e := again.Entries["new-name"]
+	assert.True(t, e.Started.Equal(t0), "a new attempt")
+	assert.True(t, e.Fixed.Equal(t0.Add(-time.Hour)))
+	assert.Equal(t, "limit-raised", e.Approach)
+	assert.Equal(t, 70, e.BestScore)
+}
+
+func TestMerge(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	older := Entry{Started: t0, Fixed: t0.Add(time.Hour), Approach: "a", BestScore: 80, Hints: 1}
+	newer := Entry{Started: t0.Add(2 * time.Hour), Hints: 3, GivenUp: t0.Add(3 * time.Hour), BestScore: 40}
+	for _, got := range []Entry{Merge(newer, older), Merge(older, newer)} {
+		assert.Equal(t, newer.Started, got.Started, "the attempt started last is the current one")
+		assert.Equal(t, 3, got.Hints)
+		assert.Equal(t, older.Fixed, got.Fixed, "solved under either id is solved")
+		assert.Equal(t, "a", got.Approach)
+		assert.Equal(t, newer.GivenUp, got.GivenUp)
+		assert.Equal(t, 80, got.BestScore, "the best of both")
+	}
 }

@@ -69,6 +69,20 @@ func discover(fsys fs.FS) ([]Scenario, error) {
 		seen[s.ID] = true
 		out = append(out, s)
 	}
+	// An id or alias names one scenario: an alias that is also an id, or
+	// that two scenarios claim, would make `crashlab start` ambiguous.
+	owner := map[string]string{}
+	for _, s := range out {
+		owner[s.ID] = s.ID
+	}
+	for _, s := range out {
+		for _, a := range s.Aliases {
+			if other, taken := owner[a]; taken {
+				return nil, fmt.Errorf("scenario %s: alias %q is already the id or an alias of %s", s.ID, a, other)
+			}
+			owner[a] = s.ID
+		}
+	}
 	var orphans []string
 	for id := range hooks {
 		if !seen[id] {

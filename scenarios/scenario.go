@@ -25,10 +25,16 @@ import (
 
 // Meta is scenario.yaml.
 type Meta struct {
-	ID       string   `json:"id"`
+	ID string `json:"id"`
+	// Aliases are earlier ids of the scenario, still accepted on the command
+	// line for a release. They often name the cause, so nothing lists them.
+	Aliases  []string `json:"aliases,omitempty"`
 	Title    string   `json:"title"`
 	Level    int      `json:"level"`
 	Workload Workload `json:"workload"`
+	// Cause is the incident's cause in one line, shown once the learner has
+	// solved the scenario or given up on it, never before.
+	Cause string `json:"cause"`
 	// FailsWithin is how long the broken workload runs before it fails; the
 	// grader's stability window is derived from it.
 	FailsWithin Duration `json:"failsWithin"`
@@ -43,6 +49,26 @@ type Meta struct {
 	Questions   []grader.Question `json:"questions"`
 	Hints       []string          `json:"hints"`
 	Explanation string            `json:"explanation"`
+	// Approaches are the accepted fixes, by the name a check returns as
+	// grader.Result.Approach; the explanation names the learner's and the
+	// others. A unit test of scenarios/fixes keeps them in step with fixes/.
+	Approaches []Approach `json:"approaches"`
+}
+
+// Approach is one accepted way to fix a scenario.
+type Approach struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+// Approach returns the accepted approach of that id.
+func (m Meta) Approach(id string) (Approach, bool) {
+	for _, a := range m.Approaches {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return Approach{}, false
 }
 
 // Workload is the one place a scenario names its workload: the manifests,
@@ -241,8 +267,8 @@ func (s Scenario) validate() error {
 	switch {
 	case !idPattern.MatchString(s.ID):
 		return fmt.Errorf("scenario id %q must be a DNS label", s.ID)
-	case s.Title == "" || s.Briefing == "" || s.Explanation == "":
-		return fmt.Errorf("scenario %s: title, briefing and explanation are required", s.ID)
+	case s.Title == "" || s.Briefing == "" || s.Explanation == "" || s.Cause == "":
+		return fmt.Errorf("scenario %s: title, cause, briefing and explanation are required", s.ID)
 	case !slices.Contains(grader.WorkloadKinds, s.Workload.Kind) || s.Workload.Name == "" || s.Workload.Container == "":
 		return fmt.Errorf("scenario %s: workload needs a kind (one of %v), a name and a container", s.ID, grader.WorkloadKinds)
 	case s.Workload.Replicas < 1 && (s.Workload.Kind == grader.KindDeployment || s.Workload.Kind == grader.KindStatefulSet):
@@ -251,6 +277,21 @@ func (s Scenario) validate() error {
 		return fmt.Errorf("scenario %s: needs at least three hints", s.ID)
 	case len(s.Questions) == 0 || len(s.Signature) == 0:
 		return fmt.Errorf("scenario %s: needs questions and a failure signature", s.ID)
+	}
+	for _, a := range s.Aliases {
+		if !idPattern.MatchString(a) || a == s.ID {
+			return fmt.Errorf("scenario %s: alias %q must be a DNS label other than the id", s.ID, a)
+		}
+	}
+	if len(s.Approaches) == 0 {
+		return fmt.Errorf("scenario %s: needs approaches, the accepted fixes the explanation names", s.ID)
+	}
+	approaches := map[string]bool{}
+	for _, a := range s.Approaches {
+		if a.ID == "" || a.Text == "" || approaches[a.ID] {
+			return fmt.Errorf("scenario %s: approach %q needs a unique id and a text", s.ID, a.ID)
+		}
+		approaches[a.ID] = true
 	}
 	for _, r := range s.Rules {
 		if err := r.validate(); err != nil {

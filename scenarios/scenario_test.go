@@ -20,6 +20,7 @@ import (
 
 const validMeta = `id: test-scenario
 title: A test incident
+cause: the test's own
 level: 2
 workload:
   kind: Deployment
@@ -48,6 +49,8 @@ hints:
   - two
   - three
 explanation: Because.
+approaches:
+  - {id: fixed, text: fixed it}
 `
 
 const validManifests = `apiVersion: v1
@@ -158,6 +161,14 @@ func TestLoadRejectsBrokenScenarios(t *testing.T) {
 		{name: "title missing", meta: func(t *testing.T, m string) string { return replace(t, m, "title: A test incident\n", "") }, wantErr: "title"},
 		{name: "briefing missing", meta: func(t *testing.T, m string) string { return replace(t, m, "briefing: Something is broken.\n", "") }, wantErr: "briefing"},
 		{name: "explanation missing", meta: func(t *testing.T, m string) string { return replace(t, m, "explanation: Because.\n", "") }, wantErr: "explanation"},
+		{name: "cause missing", meta: func(t *testing.T, m string) string { return replace(t, m, "cause: the test's own\n", "") }, wantErr: "cause"},
+		{name: "no approaches", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "approaches:\n  - {id: fixed, text: fixed it}\n", "")
+		}, wantErr: "approaches"},
+		{name: "approach without a text", meta: func(t *testing.T, m string) string { return replace(t, m, "text: fixed it", "text: \"\"") }, wantErr: "approach \"fixed\""},
+		{name: "approach twice", meta: func(t *testing.T, m string) string { return m + "  - {id: fixed, text: again}\n" }, wantErr: "approach \"fixed\""},
+		{name: "alias that is not a DNS label", meta: func(t *testing.T, m string) string { return m + "aliases: [Old_Name]\n" }, wantErr: "alias"},
+		{name: "alias equal to the id", meta: func(t *testing.T, m string) string { return m + "aliases: [test-scenario]\n" }, wantErr: "alias"},
 		{name: "workload kind the lab cannot judge", meta: func(t *testing.T, m string) string { return replace(t, m, "kind: Deployment", "kind: DaemonSet") }, wantErr: "one of [Deployment StatefulSet Job CronJob Pod]"},
 		{name: "workload kind with no such object in the manifests", meta: func(t *testing.T, m string) string { return replace(t, m, "kind: Deployment", "kind: StatefulSet") }, wantErr: "manifests have no StatefulSet web"},
 		{name: "workload name missing", meta: func(t *testing.T, m string) string { return replace(t, m, "  name: web\n", "") }, wantErr: "workload"},

@@ -12,6 +12,10 @@ if ! envs=$(./scripts/cluster-env.sh); then
   exit 0
 fi
 eval "$envs"
+# The terminal test of `crashlab play` drives it in tmux.
+if ! command -v tmux >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get install -y -qq tmux >/dev/null 2>&1 || echo "e2e: could not install tmux" >&2
+fi
 export GOFLAGS=${GOFLAGS:--mod=mod}
 # The suite must create the cluster through `crashlab up` itself; a cluster
 # left by an earlier run (its node possibly stopped with the old dockerd) goes.

@@ -13,4 +13,4 @@ if [ -n "${DOCKER_HOST:-}" ]; then
   echo "The lab's docker daemon is private; for 'crashlab down' and image loading run:"
   echo "  export DOCKER_HOST=$DOCKER_HOST"
 fi
-echo "Start a scenario: ./bin/crashlab start missing-secret-key"
+echo "Start a scenario: ./bin/crashlab start orders-api-down-after-config"

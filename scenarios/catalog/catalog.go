@@ -8,6 +8,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/crashlab/crashlab/scenarios"
@@ -33,14 +34,29 @@ func All() []scenarios.Scenario {
 	return list
 }
 
-// Get finds a scenario by id.
+// Get finds a scenario by id, or by an earlier id (scenario.yaml's aliases),
+// which still works for a release; the scenario returned then has another ID
+// than the one asked for. The error names the ids, never the aliases: old ids
+// named causes.
 func Get(id string) (scenarios.Scenario, error) {
+	s, _, err := Resolve(id)
+	return s, err
+}
+
+// Resolve is Get that also says whether id was an alias.
+func Resolve(id string) (scenarios.Scenario, bool, error) {
+	all := All()
 	var ids []string
-	for _, s := range All() {
+	for _, s := range all {
 		if s.ID == id {
-			return s, nil
+			return s, false, nil
 		}
 		ids = append(ids, s.ID)
 	}
-	return scenarios.Scenario{}, fmt.Errorf("%w %q (the catalogue has %v)", ErrUnknownScenario, id, ids)
+	for _, s := range all {
+		if slices.Contains(s.Aliases, id) {
+			return s, true, nil
+		}
+	}
+	return scenarios.Scenario{}, false, fmt.Errorf("%w %q (the catalogue has %v)", ErrUnknownScenario, id, ids)
 }

@@ -1,11 +1,13 @@
 package catalog_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
@@ -68,4 +70,65 @@ func TestGet(t *testing.T) {
 	}
 	_, err = catalog.Get("")
 	assert.Error(t, err)
+}
+
+// Earlier ids still find their scenario for a release; the error for an
+// unknown id lists the ids only, since old ids named causes.
+func TestAliasesResolve(t *testing.T) {
+	tests := []struct{ old, id string }{
+		{"missing-secret-key", "orders-api-down-after-config"},
+		{"oom-killed", "thumbnailer-keeps-restarting"},
+		{"exit-zero", "schema-migrate-restarting"},
+		{"wrong-entrypoint", "inventory-api-never-starts"},
+		{"eager-liveness", "search-api-restarting"},
+		{"arch-mismatch", "invoice-api-down-after-rebuild"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.old, func(t *testing.T) {
+			s, alias, err := catalog.Resolve(tt.old)
+			require.NoError(t, err)
+			assert.True(t, alias)
+			assert.Equal(t, tt.id, s.ID)
+			got, err := catalog.Get(tt.old)
+			require.NoError(t, err)
+			assert.Equal(t, tt.id, got.ID)
+			_, alias, err = catalog.Resolve(tt.id)
+			require.NoError(t, err)
+			assert.False(t, alias)
+		})
+	}
+	_, err := catalog.Get("no-such-scenario")
+	require.Error(t, err)
+	for _, s := range catalog.All() {
+		for _, a := range s.Aliases {
+			assert.NotContains(t, err.Error(), a, "the error never names an old id")
+		}
+	}
+}
+
+// A namespace is crashlab-<learner>-<id>, at most 63 characters: ids leave
+// room for learner names of 20 characters, which the e2e suite uses (its
+// fixes' file names).
+func TestIDsLeaveRoomForLearnerNames(t *testing.T) {
+	for _, s := range catalog.All() {
+		_, err := cluster.NamespaceFor(strings.Repeat("l", 20), s.ID)
+		assert.NoError(t, err, s.ID)
+	}
+}
+
+// Ids and titles describe the incident as the pager sees it; the causes the
+// old ids named stay out of them.
+func TestIDsAndTitlesDoNotNameTheCause(t *testing.T) {
+	for _, s := range catalog.All() {
+		idWords := strings.Split(s.ID, "-")
+		titleWords := strings.Fields(strings.ToLower(strings.NewReplacer(",", " ", ".", " ", "'", " ").Replace(s.Title)))
+		causeWords := []string{"oom", "oomkilled", "memory", "limit", "secret", "key", "liveness", "probe", "entrypoint", "command", "architecture", "cpu", "arch", "exec", "zero", "killed"}
+		for _, a := range s.Aliases {
+			causeWords = append(causeWords, strings.Split(a, "-")...)
+		}
+		for _, w := range causeWords {
+			assert.NotContains(t, idWords, w, "%s: its id names its cause", s.ID)
+			assert.NotContains(t, titleWords, w, "%s: its title %q names its cause", s.ID, s.Title)
+		}
+	}
 }

@@ -4,10 +4,10 @@ package catalog
 
 // Every scenario folder with Go code registers its hooks when imported.
 import (
-	_ "github.com/crashlab/crashlab/scenarios/arch-mismatch"
-	_ "github.com/crashlab/crashlab/scenarios/eager-liveness"
-	_ "github.com/crashlab/crashlab/scenarios/exit-zero"
-	_ "github.com/crashlab/crashlab/scenarios/missing-secret-key"
-	_ "github.com/crashlab/crashlab/scenarios/oom-killed"
-	_ "github.com/crashlab/crashlab/scenarios/wrong-entrypoint"
+	_ "github.com/crashlab/crashlab/scenarios/inventory-api-never-starts"
+	_ "github.com/crashlab/crashlab/scenarios/invoice-api-down-after-rebuild"
+	_ "github.com/crashlab/crashlab/scenarios/orders-api-down-after-config"
+	_ "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"
+	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
+	_ "github.com/crashlab/crashlab/scenarios/thumbnailer-keeps-restarting"
 )

@@ -134,5 +134,7 @@ func NewRoot(s Streams) *cobra.Command {
 		newDiagnoseCommand(g), newCheckCommand(g), newResetCommand(g), newStatusCommand(g),
 		newHintCommand(g), newExplainCommand(g), newImagesCommand(g), newManifestsCommand(g),
 	)
+	root.AddCommand(newPlayCommand(g), newDrillCommand(g), newLearnCommand(g))
+	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g))
 	return root
 }

@@ -61,9 +61,9 @@ func TestBadInputGetsOneLineAndNonZeroExit(t *testing.T) {
 		{"diagnose of an unknown scenario", []string{"--kubeconfig", kc, "diagnose", "nope", "--answer", "cause=x"}, 1, `no scenario "nope"`},
 		{"foreign current context is never used", []string{"--kubeconfig", kc, "status"}, 1, "pass --context"},
 		{"unknown context", []string{"--kubeconfig", kc, "--context", "staging", "status"}, 1, `context "staging" not found`},
-		{"malformed answer", []string{"--kubeconfig", kc, "diagnose", "missing-secret-key", "--answer", "cause"}, 2, "write it as question=value"},
-		{"answer to no question", []string{"--kubeconfig", kc, "diagnose", "missing-secret-key", "--answer", "colour=blue"}, 2, `no question "colour"`},
-		{"learner unusable in a namespace", []string{"--kubeconfig", kc, "--context", "prod", "--learner", "Ann Smith", "hint", "missing-secret-key"}, 1, "not usable in a namespace"},
+		{"malformed answer", []string{"--kubeconfig", kc, "diagnose", "orders-api-down-after-config", "--answer", "cause"}, 2, "write it as question=value"},
+		{"answer to no question", []string{"--kubeconfig", kc, "diagnose", "orders-api-down-after-config", "--answer", "colour=blue"}, 2, `no question "colour"`},
+		{"learner unusable in a namespace", []string{"--kubeconfig", kc, "--context", "prod", "--learner", "Ann Smith", "hint", "orders-api-down-after-config"}, 1, "not usable in a namespace"},
 		{"up refuses a foreign context", []string{"--kubeconfig", kc, "--context", "prod", "up"}, 1, "only the lab's own kind cluster"},
 		{"export to a missing directory", []string{"images", "export", "/nonexistent/dir/x.tar"}, 1, "export images"},
 		{"export for an unknown arch", []string{"images", "export", "--arch", "s390x", filepath.Join(t.TempDir(), "x.tar")}, 2, `architecture "s390x"`},
@@ -122,7 +122,7 @@ func TestListWorksWithoutACluster(t *testing.T) {
 
 func TestHintsComeOneAtATimeAndAreRemembered(t *testing.T) {
 	t.Setenv("CRASHLAB_STATE_DIR", t.TempDir())
-	s, err := catalog.Get("missing-secret-key")
+	s, err := catalog.Get("orders-api-down-after-config")
 	require.NoError(t, err)
 	for i := 1; i <= len(s.Hints)+1; i++ {
 		code, out, _ := run(t, "hint", s.ID)

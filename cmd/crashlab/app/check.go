@@ -35,7 +35,9 @@ func runCheck(ctx context.Context, g *globals, flags *checkFlags, id string) err
 	if err != nil {
 		return err
 	}
+	stop := g.startWait(ctx, "checking "+id)
 	v, err := svc.Check(ctx, id, lab.CheckOptions{ReadyTimeout: flags.timeout})
+	stop()
 	if err != nil {
 		return advise(err, id)
 	}

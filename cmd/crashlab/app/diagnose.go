@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/manifoldco/promptui"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
@@ -32,6 +31,7 @@ func newDiagnoseCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&flags.answers, "answer", nil, "answer as question=value (repeat for each question)")
+	withQuestionsInHelp(g, cmd)
 	return cmd
 }
 
@@ -46,7 +46,13 @@ func runDiagnose(ctx context.Context, g *globals, flags *diagnoseFlags, id strin
 	if err != nil {
 		return err
 	}
-	given, err := parseAnswers(flags.answers, s.ID, s.Questions)
+	// The questions with their choices in this attempt's order, which the
+	// prompt and every message list them in.
+	qs, err := offline.Questions(s.ID)
+	if err != nil {
+		return err
+	}
+	given, err := parseAnswers(flags.answers, s.ID, qs)
 	if err != nil {
 		return err
 	}
@@ -55,7 +61,7 @@ func runDiagnose(ctx context.Context, g *globals, flags *diagnoseFlags, id strin
 		return err
 	}
 	interactive := len(flags.answers) == 0 && isTerminal(g.streams.In)
-	missing := unanswered(s.Questions, given)
+	missing := unanswered(qs, given)
 	if interactive || len(missing) > 0 {
 		// Not started is said before any question is asked or missed.
 		if err := svc.RequireStarted(ctx, s.ID); err != nil {
@@ -63,11 +69,11 @@ func runDiagnose(ctx context.Context, g *globals, flags *diagnoseFlags, id strin
 		}
 	}
 	if interactive {
-		if err := ask(s.Questions, given); err != nil {
+		if err := ask(ctx, newPrompter(g.streams), qs, given); err != nil {
 			return err
 		}
 	} else if len(missing) > 0 {
-		return usageError{fmt.Errorf("no answer for %s: stdin is not a terminal, so pass --answer %s=... for each (choice questions take a choice id; `crashlab diagnose %s --help`)", strings.Join(missing, ", "), missing[0], s.ID)}
+		return usageError{fmt.Errorf("no answer for %s: stdin is not a terminal, so pass --answer %s=... for each (choice questions take a choice id%s; `crashlab diagnose %s --help`)", strings.Join(missing, ", "), missing[0], choicesOf(qs, missing), s.ID)}
 	}
 	v, err := svc.Diagnose(ctx, s.ID, given)
 	if err != nil {
@@ -111,6 +117,9 @@ func parseAnswers(flags []string, id string, qs []grader.Question) (map[string]s
 			return nil, usageError{fmt.Errorf("--answer %s: scenario %s has no question %q (questions: %s)", k, id, k, questionIDs(qs))}
 		}
 	}
+	if err := checkChoices(qs, given); err != nil {
+		return nil, err
+	}
 	return given, nil
 }
 
@@ -139,31 +148,24 @@ func isTerminal(r any) bool {
 }
 
 // ask runs the promptui questions: free text for facts, a list for choices.
-func ask(qs []grader.Question, given map[string]string) error {
+func ask(ctx context.Context, p *prompter, qs []grader.Question, given map[string]string) error {
 	for _, q := range qs {
 		if given[q.ID] != "" {
 			continue
 		}
 		if q.Fact != "" {
-			p := promptui.Prompt{Label: q.Prompt, Validate: func(s string) error {
-				if strings.TrimSpace(s) == "" {
-					return fmt.Errorf("type an answer")
-				}
-				return nil
-			}}
-			ans, err := p.Run()
+			ans, err := p.text(ctx, q.Prompt)
 			if err != nil {
 				return fmt.Errorf("question %s: %w", q.ID, err)
 			}
-			given[q.ID] = strings.TrimSpace(ans)
+			given[q.ID] = ans
 			continue
 		}
 		items := make([]string, len(q.Choices))
 		for i, c := range q.Choices {
 			items[i] = c.Text
 		}
-		sel := promptui.Select{Label: q.Prompt, Items: items, Size: len(items)}
-		i, _, err := sel.Run()
+		i, err := p.choose(ctx, q.Prompt, items, 0)
 		if err != nil {
 			return fmt.Errorf("question %s: %w", q.ID, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/scenarios"
+	"github.com/crashlab/crashlab/tui"
 )
 
 // globals are the flags every command shares.
@@ -22,6 +23,8 @@ type globals struct {
 	learner    string
 	output     string
 	streams    Streams
+	renamedIDs map[string]bool // old ids already told about (renamed.go)
+	wait       *tui.Status     // the status line of a wait in progress (wait.go), or nil
 }
 
 func (g *globals) json() bool { return g.output == "json" }
@@ -45,7 +48,9 @@ func (g *globals) textOut() io.Writer {
 	return g.streams.Out
 }
 
-func (g *globals) warn(message string) { fmt.Fprintln(g.streams.Err, "WARNING: "+message) }
+func (g *globals) warn(message string) {
+	g.above(func() { fmt.Fprintln(g.streams.Err, "WARNING: "+message) })
+}
 
 // contextName is the context the lab acts on: the one named with --context,
 // else the lab's own. It is known without connecting, which is all the
@@ -61,8 +66,9 @@ func (g *globals) labOptions(contextName string) []lab.Option {
 	return []lab.Option{
 		lab.WithContextName(contextName),
 		lab.WithLearner(g.learner),
-		lab.WithProgress(func(m string) { g.say("... %s", m) }),
+		lab.WithProgress(g.progress),
 		lab.WithWarnings(g.warn),
+		lab.WithRenamed(g.renamed),
 	}
 }
 

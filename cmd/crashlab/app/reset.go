@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
@@ -27,9 +28,10 @@ func runReset(ctx context.Context, g *globals, id string) error {
 	if err != nil {
 		return err
 	}
-	// Said first: waiting for a namespace to terminate takes a while.
-	g.say("Deleting namespace %s and deploying %s again...", ns, id)
+	// Said while it waits: a namespace takes a while to terminate.
+	stop := g.startWait(ctx, fmt.Sprintf("deleting namespace %s and deploying %s again", ns, id))
 	started, err := svc.Reset(ctx, id)
+	stop()
 	if err != nil {
 		return advise(err, id)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,19 +15,27 @@ import (
 type startFlags struct {
 	wait    bool
 	timeout time.Duration
+	random  bool // pick an unsolved incident (random.go)
+	level   int
 }
 
 func newStartCommand(g *globals) *cobra.Command {
 	flags := &startFlags{}
 	cmd := &cobra.Command{
-		Use:               "start <id>",
+		Use:               "start <id> | start --random [--level N]",
 		Short:             "Deploy a broken scenario into its own namespace and print the briefing",
-		Args:              cobra.ExactArgs(1),
+		Args:              cobra.RangeArgs(0, 1),
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runStart(cmd.Context(), g, flags, args[0])
+			id, err := startID(g, flags, args)
+			if err != nil {
+				return err
+			}
+			return runStart(cmd.Context(), g, flags, id)
 		},
 	}
+	cmd.Flags().BoolVar(&flags.random, "random", false, "start an incident you have not solved yet, picked at random")
+	cmd.Flags().IntVar(&flags.level, "level", 0, "with --random: pick only incidents of this level")
 	cmd.Flags().BoolVar(&flags.wait, "wait", false, "wait until the failure shows on the pods")
 	cmd.Flags().DurationVar(&flags.timeout, "timeout", 3*time.Minute, "how long --wait waits")
 	return cmd
@@ -55,13 +64,18 @@ func runStart(ctx context.Context, g *globals, flags *startFlags, id string) err
 		}
 		return nil
 	}
+	if !g.json() {
+		g.say("")
+	}
+	stop := g.startWait(ctx, fmt.Sprintf("waiting for the failure to show on the pods of %s (at most %s)", sc.ID, flags.timeout))
 	facts, err := svc.WaitForFailure(ctx, sc.ID, flags.timeout)
+	stop()
 	if err != nil {
 		return err
 	}
 	if g.json() {
 		return g.emit(facts)
 	}
-	g.say("\nThe failure is showing now. Investigate with kubectl, then `crashlab diagnose %s`.", sc.ID)
+	g.say("The failure is showing now. Investigate with kubectl, then `crashlab diagnose %s`.", sc.ID)
 	return nil
 }

@@ -1,0 +1,225 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashlab/crashlab/content"
+	"github.com/crashlab/crashlab/drill"
+)
+
+type drillFlags struct {
+	count   int
+	seconds int
+	seed    uint64
+	typed   bool
+	answers []string
+}
+
+func newDrillCommand(g *globals) *cobra.Command {
+	flags := &drillFlags{}
+	cmd := &cobra.Command{
+		Use:   "drill",
+		Short: "Timed interview questions: the triage, exit codes, statuses, which command shows what",
+		Long: "Asks questions built from the lab's content (content/drill.yaml), each against the clock, and gives a score at the end. " +
+			"Answer from a list (arrow keys), or with --typed by typing: the answer itself where it can be typed (137, CrashLoopBackOff, " +
+			"kubectl logs <pod> --previous), a letter otherwise. Where runtimes differ, the question names the runtime it is about.\n\n" +
+			"The same --seed asks the same questions in the same order with the same choices. Without a terminal, pass the answers " +
+			"with --answers (one per question, in order: a letter, or a typed answer); the questions, your answers and the right ones are printed.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDrill(cmd.Context(), g, flags, cmd.Flags().Changed("seed"))
+		},
+	}
+	cmd.Flags().IntVar(&flags.count, "count", 10, "how many questions (0: all)")
+	cmd.Flags().IntVar(&flags.seconds, "seconds", 30, "seconds per question")
+	cmd.Flags().Uint64Var(&flags.seed, "seed", 0, "seed for choosing and shuffling the questions (default: a new one each time, printed at the end)")
+	cmd.Flags().BoolVar(&flags.typed, "typed", false, "type the answers instead of choosing them from a list")
+	cmd.Flags().StringSliceVar(&flags.answers, "answers", nil, "answers without a terminal, one per question in order: a,b,137,...")
+	return cmd
+}
+
+func runDrill(ctx context.Context, g *globals, flags *drillFlags, seedGiven bool) error {
+	if flags.count < 0 || flags.seconds <= 0 {
+		return usageError{fmt.Errorf("--count must be 0 or more and --seconds more than 0")}
+	}
+	bank, err := content.Drill()
+	if err != nil {
+		return err
+	}
+	seed := flags.seed
+	if !seedGiven {
+		seed = uint64(time.Now().UnixNano()) % 1_000_000
+	}
+	qs := drill.Pick(drill.Pool(bank), seed, flags.count)
+	d := &driller{out: g.textOut(), seed: seed, perQuestion: time.Duration(flags.seconds) * time.Second, typed: flags.typed}
+	var results []drill.Result
+	switch {
+	case len(flags.answers) > 0:
+		results = d.grade(qs, flags.answers)
+	case !isTerminal(g.streams.In):
+		return usageError{fmt.Errorf("no answers: stdin is not a terminal, so pass --answers a,b,... (one per question, in order; a letter or a typed answer) with a --seed to know the questions")}
+	default:
+		d.p = newPrompter(Streams{In: g.streams.In, Out: g.textOut(), Err: g.streams.Err})
+		results, err = d.ask(ctx, qs)
+	}
+	if g.json() {
+		right, total := drill.Score(results)
+		if jerr := g.emit(map[string]any{"seed": seed, "score": right, "total": total, "results": results}); jerr != nil {
+			return jerr
+		}
+	} else {
+		d.score(results)
+	}
+	if errors.Is(err, errPromptInterrupted) {
+		return ExitError{Code: 130}
+	}
+	if errors.Is(err, errPromptClosed) {
+		return nil
+	}
+	return err
+}
+
+// driller asks a drill's questions and words its results.
+type driller struct {
+	p           *prompter
+	out         io.Writer
+	seed        uint64
+	perQuestion time.Duration
+	typed       bool
+	now         func() time.Time
+}
+
+func (d *driller) clock() time.Time {
+	if d.now != nil {
+		return d.now()
+	}
+	return time.Now()
+}
+
+// ask asks each question with its own deadline. Ctrl-C or the end of the
+// input stops the drill; the questions asked so far are scored.
+func (d *driller) ask(ctx context.Context, qs []drill.Question) ([]drill.Result, error) {
+	var results []drill.Result
+	for i, q := range qs {
+		d.show(i, len(qs), q, d.typed && !q.Free())
+		qctx, cancel := context.WithTimeout(ctx, d.perQuestion)
+		began := d.clock()
+		r := drill.Result{Question: q, Chose: -1}
+		var err error
+		switch {
+		case !d.typed:
+			var i int
+			i, err = d.p.choose(qctx, "Your answer", q.Choices, 0)
+			if err == nil {
+				r.Chose, r.Given, r.Right = i, drill.Letter(i), q.Choose(i)
+			}
+		default:
+			var s string
+			label := "Your answer"
+			if !q.Free() {
+				label = "Your answer (a letter)"
+			}
+			s, err = d.p.text(qctx, label)
+			if err == nil {
+				r.Given = s
+				r.Right, r.Chose = q.Judge(s)
+			}
+		}
+		cancel()
+		r.Took = d.clock().Sub(began).Round(time.Second)
+		switch {
+		case errors.Is(err, errTimeUp):
+			r.TimedOut = true
+		case err != nil:
+			return results, err
+		}
+		results = append(results, r)
+		d.verdict(r)
+	}
+	return results, nil
+}
+
+// grade judges answers given with --answers, in order; a question without
+// an answer counts as wrong.
+func (d *driller) grade(qs []drill.Question, answers []string) []drill.Result {
+	var results []drill.Result
+	for i, q := range qs {
+		d.show(i, len(qs), q, true)
+		r := drill.Result{Question: q, Chose: -1}
+		if i < len(answers) {
+			r.Given = strings.TrimSpace(answers[i])
+			r.Right, r.Chose = q.Judge(r.Given)
+		}
+		fmt.Fprintf(d.out, "Your answer: %s\n", orNone(r.Given))
+		results = append(results, r)
+		d.verdict(r)
+	}
+	return results
+}
+
+// show prints a question; the choices are listed when they are to be read
+// here (typed letters, --answers) rather than in a list prompt.
+func (d *driller) show(i, n int, q drill.Question, listChoices bool) {
+	timing := ""
+	if d.p != nil {
+		timing = ", " + d.perQuestion.String()
+	}
+	fmt.Fprintf(d.out, "\nQuestion %d of %d (%s%s)\n%s\n", i+1, n, q.Topic, timing, q.Prompt)
+	if q.Runtime != "" {
+		fmt.Fprintf(d.out, "Runtime: %s\n", q.Runtime)
+	}
+	if listChoices {
+		for j, c := range q.Choices {
+			fmt.Fprintf(d.out, "  %s) %s\n", drill.Letter(j), c)
+		}
+	}
+}
+
+func (d *driller) verdict(r drill.Result) {
+	q := r.Question
+	switch {
+	case r.TimedOut:
+		fmt.Fprintf(d.out, "Time's up. The answer: %s) %s\n", drill.Letter(q.Right), q.Choices[q.Right])
+	case r.Right:
+		fmt.Fprintln(d.out, "Right.")
+	default:
+		fmt.Fprintf(d.out, "Not quite. The answer: %s) %s\n", drill.Letter(q.Right), q.Choices[q.Right])
+	}
+	if q.Why != "" {
+		fmt.Fprintf(d.out, "  %s\n", q.Why)
+	}
+	fmt.Fprintf(d.out, "  (%s)\n", q.Source)
+}
+
+func (d *driller) score(results []drill.Result) {
+	right, total := drill.Score(results)
+	pct := 0
+	if total > 0 {
+		pct = right * 100 / total
+	}
+	timedOut := 0
+	for _, r := range results {
+		if r.TimedOut {
+			timedOut++
+		}
+	}
+	fmt.Fprintf(d.out, "\nScore: %d/%d (%d%%)", right, total, pct)
+	if timedOut > 0 {
+		fmt.Fprintf(d.out, ", %d out of time", timedOut)
+	}
+	fmt.Fprintf(d.out, ". `crashlab drill --seed %d` asks the same questions again.\n", d.seed)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
