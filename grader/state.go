@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -155,18 +156,42 @@ func OnlyOwnedPods() Check {
 }
 
 // AppParts says which parts of the released container a fix must leave alone.
-type AppParts struct{ Image, Command, Args bool }
+type AppParts struct {
+	Image, Command, Args                        bool
+	LivenessProbe, ReadinessProbe, StartupProbe bool
+	MemoryLimit, CPULimit                       bool
+}
 
 // AppUnchanged is the shared rule that the target container still runs the
-// released program: a workload that merely stays up is not a fix. failMsg
+// released program (and, where a scenario says so, keeps its probes or
+// limits as released): a workload that merely stays up is not a fix. failMsg
 // says what to do instead; passMsg what holds.
 func AppUnchanged(base *corev1.Container, parts AppParts, failMsg, passMsg string) Check {
 	return Check{Name: "app-unchanged", Run: func(s *State) Result {
 		c := s.Container()
 		if c == nil {
-			return Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
+			return Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)
 		}
-		if (parts.Image && c.Image != base.Image) || (parts.Command && !slices.Equal(c.Command, base.Command)) || (parts.Args && !slices.Equal(c.Args, base.Args)) {
+		if base == nil {
+			return Fail("the lab's record of the released container is missing")
+		}
+		probe := func(a, b *corev1.Probe) bool {
+			return equality.Semantic.DeepEqual(defaultedProbe(a), defaultedProbe(b))
+		}
+		limit := func(r corev1.ResourceName) bool {
+			x, okx := c.Resources.Limits[r]
+			y, oky := base.Resources.Limits[r]
+			return okx == oky && (!okx || x.Cmp(y) == 0)
+		}
+		changed := (parts.Image && c.Image != base.Image) ||
+			(parts.Command && !slices.Equal(c.Command, base.Command)) ||
+			(parts.Args && !slices.Equal(c.Args, base.Args)) ||
+			(parts.LivenessProbe && !probe(c.LivenessProbe, base.LivenessProbe)) ||
+			(parts.ReadinessProbe && !probe(c.ReadinessProbe, base.ReadinessProbe)) ||
+			(parts.StartupProbe && !probe(c.StartupProbe, base.StartupProbe)) ||
+			(parts.MemoryLimit && !limit(corev1.ResourceMemory)) ||
+			(parts.CPULimit && !limit(corev1.ResourceCPU))
+		if changed {
 			return Fail("%s", failMsg)
 		}
 		return Pass("%s", passMsg)

@@ -13,7 +13,7 @@ import (
 //
 //	rules:
 //	  - rule: keep            # parts of the released container a fix must leave alone
-//	    parts: [image, command, args]
+//	    parts: [image, command, args]   # also livenessProbe, readinessProbe, startupProbe, memoryLimit, cpuLimit
 //	    fail: what to do instead
 //	    pass: what holds
 //	  - rule: probeKept       # the container keeps a probe of that kind
@@ -22,6 +22,13 @@ import (
 //	  - rule: probeOnHealth   # every such probe asks the released health endpoint
 //	    name: liveness-on-health
 //	    probes: [liveness, startup]
+//	  - rule: memoryLimit     # the limit fits the need the released args state, with headroom
+//	    name: memory-limit
+//	    needArg: --alloc-mb
+//	    minHeadroomMiB: 16
+//	    headroomDivisor: 4
+//	    maxFactor: 4
+//	    approach: limit-raised
 type Rule struct {
 	Rule   string   `json:"rule"`
 	Name   string   `json:"name,omitempty"`
@@ -30,9 +37,15 @@ type Rule struct {
 	Probes []string `json:"probes,omitempty"`
 	Fail   string   `json:"fail,omitempty"`
 	Pass   string   `json:"pass,omitempty"`
+	// memoryLimit
+	NeedArg         string `json:"needArg,omitempty"`
+	MinHeadroomMiB  int64  `json:"minHeadroomMiB,omitempty"`
+	HeadroomDivisor int64  `json:"headroomDivisor,omitempty"`
+	MaxFactor       int64  `json:"maxFactor,omitempty"`
+	Approach        string `json:"approach,omitempty"`
 }
 
-var keepParts = []string{"image", "command", "args"}
+var keepParts = []string{"image", "command", "args", "livenessProbe", "readinessProbe", "startupProbe", "memoryLimit", "cpuLimit"}
 
 // validate reports a rule the grader could not run.
 func (r Rule) validate() error {
@@ -65,8 +78,10 @@ func (r Rule) validate() error {
 			}
 		}
 		return nil
+	case "memoryLimit":
+		return need(r.Name != "" && r.NeedArg != "" && r.MaxFactor > 0 && (r.MinHeadroomMiB > 0 || r.HeadroomDivisor > 0), "a name, needArg, maxFactor and minHeadroomMiB or headroomDivisor")
 	}
-	return fmt.Errorf("unknown rule %q (rules: keep, probeKept, probeOnHealth)", r.Rule)
+	return fmt.Errorf("unknown rule %q (rules: keep, probeKept, probeOnHealth, memoryLimit)", r.Rule)
 }
 
 // check builds the grader check of a rule against the baseline.
@@ -78,12 +93,18 @@ func (r Rule) check(b Baseline) grader.Check {
 		if name == "" {
 			name = "app-unchanged"
 		}
-		parts := grader.AppParts{Image: slices.Contains(r.Parts, "image"), Command: slices.Contains(r.Parts, "command"), Args: slices.Contains(r.Parts, "args")}
+		has := func(p string) bool { return slices.Contains(r.Parts, p) }
+		parts := grader.AppParts{Image: has("image"), Command: has("command"), Args: has("args"),
+			LivenessProbe: has("livenessProbe"), ReadinessProbe: has("readinessProbe"), StartupProbe: has("startupProbe"),
+			MemoryLimit: has("memoryLimit"), CPULimit: has("cpuLimit")}
 		c := grader.AppUnchanged(base, parts, r.Fail, r.Pass)
 		c.Name = name
 		return c
 	case "probeKept":
 		return grader.ProbeKept(r.Name, r.Probe, r.Fail, r.Pass)
+	case "memoryLimit":
+		return grader.MemoryLimitWithin(grader.LimitRule{Name: r.Name, NeedArg: r.NeedArg, MinHeadroomMiB: r.MinHeadroomMiB,
+			HeadroomDivisor: r.HeadroomDivisor, MaxFactor: r.MaxFactor, Approach: r.Approach}, base)
 	default: // probeOnHealth; validate admitted nothing else
 		return grader.ProbeOnHealth(r.Name, base, r.Probes)
 	}

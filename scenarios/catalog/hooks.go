@@ -9,5 +9,4 @@ import (
 	_ "github.com/crashlab/crashlab/scenarios/orders-api-down-after-config"
 	_ "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
-	_ "github.com/crashlab/crashlab/scenarios/thumbnailer-keeps-restarting"
 )

@@ -36,6 +36,11 @@ func TestApproachesListEveryAcceptedFix(t *testing.T) {
 				assert.True(t, listed[fx.Approach], "fixes/%s.yaml passes with approach %q, which scenario.yaml's approaches do not list", fx.Name, fx.Approach)
 			}
 			returned := approachesInGo(t, filepath.Join(root, "scenarios", s.ID))
+			for _, r := range s.Rules { // declarative rules name theirs in scenario.yaml
+				if r.Approach != "" {
+					returned[r.Approach] = true
+				}
+			}
 			for a := range returned {
 				assert.True(t, listed[a], "the Go checks return approach %q, which scenario.yaml's approaches do not list", a)
 			}
