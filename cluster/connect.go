@@ -93,6 +93,10 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
+// WrappedRoundTripper lets client-go reach the transport underneath, to cancel
+// a request that timed out.
+func (t countingTransport) WrappedRoundTripper() http.RoundTripper { return t.next }
+
 // RequestTimeout bounds every API request of the lab.
 const RequestTimeout = 30 * time.Second
 

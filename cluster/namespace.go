@@ -111,31 +111,47 @@ func DeleteNamespace(ctx context.Context, c kubernetes.Interface, name string, w
 	if wait <= 0 {
 		return nil
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	w, err := c.CoreV1().Namespaces().Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
-	if err != nil {
-		return fmt.Errorf("watch namespace %s: %w", name, err)
-	}
-	defer w.Stop()
-	// The namespace may already be gone before the watch started.
-	if _, err := c.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-		return nil
-	}
+	sel := fields.OneTermEqualSelector("metadata.name", name).String()
+	// A watch can close before the namespace is gone (every request of the
+	// lab has a deadline, and pods with a long grace period keep a namespace
+	// terminating for longer): look again and watch again until the wait ends.
 	for {
-		select {
-		case <-ctx.Done():
+		w, err := c.CoreV1().Namespaces().Watch(ctx, metav1.ListOptions{FieldSelector: sel})
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("watch namespace %s: %w", name, err)
+		}
+		// The namespace may already be gone before the watch started.
+		if _, gerr := c.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(gerr) {
+			if w != nil {
+				w.Stop()
+			}
+			return nil
+		}
+		if err != nil || ctx.Err() != nil {
+			if w != nil {
+				w.Stop()
+			}
+			if parent.Err() != nil {
+				return parent.Err()
+			}
 			return fmt.Errorf("namespace %s still terminating after %s: run the command again later", name, wait)
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				if _, err := c.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-					return nil
-				}
-				return fmt.Errorf("watch on namespace %s closed before it was deleted: run the command again", name)
+		}
+		gone, closed := false, false
+		for !gone && !closed {
+			select {
+			case <-ctx.Done():
+				closed = true
+			case ev, ok := <-w.ResultChan():
+				closed = !ok
+				gone = ok && ev.Type == watch.Deleted
 			}
-			if ev.Type == watch.Deleted {
-				return nil
-			}
+		}
+		w.Stop()
+		if gone {
+			return nil
 		}
 	}
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -199,6 +201,33 @@ func TestDeleteNamespaceTimesOutWhileTerminating(t *testing.T) {
 	err := DeleteNamespace(context.Background(), cs, "crashlab-s", 300*time.Millisecond)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "still terminating")
+}
+
+// A namespace that stays terminating for longer than one watch lasts (the
+// API server or the request deadline closes it) is watched again, not given up.
+func TestDeleteNamespaceWatchesAgainWhenAWatchCloses(t *testing.T) {
+	cs := fake.NewClientset(labNS("crashlab-s", LabLabels("s", "")))
+	cs.PrependReactor("delete", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, nil // terminating: the object stays for now
+	})
+	var watches atomic.Int32
+	cs.PrependWatchReactor("namespaces", func(k8stesting.Action) (bool, watch.Interface, error) {
+		n := watches.Add(1)
+		w := watch.NewFake()
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			if n == 1 {
+				w.Stop() // the first watch closes while the namespace is still there
+				return
+			}
+			// The namespace controller finishes: gone, and the watch says so.
+			_ = cs.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("namespaces"), "", "crashlab-s")
+			w.Delete(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "crashlab-s"}})
+		}()
+		return true, w, nil
+	})
+	require.NoError(t, DeleteNamespace(context.Background(), cs, "crashlab-s", 5*time.Second))
+	assert.GreaterOrEqual(t, watches.Load(), int32(2), "watched again after the first watch closed")
 }
 
 func TestListNamespaces(t *testing.T) {
