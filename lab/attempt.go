@@ -211,3 +211,55 @@ func (s *Service) Progress() []IncidentProgress {
 	}
 	return out
 }
+
+// AttemptProgress is where the learner's current attempt at one scenario
+// stands, read from their progress: what an incident drill watches for and
+// reports.
+type AttemptProgress struct {
+	Scenario string
+	Started  time.Time
+	// Diagnosed and Fixed are true once the diagnosis and the fix passed in
+	// this attempt, DiagnosedAfter and FixedAfter how long after its start.
+	Diagnosed      bool
+	Fixed          bool
+	DiagnosedAfter time.Duration
+	FixedAfter     time.Duration
+	Hints          int
+	WrongAnswers   int
+	// Approach is the accepted fix the attempt's passing check named.
+	Approach string
+	// GaveUp is true when the learner gave up during this attempt.
+	GaveUp bool
+	// Score is the attempt's score once its fix passed (0 when given up);
+	// Scored is false while the attempt is open.
+	Score  int
+	Scored bool
+}
+
+// Attempt returns the learner's current attempt at the scenario. It needs no
+// cluster: it reads the learner's progress, which the other verbs write
+// (from this process or another).
+func (s *Service) Attempt(id string) (AttemptProgress, error) {
+	sc, err := s.lookup(id)
+	if err != nil {
+		return AttemptProgress{}, err
+	}
+	return attemptOf(sc.ID, entryOf(s.entries(), sc)), nil
+}
+
+func attemptOf(id string, e progress.Entry) AttemptProgress {
+	a := AttemptProgress{Scenario: id, Started: e.Started, Hints: e.Hints, WrongAnswers: e.WrongAnswers, GaveUp: e.GaveUpThisAttempt()}
+	if e.DiagnosedThisAttempt() {
+		a.Diagnosed, a.DiagnosedAfter = true, e.DiagnosedAfter
+	}
+	if e.FixedThisAttempt() {
+		a.Fixed, a.FixedAfter, a.Approach = true, e.FixedAfter, e.Approach
+	}
+	switch {
+	case a.GaveUp:
+		a.Scored = true
+	case a.Fixed:
+		a.Score, a.Scored = Score(e.Hints, e.WrongAnswers), true
+	}
+	return a
+}

@@ -8,11 +8,11 @@ import (
 	"sync"
 )
 
-// folders is every scenario folder's data, found by one embed: a folder with a
-// scenario.yaml is a scenario, with no registration anywhere. fixes/ is left
+// folders is every scenario folder's data (scenario.yaml, manifests.yaml,
+// explanation.md), found by one embed: a folder with a scenario.yaml is a scenario, with no registration anywhere. fixes/ is left
 // out on purpose: it names the intended answers and stays out of the binary.
 //
-//go:embed */scenario.yaml */manifests.yaml
+//go:embed */scenario.yaml */manifests.yaml */explanation.md
 var folders embed.FS
 
 var (

@@ -4,6 +4,7 @@ package scenarios
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -44,11 +45,13 @@ type Meta struct {
 	// end-to-end suite checks each one on a real cluster.
 	Teaches []string `json:"teaches"`
 	// Rules are the declarative fix checks (see Rule).
-	Rules       []Rule            `json:"rules,omitempty"`
-	Briefing    string            `json:"briefing"`
-	Questions   []grader.Question `json:"questions"`
-	Hints       []string          `json:"hints"`
-	Explanation string            `json:"explanation"`
+	Rules     []Rule            `json:"rules,omitempty"`
+	Briefing  string            `json:"briefing"`
+	Questions []grader.Question `json:"questions"`
+	Hints     []string          `json:"hints"`
+	// Explanation is Markdown, from the folder's explanation.md (or, in
+	// folders written before it, scenario.yaml's explanation).
+	Explanation string `json:"explanation"`
 	// Approaches are the accepted fixes, by the name a check returns as
 	// grader.Result.Approach; the explanation names the learner's and the
 	// others. A unit test of scenarios/fixes keeps them in step with fixes/.
@@ -226,7 +229,8 @@ type Scenario struct {
 
 var idPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-// Load reads a scenario folder: scenario.yaml and manifests.yaml.
+// Load reads a scenario folder: scenario.yaml, manifests.yaml and
+// explanation.md when there is one.
 func Load(fsys fs.FS, checks ChecksFunc) (Scenario, error) {
 	return LoadWith(fsys, Hooks{Checks: checks})
 }
@@ -240,7 +244,12 @@ func MustLoadWith(fsys fs.FS, h Hooks) Scenario {
 	return s
 }
 
-// LoadWith reads a scenario folder with its Go hooks.
+// ExplanationFile is the Markdown file of a scenario folder that explains
+// the incident once it is solved or given up.
+const ExplanationFile = "explanation.md"
+
+// LoadWith reads a scenario folder with its Go hooks: scenario.yaml,
+// manifests.yaml and, when there is one, explanation.md.
 func LoadWith(fsys fs.FS, h Hooks) (Scenario, error) {
 	var s Scenario
 	raw, err := fs.ReadFile(fsys, "scenario.yaml")
@@ -253,6 +262,19 @@ func LoadWith(fsys fs.FS, h Hooks) (Scenario, error) {
 	man, err := fs.ReadFile(fsys, "manifests.yaml")
 	if err != nil {
 		return s, fmt.Errorf("scenario %s: read manifests.yaml: %w", s.ID, err)
+	}
+	// The explanation is Markdown in explanation.md; scenario.yaml's
+	// explanation is still read, for folders written before, but not both.
+	switch md, err := fs.ReadFile(fsys, ExplanationFile); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return s, fmt.Errorf("scenario %s: read %s: %w", s.ID, ExplanationFile, err)
+	case s.Explanation != "":
+		return s, fmt.Errorf("scenario %s: the explanation is both in %s and in scenario.yaml; keep it in %s only", s.ID, ExplanationFile, ExplanationFile)
+	case strings.TrimSpace(string(md)) == "":
+		return s, fmt.Errorf("scenario %s: %s is empty", s.ID, ExplanationFile)
+	default:
+		s.Explanation = string(md)
 	}
 	s.manifests, s.hooks = string(man), h
 	return s, s.validate()
@@ -267,7 +289,7 @@ func (s Scenario) validate() error {
 	switch {
 	case !idPattern.MatchString(s.ID):
 		return fmt.Errorf("scenario id %q must be a DNS label", s.ID)
-	case s.Title == "" || s.Briefing == "" || s.Explanation == "" || s.Cause == "":
+	case s.Title == "" || s.Briefing == "" || strings.TrimSpace(s.Explanation) == "" || s.Cause == "":
 		return fmt.Errorf("scenario %s: title, cause, briefing and explanation are required", s.ID)
 	case !slices.Contains(grader.WorkloadKinds, s.Workload.Kind) || s.Workload.Name == "" || s.Workload.Container == "":
 		return fmt.Errorf("scenario %s: workload needs a kind (one of %v), a name and a container", s.ID, grader.WorkloadKinds)

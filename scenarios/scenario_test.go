@@ -2,6 +2,8 @@ package scenarios_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -363,5 +365,58 @@ func TestRulesAreValidatedAndRunBeforeGoChecks(t *testing.T) {
 			want := append(append([]string{"workload-kept", "no-stand-ins", "broken-pods-gone"}, tt.wantNames...), "go-check")
 			assert.Equal(t, want, names)
 		})
+	}
+}
+
+// withoutExplanation is the valid scenario.yaml with its explanation taken
+// out, for a folder that keeps it in explanation.md.
+func withoutExplanation(t *testing.T) string {
+	t.Helper()
+	lines := strings.Split(validMeta, "\n")
+	var out []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "explanation:") {
+			continue
+		}
+		out = append(out, l)
+	}
+	require.Len(t, out, len(lines)-1, "fixture changed: explanation is no longer one line")
+	return strings.Join(out, "\n")
+}
+
+func TestLoadReadsTheExplanationFromMarkdown(t *testing.T) {
+	fsys := scenarioFS(withoutExplanation(t), validManifests)
+	fsys[scenarios.ExplanationFile] = &fstest.MapFile{Data: []byte("Why it failed: `a` key (observed on kind).\n")}
+	s, err := scenarios.Load(fsys, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Why it failed: `a` key (observed on kind).\n", s.Explanation)
+
+	fsys[scenarios.ExplanationFile] = &fstest.MapFile{Data: []byte(" \n\n")}
+	_, err = scenarios.Load(fsys, nil)
+	assert.ErrorContains(t, err, "explanation.md is empty")
+
+	delete(fsys, scenarios.ExplanationFile)
+	_, err = scenarios.Load(fsys, nil)
+	assert.ErrorContains(t, err, "explanation are required", "no explanation anywhere")
+}
+
+func TestLoadRefusesAnExplanationInBothPlaces(t *testing.T) {
+	fsys := scenarioFS(validMeta, validManifests)
+	fsys[scenarios.ExplanationFile] = &fstest.MapFile{Data: []byte("Why it failed.\n")}
+	_, err := scenarios.Load(fsys, nil)
+	assert.ErrorContains(t, err, "both in explanation.md and in scenario.yaml")
+}
+
+// Every scenario of the catalogue keeps its explanation in explanation.md,
+// which the embed carries into the binary.
+func TestEmbeddedScenariosExplainInMarkdown(t *testing.T) {
+	all, err := scenarios.Discover()
+	require.NoError(t, err)
+	require.NotEmpty(t, all)
+	for _, s := range all {
+		md, err := os.ReadFile(filepath.Join(s.ID, scenarios.ExplanationFile))
+		require.NoError(t, err, s.ID)
+		assert.Equal(t, string(md), s.Explanation, s.ID)
+		assert.Contains(t, s.Explanation, "observed on", "%s: a fact stated says where it was observed", s.ID)
 	}
 }

@@ -20,6 +20,10 @@ type drillFlags struct {
 	seed    uint64
 	typed   bool
 	answers []string
+	// incident drill (incident.go)
+	incident bool
+	limit    time.Duration
+	level    int
 }
 
 func newDrillCommand(g *globals) *cobra.Command {
@@ -31,9 +35,28 @@ func newDrillCommand(g *globals) *cobra.Command {
 			"Answer from a list (arrow keys), or with --typed by typing: the answer itself where it can be typed (137, CrashLoopBackOff, " +
 			"kubectl logs <pod> --previous), a letter otherwise. Where runtimes differ, the question names the runtime it is about.\n\n" +
 			"The same --seed asks the same questions in the same order with the same choices. Without a terminal, pass the answers " +
-			"with --answers (one per question, in order: a letter, or a typed answer); the questions, your answers and the right ones are printed.",
+			"with --answers (one per question, in order: a letter, or a typed answer); the questions, your answers and the right ones are printed.\n\n" +
+			"With --incident it is a timed incident instead, for an interview: it starts an incident the learner has not solved " +
+			"(named only by its symptom), prints the page, and waits while the candidate works in another terminal with kubectl, " +
+			"`crashlab diagnose`, `crashlab hint` and `crashlab check`. When the diagnosis and the fix have passed (or at --limit, " +
+			"or on Ctrl-C, exit 130) it prints a report: the incident, its cause, the time from the page to a correct diagnosis " +
+			"and to a passing fix, hints used, wrong answers, the fix approach and the score (-o json: the same as an object). " +
+			"Give each candidate a learner: `crashlab --learner cand1 drill --incident`.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if flags.incident {
+				for _, f := range []string{"count", "seconds", "seed", "typed", "answers"} {
+					if cmd.Flags().Changed(f) {
+						return usageError{fmt.Errorf("--%s is for the question drill, not --incident", f)}
+					}
+				}
+				return runIncidentDrill(cmd.Context(), g, flags)
+			}
+			for _, f := range []string{"limit", "level"} {
+				if cmd.Flags().Changed(f) {
+					return usageError{fmt.Errorf("--%s is for --incident", f)}
+				}
+			}
 			return runDrill(cmd.Context(), g, flags, cmd.Flags().Changed("seed"))
 		},
 	}
@@ -42,6 +65,9 @@ func newDrillCommand(g *globals) *cobra.Command {
 	cmd.Flags().Uint64Var(&flags.seed, "seed", 0, "seed for choosing and shuffling the questions (default: a new one each time, printed at the end)")
 	cmd.Flags().BoolVar(&flags.typed, "typed", false, "type the answers instead of choosing them from a list")
 	cmd.Flags().StringSliceVar(&flags.answers, "answers", nil, "answers without a terminal, one per question in order: a,b,137,...")
+	cmd.Flags().BoolVar(&flags.incident, "incident", false, "a timed incident on the cluster instead of questions: start one not yet solved, wait for its diagnosis and fix, report")
+	cmd.Flags().DurationVar(&flags.limit, "limit", 30*time.Minute, "with --incident: how long the candidate has")
+	cmd.Flags().IntVar(&flags.level, "level", 0, "with --incident: pick only incidents of this level")
 	return cmd
 }
 
