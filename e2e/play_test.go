@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/scenarios/fixes"
@@ -89,6 +92,63 @@ func playInTerminal(t *testing.T, tmuxPath, bin, kubeconfig string) {
 		require.NoError(t, err, "the incident runs on the cluster")
 	})
 
+	// A whole incident from the menu: the diagnosis answered in the pane (fact
+	// answers read from the pods by the test, the intended choice found on
+	// the screen wherever the shuffle put it), the fix applied as a learner
+	// would from another terminal, the check passed from the menu, and the
+	// score recorded.
+	t.Run("complete-an-incident", func(t *testing.T) {
+		sc, err := catalog.Get("orders-api-down-after-config")
+		require.NoError(t, err)
+		root, err := fixes.RepoRoot()
+		require.NoError(t, err)
+		folder, err := fixes.LoadScenario(root, sc)
+		require.NoError(t, err)
+		fix := folder.Passing()[0]
+		c := newClient(t, kubeconfig, cluster.ContextName)
+		cns := namespaceOf(t, learner, sc.ID)
+		s := tm.start(t, cmd+" "+sc.ID)
+		s.waitFor(t, "what next?", 3*time.Minute)
+		// Let the failure show before answering, as a learner would.
+		_, err = grader.NewObserver(c).WaitForSignature(context.Background(), sc.Target(cns), sc.Signature, 3*time.Minute, nil)
+		require.NoError(t, err)
+		s.keys(t, "Down", "Enter") // Answer the diagnosis
+		for _, q := range sc.Questions {
+			s.waitFor(t, q.Prompt, time.Minute)
+			if q.Fact != "" {
+				terms := lastTerminated(podsOf(t, c, cns), sc.Workload.Container)
+				require.NotEmpty(t, terms)
+				answer := terms[0].Reason
+				if q.Fact == grader.FactLastExitCode {
+					answer = fmt.Sprint(terms[0].ExitCode)
+				}
+				s.typeText(t, answer)
+				s.keys(t, "Enter")
+				continue
+			}
+			s.keys(t, downTo(s.screen(t), q, folder.Diagnosis.Correct[q.ID])...)
+			s.keys(t, "Enter")
+		}
+		s.waitFor(t, "Diagnosis correct", time.Minute)
+		s.waitFor(t, "what next?", 30*time.Second)
+		vals, err := fixes.LiveValues(context.Background(), c)
+		require.NoError(t, err)
+		require.NoError(t, fixes.Apply(context.Background(), c, cns, vals, fix))
+		s.keys(t, "Down", "Enter") // Check my fix
+		s.waitFor(t, "Fixed (approach: "+fix.Approach+")", 4*time.Minute)
+		s.waitFor(t, "what next?", 30*time.Second)
+		s.keys(t, "Down", "Down", "Down", "Down", "Down", "Down", "Enter") // Quit
+		assert.Equal(t, 0, s.exitStatus(t, 30*time.Second))
+		assert.NotContains(t, s.raw(t), "\a", "the terminal never rang")
+		e := progressOf(t, state, learner, sc.ID)
+		assert.False(t, e.Fixed.IsZero(), "the passing check is recorded")
+		assert.Positive(t, e.BestScore, "a score is recorded")
+		assert.Equal(t, fix.Approach, e.Approach)
+		if out := os.Getenv("CRASHLAB_E2E_TRANSCRIPT"); out != "" {
+			require.NoError(t, os.WriteFile(out, []byte(s.screen(t)), 0o644))
+		}
+	})
+
 	t.Run("ctrl-c-keeps-progress", func(t *testing.T) {
 		s := tm.start(t, cmd+" "+id)
 		s.waitFor(t, "already running in "+ns, time.Minute)
@@ -154,8 +214,8 @@ func (tm *tmux) run(t *testing.T, args ...string) string {
 
 // pane is one command running in a 200x50 terminal.
 type pane struct {
-	tm          *tmux
-	target, log string
+	tm                  *tmux
+	target, log, status string
 }
 
 // start runs shellCmd in a new session; the pane stays after the command
@@ -165,8 +225,14 @@ type pane struct {
 func (tm *tmux) start(t *testing.T, shellCmd string) *pane {
 	t.Helper()
 	tm.n++
-	p := &pane{tm: tm, target: fmt.Sprintf("play%d", tm.n), log: filepath.Join(t.TempDir(), "pane.raw")}
-	tm.run(t, "new-session", "-d", "-s", p.target, "-x", "200", "-y", "50", "sleep 1; exec "+shellCmd)
+	dir := t.TempDir()
+	p := &pane{tm: tm, target: fmt.Sprintf("play%d", tm.n), log: filepath.Join(dir, "pane.raw"), status: filepath.Join(dir, "exit")}
+	// The shell records the command's exit code itself: tmux 3.3 does not
+	// always report a dead pane's status. Its INT trap keeps it alive through
+	// a Ctrl-C meant for the command (a trap, unlike an ignore, is not
+	// inherited by the command).
+	wrapped := fmt.Sprintf("trap true INT; sleep 1; %s; echo $? > %s", shellCmd, p.status)
+	tm.run(t, "new-session", "-d", "-s", p.target, "-x", "200", "-y", "50", wrapped)
 	tm.run(t, "set-option", "-t", p.target, "remain-on-exit", "on")
 	tm.run(t, "pipe-pane", "-t", p.target, "-o", "cat >> "+p.log)
 	t.Cleanup(func() {
@@ -208,13 +274,13 @@ func (p *pane) exitStatus(t *testing.T, within time.Duration) int {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		out := strings.TrimSpace(p.tm.run(t, "display-message", "-p", "-t", p.target, "#{pane_dead} #{pane_dead_status}"))
-		var dead, status int
-		if _, err := fmt.Sscanf(out, "%d %d", &dead, &status); err == nil && dead == 1 {
-			return status
+		if b, err := os.ReadFile(p.status); err == nil && strings.TrimSpace(string(b)) != "" {
+			code, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			require.NoError(t, err, "exit status %q", b)
+			return code
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("crashlab play still running after %s (%q)", within, out)
+			t.Fatalf("crashlab play still running after %s", within)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -225,4 +291,41 @@ func (p *pane) raw(t *testing.T) string {
 	b, err := os.ReadFile(p.log)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// typeText types literal text into the pane.
+func (p *pane) typeText(t *testing.T, text string) {
+	t.Helper()
+	p.tm.run(t, "send-keys", "-t", p.target, "-l", text)
+	time.Sleep(150 * time.Millisecond)
+}
+
+// downTo returns the arrow presses that move a fresh Select from its first
+// item to the choice with id want, reading the order off the screen (the
+// choices are shuffled per attempt).
+func downTo(screen string, q grader.Question, want string) []string {
+	last := strings.LastIndex(screen, q.Prompt)
+	if last >= 0 {
+		screen = screen[last:]
+	}
+	type seen struct{ at, id int }
+	var order []seen
+	for i, c := range q.Choices {
+		key := c.Text
+		if len(key) > 40 {
+			key = key[:40]
+		}
+		if at := strings.Index(screen, key); at >= 0 {
+			order = append(order, seen{at, i})
+		}
+	}
+	sort.Slice(order, func(a, b int) bool { return order[a].at < order[b].at })
+	var keys []string
+	for _, o := range order {
+		if q.Choices[o.id].ID == want {
+			return keys
+		}
+		keys = append(keys, "Down")
+	}
+	return keys
 }
