@@ -123,7 +123,7 @@ func playInTerminal(t *testing.T, tmuxPath, bin, kubeconfig string) {
 					answer = fmt.Sprint(terms[0].ExitCode)
 				}
 				s.typeText(t, answer)
-				s.keys(t, "Enter")
+				s.submit(t, q.Prompt)
 				continue
 			}
 			s.keys(t, downTo(s.screen(t), q, folder.Diagnosis.Correct[q.ID])...)
@@ -328,4 +328,34 @@ func downTo(screen string, q grader.Question, want string) []string {
 		keys = append(keys, "Down")
 	}
 	return keys
+}
+
+// submit presses Enter on a text prompt and, should the prompt still be
+// waiting with the cursor after the answer a few seconds later, once more, as
+// a person would. Under the full suite's load on two cores, an Enter typed
+// right after the text was once not taken (promptui's readline over the
+// shared key reader); a text prompt ignores nothing else, so a second Enter
+// cannot answer anything twice.
+func (p *pane) submit(t *testing.T, prompt string) {
+	t.Helper()
+	p.keys(t, "Enter")
+	for i := 0; i < 3; i++ {
+		deadline := time.Now().Add(3 * time.Second)
+		for time.Now().Before(deadline) {
+			if !p.waitingAt(t, prompt) {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Logf("the prompt %q still waits after Enter; pressing it again", prompt)
+		p.keys(t, "Enter")
+	}
+}
+
+// waitingAt tells whether the last line on screen is the prompt, still being
+// edited (promptui draws its cursor as a block at the end).
+func (p *pane) waitingAt(t *testing.T, prompt string) bool {
+	lines := strings.Split(strings.TrimRight(p.screen(t), "\n "), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	return strings.Contains(last, prompt) && strings.HasSuffix(last, "█")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,16 +11,15 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/internal/fakekube"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/progress"
 )
@@ -127,45 +125,8 @@ var namespaced = []struct {
 }
 
 // fakeCluster adds to the fake clientset the little of an API server the
-// lab's verbs rely on: every created object gets a fresh UID (a re-created
-// object must differ from the original), and deleting a namespace deletes
-// what is in it. The fake deletes the namespace at once, with no Terminating
-// phase, so a reset's wait for it ends at once too.
-func fakeCluster(objs ...runtime.Object) *fake.Clientset {
-	cs := fake.NewClientset(objs...)
-	var n atomic.Int64
-	cs.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		if o, ok := a.(k8stesting.CreateAction).GetObject().(metav1.Object); ok && o.GetUID() == "" {
-			o.SetUID(types.UID(fmt.Sprintf("uid-%d", n.Add(1))))
-		}
-		return false, nil, nil
-	})
-	cs.PrependReactor("delete", "namespaces", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		ns := a.(k8stesting.DeleteAction).GetName()
-		tr := cs.Tracker()
-		for _, r := range namespaced {
-			list, err := tr.List(r.gvr, r.gvr.GroupVersion().WithKind(r.kind), ns)
-			if err != nil {
-				return true, nil, err
-			}
-			items, err := meta.ExtractList(list)
-			if err != nil {
-				return true, nil, err
-			}
-			for _, item := range items {
-				m, err := meta.Accessor(item)
-				if err != nil {
-					return true, nil, err
-				}
-				if err := tr.Delete(r.gvr, ns, m.GetName()); err != nil {
-					return true, nil, err
-				}
-			}
-		}
-		return false, nil, nil // the tracker deletes the namespace itself
-	})
-	return cs
-}
+// lab's verbs rely on (fresh UIDs, a namespace's objects deleted with it).
+func fakeCluster(objs ...runtime.Object) *fake.Clientset { return fakekube.New(objs...) }
 
 // crashLoop does what the Deployment controller and the kubelet do after
 // the lab deployed: the Deployment gets a ReplicaSet of revision 1, and its

@@ -3,25 +3,19 @@ package scenarios_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/internal/fakekube"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -29,41 +23,7 @@ var testValues = scenarios.Values{Image: "crashlab/workload:amd64", ForeignImage
 
 // labCluster is a fake cluster that, like an API server, gives every created
 // object a fresh UID and deletes a namespace's objects with it.
-func labCluster(objs ...runtime.Object) *fake.Clientset {
-	cs := fake.NewClientset(objs...)
-	var n atomic.Int64
-	cs.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		if o, ok := a.(k8stesting.CreateAction).GetObject().(metav1.Object); ok && o.GetUID() == "" {
-			o.SetUID(types.UID(fmt.Sprintf("uid-%d", n.Add(1))))
-		}
-		return false, nil, nil
-	})
-	cs.PrependReactor("delete", "namespaces", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		ns := a.(k8stesting.DeleteAction).GetName()
-		for _, gvk := range []schema.GroupVersionKind{
-			corev1.SchemeGroupVersion.WithKind("Secret"), corev1.SchemeGroupVersion.WithKind("ConfigMap"),
-			corev1.SchemeGroupVersion.WithKind("Service"), corev1.SchemeGroupVersion.WithKind("Pod"),
-			appsv1.SchemeGroupVersion.WithKind("Deployment"), batchv1.SchemeGroupVersion.WithKind("Job"),
-		} {
-			gvr, _ := meta.UnsafeGuessKindToResource(gvk)
-			list, err := cs.Tracker().List(gvr, gvk, ns)
-			if err != nil {
-				return true, nil, err
-			}
-			items, err := meta.ExtractList(list)
-			if err != nil {
-				return true, nil, err
-			}
-			for _, o := range items {
-				if err := cs.Tracker().Delete(gvr, ns, o.(metav1.Object).GetName()); err != nil {
-					return true, nil, err
-				}
-			}
-		}
-		return false, nil, nil // then delete the namespace itself
-	})
-	return cs
-}
+func labCluster(objs ...runtime.Object) *fake.Clientset { return fakekube.New(objs...) }
 
 // labelled lists every object the lab created in ns with its labels, keyed "Kind/name".
 func labelled(t *testing.T, cs *fake.Clientset, ns string) map[string]metav1.Object {

@@ -3,7 +3,6 @@ package fixes_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,11 +12,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/crashlab/crashlab/internal/fakekube"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -31,75 +29,10 @@ var (
 	deployments = appsv1.SchemeGroupVersion.WithResource("deployments")
 )
 
-// fakeCluster gives every created object a fresh UID, as the API server does:
-// without one a deleted and re-created Deployment would look like the original.
-// Deleting a Deployment deletes its ReplicaSets and their pods, or with
-// propagation Orphan leaves them running without an owner, as the garbage
-// collector does.
+// fakeCluster is a fake API server with the garbage collector's part in
+// deleting a Deployment (see fakekube).
 func fakeCluster(objs ...runtime.Object) *fake.Clientset {
-	cs := fake.NewClientset(objs...)
-	var n atomic.Int64
-	cs.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		if o, ok := a.(k8stesting.CreateAction).GetObject().(metav1.Object); ok && o.GetUID() == "" {
-			o.SetUID(types.UID(fmt.Sprintf("uid-%d", n.Add(1))))
-		}
-		return false, nil, nil
-	})
-	cs.PrependReactor("delete", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		da := a.(k8stesting.DeleteActionImpl)
-		obj, err := cs.Tracker().Get(deployments, da.Namespace, da.Name)
-		if err != nil {
-			return false, nil, nil // the object reaction reports it
-		}
-		p := da.DeleteOptions.PropagationPolicy
-		orphan := p != nil && *p == metav1.DeletePropagationOrphan
-		return false, nil, collect(cs.Tracker(), da.Namespace, obj.(*appsv1.Deployment).UID, orphan)
-	})
-	return cs
-}
-
-// collect deletes (or orphans) the ReplicaSets owned by uid, and their pods.
-func collect(tr k8stesting.ObjectTracker, ns string, uid types.UID, orphan bool) error {
-	list, err := tr.List(replicaSets, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"), ns)
-	if err != nil {
-		return err
-	}
-	for _, rs := range list.(*appsv1.ReplicaSetList).Items {
-		if !ownedBy(rs.OwnerReferences, uid) {
-			continue
-		}
-		if orphan {
-			rs.OwnerReferences = nil
-			if err := tr.Update(replicaSets, &rs, ns); err != nil {
-				return err
-			}
-			continue
-		}
-		pods, err := tr.List(podsGVR, corev1.SchemeGroupVersion.WithKind("Pod"), ns)
-		if err != nil {
-			return err
-		}
-		for _, p := range pods.(*corev1.PodList).Items {
-			if ownedBy(p.OwnerReferences, rs.UID) {
-				if err := tr.Delete(podsGVR, ns, p.Name); err != nil {
-					return err
-				}
-			}
-		}
-		if err := tr.Delete(replicaSets, ns, rs.Name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func ownedBy(refs []metav1.OwnerReference, uid types.UID) bool {
-	for _, r := range refs {
-		if r.UID == uid {
-			return true
-		}
-	}
-	return false
+	return fakekube.WithDeploymentGC(fakekube.New(objs...))
 }
 
 // runBrokenPods does what the Deployment controller does right after the lab
