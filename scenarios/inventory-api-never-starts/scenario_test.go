@@ -1,7 +1,6 @@
 package wrongentrypoint
 
 import (
-	"context"
 	"errors"
 	"testing"
 
@@ -9,12 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/scenarios"
+	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
 
 const testNS = "crashlab-test-inventory-api-never-starts"
@@ -28,40 +26,19 @@ func labValues(t *testing.T) scenarios.Values {
 	return scenarios.Values{Image: imgs[0].Ref, ForeignImage: imgs[1].Ref, NodeArch: "amd64"}
 }
 
-// judge deploys the baseline with edit applied to the app container (and
-// editDep to the Deployment) into a fake cluster and runs every fix check in
-// the grader's order; it returns the results by check name, the first check
-// that failed and the approach reported.
+// judge runs fixChecks on the baseline with edit applied to the app
+// container (it gets the lab's values) and editDep to the Deployment.
 func judge(t *testing.T, s scenarios.Scenario, fixChecks func(scenarios.Baseline) []grader.Check, edit func(*corev1.Container, scenarios.Values), editDep func(*appsv1.Deployment)) (map[string]grader.Result, string, string) {
 	t.Helper()
 	v := labValues(t)
 	b, err := s.Render(v)
 	require.NoError(t, err)
-	d := b.Deployment(Scenario().Workload.Name).DeepCopy()
-	d.Namespace, d.UID = testNS, types.UID("dep-uid")
-	for i := range d.Spec.Template.Spec.Containers {
-		if c := &d.Spec.Template.Spec.Containers[i]; c.Name == Scenario().Workload.Container && edit != nil {
-			edit(c, v)
-		}
+	e := scenariotest.Edit{Deployment: editDep}
+	if edit != nil {
+		e.Container = func(c *corev1.Container) { edit(c, v) }
 	}
-	if editDep != nil {
-		editDep(d)
-	}
-	st, err := grader.LoadState(context.Background(), fake.NewSimpleClientset(d), s.Target(testNS), map[string]string{grader.ObjectKeyDeployment(Scenario().Workload.Name): "dep-uid"})
-	require.NoError(t, err)
-	results := map[string]grader.Result{}
-	first, approach := "", ""
-	for _, ch := range fixChecks(b) {
-		r := ch.Run(st)
-		results[ch.Name] = r
-		if !r.Passed && first == "" {
-			first = ch.Name
-		}
-		if r.Approach != "" {
-			approach = r.Approach
-		}
-	}
-	return results, first, approach
+	j := scenariotest.Judge(t, s, b, testNS, fixChecks(b), e)
+	return j.Results, j.First, j.Approach
 }
 
 func command(cmd ...string) func(*corev1.Container, scenarios.Values) {

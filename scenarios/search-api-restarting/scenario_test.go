@@ -1,7 +1,6 @@
 package eagerliveness
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -9,10 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/scenarios"
+	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
 
 const ns = "crashlab-test-search-api-restarting"
@@ -31,26 +30,8 @@ func judge(t *testing.T, mutate func(c *corev1.Container)) (firstFail, approach 
 	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
-	d := b.Deployment(Scenario().Workload.Name).DeepCopy()
-	d.Namespace = ns
-	for i := range d.Spec.Template.Spec.Containers {
-		if d.Spec.Template.Spec.Containers[i].Name == Scenario().Workload.Container {
-			mutate(&d.Spec.Template.Spec.Containers[i])
-		}
-	}
-	st, err := grader.LoadState(context.Background(), fake.NewSimpleClientset(d), s.Target(ns), nil)
-	require.NoError(t, err)
-	for _, ch := range s.FixChecks(b) {
-		r := ch.Run(st)
-		msgs = append(msgs, ch.Name+": "+r.Message)
-		if !r.Passed && firstFail == "" {
-			firstFail = ch.Name
-		}
-		if r.Approach != "" {
-			approach = r.Approach
-		}
-	}
-	return firstFail, approach, msgs
+	j := scenariotest.Judge(t, s, b, ns, s.FixChecks(b), scenariotest.Edit{Container: mutate})
+	return j.First, j.Approach, j.Messages
 }
 
 // The fixes a learner would make, accepted or refused, are data in fixes/ and

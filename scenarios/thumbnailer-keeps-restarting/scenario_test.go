@@ -3,7 +3,6 @@
 package oomkilled_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,11 +11,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/scenarios"
+	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
 
 const testNS = "crashlab-test-thumbnailer-keeps-restarting"
@@ -56,34 +55,10 @@ func judge(t *testing.T, edit func(*corev1.Container), editDep func(*appsv1.Depl
 	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
-	d := b.Deployment(Scenario().Workload.Name).DeepCopy()
-	d.Namespace, d.UID = testNS, types.UID("dep-uid")
-	for i := range d.Spec.Template.Spec.Containers {
-		if c := &d.Spec.Template.Spec.Containers[i]; c.Name == Scenario().Workload.Container && edit != nil {
-			edit(c)
-		}
-	}
-	if editDep != nil {
-		editDep(d)
-	}
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}, Status: corev1.NodeStatus{
 		Allocatable: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(nodeAllocatable)}}}
-	c := fake.NewSimpleClientset(d, node)
-	st, err := grader.LoadState(context.Background(), c, s.Target(testNS), map[string]string{grader.ObjectKeyDeployment(Scenario().Workload.Name): "dep-uid"})
-	require.NoError(t, err)
-	results := map[string]grader.Result{}
-	first, approach := "", ""
-	for _, ch := range s.FixChecks(b) {
-		r := ch.Run(st)
-		results[ch.Name] = r
-		if !r.Passed && first == "" {
-			first = ch.Name
-		}
-		if r.Approach != "" {
-			approach = r.Approach
-		}
-	}
-	return results, first, approach
+	j := scenariotest.Judge(t, s, b, testNS, s.FixChecks(b), scenariotest.Edit{Container: edit, Deployment: editDep, Objects: []runtime.Object{node}})
+	return j.Results, j.First, j.Approach
 }
 
 // The fixes a learner would make, accepted or refused, are data in fixes/ and
