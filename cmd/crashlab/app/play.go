@@ -119,7 +119,9 @@ func (pl *player) leave(err error) error {
 	case err == nil, errors.Is(err, errPromptClosed):
 		fmt.Fprintln(pl.out, "Left play. Your progress is kept: `crashlab list` shows it, `crashlab play` goes on.")
 		return nil
-	case errors.Is(err, errPromptInterrupted):
+	case errors.Is(err, errPromptInterrupted), errors.Is(err, context.Canceled):
+		// Ctrl-C comes as a key while a menu holds the terminal in raw mode,
+		// and as SIGINT between two menus: the learner sees the same either way.
 		fmt.Fprintln(pl.out, "Left play (Ctrl-C). Your progress is kept: `crashlab list` shows it, `crashlab play` goes on.")
 		return ExitError{Code: 130}
 	}

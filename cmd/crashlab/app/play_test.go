@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -135,6 +136,37 @@ func TestPlayCtrlCAtTheMenuLeavesAndKeepsProgress(t *testing.T) {
 	e := f.entry(t, id)
 	assert.False(t, e.Started.IsZero())
 	assert.Equal(t, 1, e.Hints)
+}
+
+// SIGINT (the terminal not in raw mode, between two menus) leaves play as
+// the Ctrl-C key does: the same line, exit 130, progress kept.
+func TestPlaySIGINTAtTheMenuLeavesLikeCtrlC(t *testing.T) {
+	f := newPlayFixture(t)
+	id := f.svc.List()[0].ID
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	// The keys: a hint, then nothing more; the input stays open, as a
+	// terminal does, until the signal comes.
+	r, w := io.Pipe()
+	defer w.Close()
+	go func() { _, _ = w.Write([]byte(keyEnter)) }()
+	g := &globals{output: "text", streams: Streams{In: r, Out: out, Err: errb}}
+	pl := &player{g: g, svc: f.svc, p: newPrompter(g.streams), out: out}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pl.run(ctx, id) }()
+	require.Eventually(t, func() bool { return strings.Count(out.String(), "what next?") >= 2 }, 10*time.Second, 20*time.Millisecond, "the menu after the hint")
+	cancel()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(time.Second):
+		t.Fatal("play did not end within a second of SIGINT")
+	}
+	var ee ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 130, ee.Code)
+	assert.Contains(t, out.String(), "Left play (Ctrl-C). Your progress is kept")
+	assert.Equal(t, 1, f.entry(t, id).Hints)
 }
 
 func TestPlayCarriesOnWithAnIncidentAlreadyRunning(t *testing.T) {
