@@ -1,6 +1,8 @@
 package grader
 
 import (
+	"slices"
+
 	"context"
 	"time"
 
@@ -95,7 +97,8 @@ func WorkloadLive(c kubernetes.Interface, t Target, base *corev1.PodSpec, opt Li
 	switch t.Kind {
 	case KindJob, KindCronJob:
 		timeout := orDefault(opt.ReadyTimeout, 2*time.Minute)
-		return JobLive(c, t.Namespace, func(spec *corev1.PodSpec) bool { return runsSameProgram(base, spec, t.Container) }, timeout, opt.Progress)
+		released := containerOf(base, t.Container)
+		return JobLive(c, t.Namespace, func(spec *corev1.PodSpec) bool { return RunsProgram(released, spec) }, timeout, opt.Progress)
 	case KindPod:
 		opt.Replace = false
 		opt.Replicas = 1
@@ -106,34 +109,25 @@ func WorkloadLive(c kubernetes.Interface, t Target, base *corev1.PodSpec, opt Li
 	}
 }
 
-// runsSameProgram tells whether spec runs the released program of the
-// baseline's container (same image, command and arguments).
-func runsSameProgram(base, spec *corev1.PodSpec, container string) bool {
-	var want *corev1.Container
-	for i := range base.Containers {
-		if base.Containers[i].Name == container {
-			want = &base.Containers[i]
-		}
-	}
-	if want == nil {
+// RunsProgram tells whether spec runs the released program of container c
+// (same image, command and arguments) in any of its containers.
+func RunsProgram(c *corev1.Container, spec *corev1.PodSpec) bool {
+	if c == nil {
 		return false
 	}
-	for _, c := range spec.Containers {
-		if c.Image == want.Image && equalStrings(c.Command, want.Command) && equalStrings(c.Args, want.Args) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(spec.Containers, func(o corev1.Container) bool {
+		return o.Image == c.Image && slices.Equal(o.Command, c.Command) && slices.Equal(o.Args, c.Args)
+	})
 }
 
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
+func containerOf(spec *corev1.PodSpec, name string) *corev1.Container {
+	if spec == nil {
+		return nil
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+	for i := range spec.Containers {
+		if spec.Containers[i].Name == name {
+			return &spec.Containers[i]
 		}
 	}
-	return true
+	return nil
 }

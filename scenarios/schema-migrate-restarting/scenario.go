@@ -3,7 +3,6 @@
 package exitzero
 
 import (
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,13 +22,7 @@ const id = "schema-migrate-restarting"
 
 // runsTask tells whether a pod template runs the released task unchanged.
 func runsTask(b scenarios.Baseline, spec *corev1.PodSpec) bool {
-	want := b.TargetContainer()
-	for _, c := range spec.Containers {
-		if c.Image == want.Image && slices.Equal(c.Args, want.Args) && slices.Equal(c.Command, want.Command) {
-			return true
-		}
-	}
-	return false
+	return grader.RunsProgram(b.TargetContainer(), spec)
 }
 
 func checks(b scenarios.Baseline) []grader.Check {
