@@ -32,6 +32,8 @@ const (
 	FactLastExitCode  = "lastExitCode"
 	FactWaitingReason = "waitingReason"
 	FactNodeArch      = "nodeArch"
+	// FactFamily is the status family most current pods show (see Family).
+	FactFamily = "family"
 )
 
 // Validate reports a question the grader could never judge.
@@ -86,13 +88,15 @@ func factValues(f Facts, container, fact string) ([]string, error) {
 			}
 		case FactWaitingReason:
 			add(c.WaitingReason)
-		case FactNodeArch:
+		case FactNodeArch, FactFamily:
 		default:
 			return nil, fmt.Errorf("unknown fact %q", fact)
 		}
 	}
 	switch fact {
 	case FactLastReason, FactLastExitCode, FactWaitingReason:
+	case FactFamily:
+		add(f.Family())
 	case FactNodeArch:
 		for _, p := range f.Pods {
 			add(p.NodeArch)
@@ -161,6 +165,22 @@ func Evidence(f Facts, container, pred string) (bool, error) {
 	case key == "eventMessage" && op == "~":
 		for _, e := range f.Events {
 			if contains(e.Message) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case key == "family" && op == "=":
+		return f.Family() == val, nil
+	case key == "podPhase" && op == "=":
+		for _, p := range f.Pods {
+			if p.Phase == val {
+				return true, nil
+			}
+		}
+		return false, nil
+	case key == "unschedulable" && op == "~":
+		for _, p := range f.Pods {
+			if p.Unschedulable != "" && contains(p.Unschedulable) {
 				return true, nil
 			}
 		}
@@ -248,7 +268,7 @@ func specific(pred string) bool {
 	if strings.HasPrefix(pred, "!") {
 		return false
 	}
-	for _, p := range []string{"log~", "lastMessage~", "waitingMessage~", "eventMessage~"} {
+	for _, p := range []string{"log~", "lastMessage~", "waitingMessage~", "eventMessage~", "unschedulable~"} {
 		if strings.HasPrefix(pred, p) && len(pred) > len(p) {
 			return true
 		}
@@ -263,7 +283,12 @@ func containerScoped(pred string) bool {
 	if strings.HasPrefix(pred, "!") {
 		return false
 	}
-	return !strings.HasPrefix(pred, "event=") && !strings.HasPrefix(pred, "eventMessage~")
+	for _, podWide := range []string{"event=", "eventMessage~", "family=", "podPhase=", "unschedulable~"} {
+		if strings.HasPrefix(pred, podWide) {
+			return false
+		}
+	}
+	return true
 }
 
 // ChoiceHolds evaluates a choice's evidence: its container predicates together

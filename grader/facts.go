@@ -44,12 +44,20 @@ type PodFacts struct {
 	Ready      bool             `json:"ready"`
 	Node       string           `json:"node,omitempty"`
 	NodeArch   string           `json:"nodeArch,omitempty"`
+	// Reason is the pod's own status reason (Evicted, ...), not a container's.
+	Reason string `json:"reason,omitempty"`
+	// Unschedulable is the scheduler's message while the pod waits for a
+	// node (PodScheduled=False), empty once it is bound.
+	Unschedulable string `json:"unschedulable,omitempty"`
+	// Containers holds the init containers first (Init set), then the app's.
 	Containers []ContainerFacts `json:"containers"`
 }
 
 // ContainerFacts is one container's state, last termination and previous log.
 type ContainerFacts struct {
-	Name           string       `json:"name"`
+	Name string `json:"name"`
+	// Init marks an init container (a native sidecar is one too).
+	Init           bool         `json:"init,omitempty"`
 	Image          string       `json:"image"`
 	Ready          bool         `json:"ready"`
 	Running        bool         `json:"running"`
@@ -172,24 +180,13 @@ func (o *Observer) FactsOf(ctx context.Context, s *State) Facts {
 		if f.NodeArch == "" {
 			f.NodeArch = pf.NodeArch
 		}
+		pf.Reason = p.Status.Reason
+		pf.Unschedulable = unschedulable(&p)
+		for _, spec := range p.Spec.InitContainers {
+			pf.Containers = append(pf.Containers, o.containerFacts(ctx, &p, spec, true, s.Secrets))
+		}
 		for _, spec := range p.Spec.Containers {
-			cf := ContainerFacts{Name: spec.Name, Image: spec.Image, MissingSecretKeys: missingSecretKeys(spec, s.Secrets)}
-			if st := containerStatus(&p, spec.Name); st != nil {
-				cf.Ready, cf.RestartCount = st.Ready, st.RestartCount
-				cf.Running = st.State.Running != nil
-				if w := st.State.Waiting; w != nil {
-					cf.WaitingReason, cf.WaitingMessage = w.Reason, w.Message
-				}
-				if lt := lastTermination(st); lt != nil {
-					cf.Last = termination(lt)
-				}
-				if cf.Last != nil && o.Logs != nil {
-					if log, err := o.Logs(ctx, p.Namespace, p.Name, spec.Name); err == nil {
-						cf.PreviousLog = log
-					}
-				}
-			}
-			pf.Containers = append(pf.Containers, cf)
+			pf.Containers = append(pf.Containers, o.containerFacts(ctx, &p, spec, false, s.Secrets))
 		}
 		f.Pods = append(f.Pods, pf)
 	}
@@ -203,6 +200,46 @@ func (o *Observer) FactsOf(ctx context.Context, s *State) Facts {
 		}
 	}
 	return f
+}
+
+// containerFacts reads one container's status and, once it has ended at
+// least once, its previous log.
+func (o *Observer) containerFacts(ctx context.Context, p *corev1.Pod, spec corev1.Container, init bool, secrets map[string]*corev1.Secret) ContainerFacts {
+	cf := ContainerFacts{Name: spec.Name, Init: init, Image: spec.Image, MissingSecretKeys: missingSecretKeys(spec, secrets)}
+	st := containerStatus(p, spec.Name)
+	if st == nil {
+		return cf
+	}
+	cf.Ready, cf.RestartCount = st.Ready, st.RestartCount
+	cf.Running = st.State.Running != nil
+	if w := st.State.Waiting; w != nil {
+		cf.WaitingReason, cf.WaitingMessage = w.Reason, w.Message
+	}
+	if lt := lastTermination(st); lt != nil {
+		cf.Last = termination(lt)
+	}
+	if cf.Last != nil && o.Logs != nil {
+		if log, err := o.Logs(ctx, p.Namespace, p.Name, spec.Name); err == nil {
+			cf.PreviousLog = log
+		}
+	}
+	return cf
+}
+
+// unschedulable is the scheduler's reason a pod has no node yet.
+func unschedulable(p *corev1.Pod) string {
+	if p.Spec.NodeName != "" {
+		return ""
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+			if c.Message != "" {
+				return c.Message
+			}
+			return c.Reason
+		}
+	}
+	return ""
 }
 
 // termination copies a terminated state. A process that never ran (StartError)
@@ -251,9 +288,11 @@ func podReady(p *corev1.Pod) bool {
 }
 
 func containerStatus(p *corev1.Pod, name string) *corev1.ContainerStatus {
-	for i := range p.Status.ContainerStatuses {
-		if p.Status.ContainerStatuses[i].Name == name {
-			return &p.Status.ContainerStatuses[i]
+	for _, list := range [][]corev1.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
 		}
 	}
 	return nil

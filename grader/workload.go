@@ -124,9 +124,13 @@ func containerOf(spec *corev1.PodSpec, name string) *corev1.Container {
 	if spec == nil {
 		return nil
 	}
-	for i := range spec.Containers {
-		if spec.Containers[i].Name == name {
-			return &spec.Containers[i]
+	// An init container counts too: a helper moved into initContainers (or
+	// made a native sidecar) is still the same program.
+	for _, list := range [][]corev1.Container{spec.Containers, spec.InitContainers} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
 		}
 	}
 	return nil

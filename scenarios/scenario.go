@@ -122,9 +122,11 @@ func (b Baseline) TargetContainer() *corev1.Container {
 	if spec == nil {
 		return nil
 	}
-	for i := range spec.Containers {
-		if spec.Containers[i].Name == b.Workload.Container {
-			return &spec.Containers[i]
+	for _, list := range [][]corev1.Container{spec.Containers, spec.InitContainers} {
+		for i := range list {
+			if list[i].Name == b.Workload.Container {
+				return &list[i]
+			}
 		}
 	}
 	return nil

@@ -1,0 +1,92 @@
+package grader
+
+// Status families: what `kubectl get pods` shows, grouped by where to look
+// next. The first question on call is which of these a pod is in, because it
+// says whether the container ever ran.
+const (
+	FamilyHealthy         = "Healthy"
+	FamilyCompleted       = "Completed"
+	FamilyCrashLoop       = "CrashLoopBackOff"
+	FamilyImagePull       = "ImagePullBackOff"
+	FamilyImageNeverPull  = "ErrImageNeverPull"
+	FamilyConfigError     = "CreateContainerConfigError"
+	FamilyRunError        = "RunContainerError"
+	FamilyPending         = "Pending"
+	FamilyStarting        = "Starting"
+	FamilyNotReady        = "NotReady"
+	FamilyEvicted         = "Evicted"
+	FamilyFailed          = "Failed"
+	familyUnknownFallback = "Unknown"
+)
+
+// Families lists every family a learner may name, in the order a triage
+// page shows them.
+var Families = []string{FamilyCrashLoop, FamilyImagePull, FamilyImageNeverPull, FamilyConfigError, FamilyRunError, FamilyPending, FamilyNotReady, FamilyHealthy}
+
+// waitingFamilies maps the kubelet's waiting reasons to their family.
+// ErrImagePull and ImagePullBackOff alternate while the kubelet retries a
+// pull; CreateContainerError and RunContainerError are both the runtime
+// refusing to create or start the process.
+var waitingFamilies = map[string]string{
+	"CrashLoopBackOff":           FamilyCrashLoop,
+	"ImagePullBackOff":           FamilyImagePull,
+	"ErrImagePull":               FamilyImagePull,
+	"InvalidImageName":           FamilyImagePull,
+	"ErrImageNeverPull":          FamilyImageNeverPull,
+	"CreateContainerConfigError": FamilyConfigError,
+	"CreateContainerError":       FamilyRunError,
+	"RunContainerError":          FamilyRunError,
+}
+
+// Family is the pod's status family: the first container (init containers
+// first, as the kubelet runs them) that is stuck decides it.
+func (p PodFacts) Family() string {
+	switch {
+	case p.Reason == "Evicted":
+		return FamilyEvicted
+	case p.Unschedulable != "":
+		return FamilyPending
+	case p.Phase == "Succeeded":
+		return FamilyCompleted
+	}
+	for _, c := range p.Containers {
+		if f := c.Family(); f != "" {
+			return f
+		}
+	}
+	switch {
+	case p.Phase == "Failed":
+		return FamilyFailed
+	case p.Ready:
+		return FamilyHealthy
+	case p.Phase == "Pending" || p.Node == "":
+		return FamilyStarting
+	}
+	return FamilyNotReady
+}
+
+// Family is the container's own family when it is stuck, "" otherwise.
+func (c ContainerFacts) Family() string {
+	if f, ok := waitingFamilies[c.WaitingReason]; ok {
+		return f
+	}
+	return ""
+}
+
+// Family is the workload's family: the one most of its current pods show,
+// a stuck family winning a tie over a healthy one.
+func (f Facts) Family() string {
+	if len(f.Pods) == 0 {
+		return familyUnknownFallback
+	}
+	count := map[string]int{}
+	best := ""
+	for _, p := range f.Pods {
+		fam := p.Family()
+		count[fam]++
+		if best == "" || count[fam] > count[best] || (count[fam] == count[best] && best == FamilyHealthy) {
+			best = fam
+		}
+	}
+	return best
+}

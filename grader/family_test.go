@@ -1,0 +1,50 @@
+package grader
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestFamilyOfAPod(t *testing.T) {
+	tests := []struct {
+		name string
+		pod  PodFacts
+		want string
+	}{
+		{"crash loop", PodFacts{Phase: "Running", Node: "n", Containers: []ContainerFacts{{Name: "app", WaitingReason: "CrashLoopBackOff"}}}, FamilyCrashLoop},
+		{"pull retried", PodFacts{Phase: "Pending", Node: "n", Containers: []ContainerFacts{{Name: "app", WaitingReason: "ErrImagePull"}}}, FamilyImagePull},
+		{"config error", PodFacts{Phase: "Pending", Node: "n", Containers: []ContainerFacts{{Name: "app", WaitingReason: "CreateContainerConfigError"}}}, FamilyConfigError},
+		{"init container decides before the app", PodFacts{Phase: "Pending", Node: "n", Containers: []ContainerFacts{
+			{Name: "wait", Init: true, WaitingReason: "CrashLoopBackOff"}, {Name: "app", WaitingReason: "PodInitializing"}}}, FamilyCrashLoop},
+		{"unscheduled", PodFacts{Phase: "Pending", Unschedulable: "0/1 nodes are available: 1 Insufficient memory."}, FamilyPending},
+		{"ready", PodFacts{Phase: "Running", Node: "n", Ready: true, Containers: []ContainerFacts{{Name: "app", Running: true, Ready: true}}}, FamilyHealthy},
+		{"running, not ready", PodFacts{Phase: "Running", Node: "n", Containers: []ContainerFacts{{Name: "app", Running: true}}}, FamilyNotReady},
+		{"evicted", PodFacts{Phase: "Failed", Reason: "Evicted"}, FamilyEvicted},
+		{"job pod done", PodFacts{Phase: "Succeeded", Node: "n"}, FamilyCompleted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.pod.Family())
+		})
+	}
+}
+
+func TestWorkloadFamilyPrefersTheStuckPods(t *testing.T) {
+	healthy := PodFacts{Phase: "Running", Node: "n", Ready: true}
+	crashing := PodFacts{Phase: "Running", Node: "n", Containers: []ContainerFacts{{Name: "app", WaitingReason: "CrashLoopBackOff"}}}
+	assert.Equal(t, FamilyCrashLoop, Facts{Pods: []PodFacts{healthy, crashing}}.Family(), "a tie goes to the trouble")
+	assert.Equal(t, FamilyCrashLoop, Facts{Pods: []PodFacts{crashing, healthy}}.Family())
+	assert.Equal(t, FamilyHealthy, Facts{Pods: []PodFacts{healthy, healthy, crashing}}.Family())
+}
+
+func TestPodWidePredicatesNeedNoContainer(t *testing.T) {
+	f := Facts{Found: true, Pods: []PodFacts{{Phase: "Pending", Unschedulable: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."}}}
+	ok, missing := ChoiceHolds(f, "app", []string{"family=Pending", "unschedulable~node affinity/selector"})
+	assert.True(t, ok, missing)
+	ok, _ = ChoiceHolds(f, "app", []string{"family=Pending", "unschedulable~Insufficient memory"})
+	assert.False(t, ok)
+	vals, err := factValues(f, "app", FactFamily)
+	assert.NoError(t, err)
+	assert.Equal(t, []string{FamilyPending}, vals)
+}
