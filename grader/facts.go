@@ -39,11 +39,11 @@ type Facts struct {
 
 // PodFacts describes one pod of the workload's current ReplicaSet.
 type PodFacts struct {
-	Name       string           `json:"name"`
-	Phase      string           `json:"phase"`
-	Ready      bool             `json:"ready"`
-	Node       string           `json:"node,omitempty"`
-	NodeArch   string           `json:"nodeArch,omitempty"`
+	Name     string `json:"name"`
+	Phase    string `json:"phase"`
+	Ready    bool   `json:"ready"`
+	Node     string `json:"node,omitempty"`
+	NodeArch string `json:"nodeArch,omitempty"`
 	// Reason is the pod's own status reason (Evicted, ...), not a container's.
 	Reason string `json:"reason,omitempty"`
 	// Unschedulable is the scheduler's message while the pod waits for a
