@@ -135,14 +135,15 @@ func build(repo, arch, binArch string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	sum := sha256.Sum256(bin)
-	// The binary's hash keeps the two images of one architecture apart.
-	tag := hex.EncodeToString(sum[:])[:12] + "-" + arch
-
 	layerTar, err := rootfs(bin)
 	if err != nil {
 		return Image{}, fmt.Errorf("build %s layer: %w", binArch, err)
 	}
+	// The layer's hash (binary and file tree) keeps the two images of one
+	// architecture apart, and gives a changed tree a new tag: a node that
+	// holds the old image under the same tag would otherwise keep using it.
+	sum := sha256.Sum256(layerTar)
+	tag := hex.EncodeToString(sum[:])[:12] + "-" + arch
 	// Uncompressed, like `docker save` output: the form every containerd
 	// version's importer has always handled.
 	layer := static.NewLayer(layerTar, types.DockerUncompressedLayer)
@@ -175,25 +176,49 @@ func build(repo, arch, binArch string) (Image, error) {
 	return Image{Ref: repo + ":" + tag, Arch: arch, BinaryArch: binArch, img: img}, nil
 }
 
-// rootfs returns a tar holding only /workload. The program needs nothing else:
-// it is static, and the runtime creates the mount points (/etc/hosts,
-// /dev/termination-log, ...) that Kubernetes adds.
+// releaseScript is /app/server: the start script of a release whose
+// packaging lost the execute bit (mode 0644). Run directly it fails with
+// "permission denied"; through the shell (`sh /app/server`) it works.
+const releaseScript = `#!/bin/sh
+# start script of the release: prepares nothing yet, then hands over to the server
+exec /workload --listen=:8080 --log="server started from /app/server"
+`
+
+// rootfs returns the image's file tree: /workload, the one program, plus
+// /bin/sh and /sbin/tini as hard links to it (it plays a minimal shell and
+// init when called by those names, for the wrapper-script incidents), and
+// the non-executable /app/server. The program is static, and the runtime
+// creates the mount points (/etc/hosts, /dev/termination-log, /tmp is not
+// one: the root filesystem holds it) that Kubernetes adds.
 func rootfs(bin []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	hdr := &tar.Header{
-		Typeflag: tar.TypeReg,
-		Name:     "workload",
-		Mode:     0o755,
-		Size:     int64(len(bin)),
-		ModTime:  epoch(),
-		Format:   tar.FormatUSTAR,
+	entries := []struct {
+		hdr  tar.Header
+		body []byte
+	}{
+		{tar.Header{Typeflag: tar.TypeReg, Name: "workload", Mode: 0o755}, bin},
+		{tar.Header{Typeflag: tar.TypeDir, Name: "app/", Mode: 0o755}, nil},
+		{tar.Header{Typeflag: tar.TypeReg, Name: "app/server", Mode: 0o644}, []byte(releaseScript)},
+		{tar.Header{Typeflag: tar.TypeDir, Name: "bin/", Mode: 0o755}, nil},
+		{tar.Header{Typeflag: tar.TypeLink, Name: "bin/sh", Linkname: "workload"}, nil},
+		{tar.Header{Typeflag: tar.TypeDir, Name: "sbin/", Mode: 0o755}, nil},
+		{tar.Header{Typeflag: tar.TypeLink, Name: "sbin/tini", Linkname: "workload"}, nil},
+		{tar.Header{Typeflag: tar.TypeDir, Name: "tmp/", Mode: 0o1777}, nil},
 	}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return nil, fmt.Errorf("write tar header: %w", err)
-	}
-	if _, err := tw.Write(bin); err != nil {
-		return nil, fmt.Errorf("write /workload: %w", err)
+	for _, e := range entries {
+		hdr := e.hdr
+		hdr.Size = int64(len(e.body))
+		hdr.ModTime = epoch()
+		hdr.Format = tar.FormatUSTAR
+		if err := tw.WriteHeader(&hdr); err != nil {
+			return nil, fmt.Errorf("write tar header of /%s: %w", hdr.Name, err)
+		}
+		if len(e.body) > 0 {
+			if _, err := tw.Write(e.body); err != nil {
+				return nil, fmt.Errorf("write /%s: %w", hdr.Name, err)
+			}
+		}
 	}
 	if err := tw.Close(); err != nil {
 		return nil, fmt.Errorf("close tar: %w", err)

@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -42,6 +44,18 @@ type config struct {
 	termExitCode int
 	hangAfter    time.Duration
 	version      bool
+	// faultIfEnv ("NAME=VALUE") takes the native code path that segfaults
+	// when the variable has that value, like a release whose C library
+	// crashes on one setting.
+	faultIfEnv string
+	// dial is a dependency (host:port) the app connects to at start;
+	// dialRetries more tries follow a failure, dialInterval apart.
+	dial         string
+	dialRetries  int
+	dialInterval time.Duration
+	// writeFile is written at start, like an app that keeps a cache or pid
+	// file next to its binary.
+	writeFile string
 }
 
 // parseFlags never exits, so tests can check the rejection of bad combinations.
@@ -63,6 +77,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.termExitCode, "term-exit-code", 143, "exit code on SIGTERM with --on-term=exit")
 	fs.DurationVar(&c.hangAfter, "hang-after", 0, "with --listen: this long after ready, /healthz answers 500 forever")
 	fs.BoolVar(&c.version, "version", false, "print version and architecture, then exit")
+	fs.StringVar(&c.faultIfEnv, "fault-if-env", "", "NAME=VALUE: crash with a real SIGSEGV at start when the variable has that value")
+	fs.StringVar(&c.dial, "dial", "", "connect to this host:port at start; exit 1 when it does not answer")
+	fs.IntVar(&c.dialRetries, "dial-retries", 0, "with --dial: how many more times to try before giving up")
+	fs.DurationVar(&c.dialInterval, "dial-interval", time.Second, "with --dial: pause between tries")
+	fs.StringVar(&c.writeFile, "write-file", "", "write this file at start; exit 1 when it cannot be written")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -96,7 +115,13 @@ func (c config) validate() error {
 		return fmt.Errorf("--alloc-mb must not be negative, got %d", c.allocMB)
 	case c.allocStepMB < 1:
 		return fmt.Errorf("--alloc-step-mb must be at least 1, got %d", c.allocStepMB)
-	case c.startDelay < 0 || c.runFor < 0 || c.hangAfter < 0 || c.allocInterval < 0:
+	case c.faultIfEnv != "" && !strings.Contains(c.faultIfEnv, "="):
+		return fmt.Errorf("--fault-if-env wants NAME=VALUE, got %q", c.faultIfEnv)
+	case c.dialRetries < 0:
+		return fmt.Errorf("--dial-retries must not be negative, got %d", c.dialRetries)
+	case c.dialRetries > 0 && c.dial == "":
+		return errors.New("--dial-retries needs --dial")
+	case c.startDelay < 0 || c.runFor < 0 || c.hangAfter < 0 || c.allocInterval < 0 || c.dialInterval < 0:
 		return errors.New("durations must not be negative")
 	}
 	return nil
@@ -118,6 +143,15 @@ func signalName(sig os.Signal) string {
 }
 
 func main() {
+	// The image links /bin/sh and /sbin/tini to this binary: the program
+	// plays the small shell and init a wrapper script would use, so the
+	// PID 1 signal problem is the real one, not a flag.
+	switch filepath.Base(os.Args[0]) {
+	case "sh":
+		os.Exit(shellMain(os.Args[1:], os.Stderr))
+	case "tini":
+		os.Exit(initMain(os.Args[1:], os.Stderr))
+	}
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -30,6 +32,29 @@ func run(ctx context.Context, cfg config, lookupEnv func(string) (string, bool),
 			return 1
 		}
 		fmt.Fprintln(stdout, msg)
+	}
+
+	if cfg.faultIfEnv != "" {
+		name, want, _ := strings.Cut(cfg.faultIfEnv, "=")
+		if v, _ := lookupEnv(name); v == want {
+			fmt.Fprintf(stdout, "loading native module for %s=%s\n", name, v)
+			segfault()
+		}
+	}
+
+	if cfg.dial != "" {
+		if err := dialDependency(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "fatal: %v\n", err)
+			return 1
+		}
+	}
+
+	if cfg.writeFile != "" {
+		if err := os.WriteFile(cfg.writeFile, []byte(fmt.Sprintf("started %s\n", time.Now().UTC().Format(time.RFC3339))), 0o644); err != nil {
+			fmt.Fprintf(stderr, "fatal: cannot write %s: %v\n", cfg.writeFile, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", cfg.writeFile)
 	}
 
 	health := &healthState{}
@@ -126,4 +151,25 @@ func stopped(ctx context.Context, cfg config, stdout io.Writer) int {
 		return 128 + int(n)
 	}
 	return 1
+}
+
+// dialDependency connects to cfg.dial, trying dialRetries more times.
+func dialDependency(ctx context.Context, cfg config, stdout io.Writer) error {
+	var err error
+	for try := 0; try <= cfg.dialRetries; try++ {
+		if try > 0 && !sleep(ctx, cfg.dialInterval) {
+			return fmt.Errorf("stopped while waiting for %s", cfg.dial)
+		}
+		var conn net.Conn
+		d := net.Dialer{Timeout: 2 * time.Second}
+		if conn, err = d.DialContext(ctx, "tcp", cfg.dial); err == nil {
+			conn.Close()
+			fmt.Fprintf(stdout, "connected to %s\n", cfg.dial)
+			return nil
+		}
+		if cfg.dialRetries > 0 {
+			fmt.Fprintf(stdout, "waiting for %s (try %d of %d): %v\n", cfg.dial, try+1, cfg.dialRetries+1, err)
+		}
+	}
+	return fmt.Errorf("cannot reach %s: %v", cfg.dial, err)
 }
