@@ -6,6 +6,7 @@ package catalog
 import (
 	_ "github.com/crashlab/crashlab/scenarios/inventory-api-never-starts"
 	_ "github.com/crashlab/crashlab/scenarios/invoice-api-down-after-rebuild"
+	_ "github.com/crashlab/crashlab/scenarios/ledger-api-not-starting"
 	_ "github.com/crashlab/crashlab/scenarios/orders-api-down-after-config"
 	_ "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
