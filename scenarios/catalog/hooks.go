@@ -8,6 +8,7 @@ import (
 	_ "github.com/crashlab/crashlab/scenarios/invoice-api-down-after-rebuild"
 	_ "github.com/crashlab/crashlab/scenarios/ledger-api-not-starting"
 	_ "github.com/crashlab/crashlab/scenarios/orders-api-down-after-config"
+	_ "github.com/crashlab/crashlab/scenarios/pricing-api-never-starts"
 	_ "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
 )
