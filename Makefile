@@ -18,6 +18,8 @@ images/bin/workload-linux-%: $(shell find workload -name '*.go')
 
 build: workload
 	$(GO) build -o $(CRASHLAB) ./cmd/crashlab
+	# kubectl finds plugins by name on PATH: `kubectl crashlab explain POD`.
+	ln -sf crashlab bin/kubectl-crashlab
 
 # Sets up a container runtime and node image when none answers, then creates the lab.
 lab: build

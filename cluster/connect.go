@@ -20,6 +20,9 @@ import (
 type ConnectOptions struct {
 	Kubeconfig string
 	Context    string
+	// CurrentContext lets an empty Context mean the kubeconfig's current
+	// context, as kubectl does; only read-only commands (explain POD) set it.
+	CurrentContext bool
 }
 
 // Conn is a client for one cluster the lab may act on.
@@ -28,6 +31,8 @@ type Conn struct {
 	REST       *rest.Config
 	Context    string
 	Kubeconfig string // the file(s) the context came from, for messages
+	// Namespace is the context's namespace ("" when it sets none).
+	Namespace string
 	// IsLab is true on the cluster `crashlab up` created; image loading through
 	// the kind node only works there.
 	IsLab bool
@@ -52,6 +57,12 @@ func Connect(o ConnectOptions) (*Conn, error) {
 	// Without --context the lab never falls back to the current context: a
 	// workshop laptop often points at production.
 	ctxName := o.Context
+	if ctxName == "" && o.CurrentContext {
+		if raw.CurrentContext == "" {
+			return nil, fmt.Errorf("kubeconfig %s has no current context: pass --context", where)
+		}
+		ctxName = raw.CurrentContext
+	}
 	if ctxName == "" {
 		if _, ok := raw.Contexts[ContextName]; !ok {
 			return nil, fmt.Errorf("no lab cluster in kubeconfig %s (context %q missing): run `crashlab up`, or pass --context to use an existing cluster", where, ContextName)
@@ -77,7 +88,7 @@ func Connect(o ConnectOptions) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client for context %q: %w", ctxName, err)
 	}
-	return &Conn{Client: client, REST: cfg, Context: ctxName, Kubeconfig: where, IsLab: ctxName == ContextName}, nil
+	return &Conn{Client: client, REST: cfg, Context: ctxName, Kubeconfig: where, IsLab: ctxName == ContextName, Namespace: raw.Contexts[ctxName].Namespace}, nil
 }
 
 // requests counts the API requests this process sent, for `make bench`.

@@ -162,6 +162,7 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 			require.NoError(t, err)
 			assert.True(t, ok, "the scenario's text teaches %q; the cluster shows %+v", fact, f.Pods)
 		}
+		explainBroken(t, kubeconfig, c, ns, s.Target(ns))
 
 		r = crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "check", s.ID, "--timeout", "30s")
 		assert.Equal(t, 1, r.code, "check before any fix must fail")
@@ -236,6 +237,7 @@ func runFix(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenar
 		assert.True(t, v.Passed, "accepted fix %s (%s) must pass: %+v", fx.Name, fx.Why, v.Checks)
 		assert.Equal(t, 0, r.code)
 		assert.Equal(t, fx.Approach, v.Approach)
+		explainHealthy(t, kubeconfig, c, ns, s.Target(ns))
 		// The explanation names the learner's accepted fix, from scenario.yaml.
 		r = crashlab(t, kubeconfig, "--learner", fx.Name, "-o", "json", "explain", s.ID)
 		require.Equal(t, 0, r.code, "explain once solved")

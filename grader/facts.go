@@ -139,6 +139,11 @@ func KubeLogs(c kubernetes.Interface) LogReader {
 		}
 		defer rc.Close()
 		b, err := io.ReadAll(io.LimitReader(rc, 16<<10))
+		// When the previous container's log is gone the kubelet answers 200
+		// with this sentence as the body; it is not the app's output.
+		if strings.HasPrefix(string(b), "unable to retrieve container logs for ") {
+			return "", fmt.Errorf("no previous log: %s", strings.TrimSpace(string(b)))
+		}
 		return string(b), err
 	}
 }

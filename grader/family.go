@@ -70,6 +70,12 @@ func (c ContainerFacts) Family() string {
 	if f, ok := waitingFamilies[c.WaitingReason]; ok {
 		return f
 	}
+	// Between two back-offs a crash-looping container runs (or has just
+	// ended) and shows no waiting reason; it has restarted, its last run
+	// failed, and it is not Ready: still the same crash loop.
+	if !c.Ready && c.RestartCount > 0 && c.Last != nil {
+		return FamilyCrashLoop
+	}
 	return ""
 }
 

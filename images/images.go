@@ -201,11 +201,15 @@ func rootfs(bin []byte) ([]byte, error) {
 		{tar.Header{Typeflag: tar.TypeDir, Name: "app/", Mode: 0o755}, nil},
 		{tar.Header{Typeflag: tar.TypeReg, Name: "app/server", Mode: 0o644}, []byte(releaseScript)},
 		{tar.Header{Typeflag: tar.TypeDir, Name: "bin/", Mode: 0o755}, nil},
-		{tar.Header{Typeflag: tar.TypeLink, Name: "bin/sh", Linkname: "workload"}, nil},
+		{tar.Header{Typeflag: tar.TypeLink, Name: "bin/sh", Linkname: "workload", Mode: 0o755}, nil},
 		{tar.Header{Typeflag: tar.TypeDir, Name: "sbin/", Mode: 0o755}, nil},
-		{tar.Header{Typeflag: tar.TypeLink, Name: "sbin/tini", Linkname: "workload"}, nil},
+		{tar.Header{Typeflag: tar.TypeLink, Name: "sbin/tini", Linkname: "workload", Mode: 0o755}, nil},
 		{tar.Header{Typeflag: tar.TypeDir, Name: "tmp/", Mode: 0o1777}, nil},
 	}
+	// A hard link's header carries the mode too, and containerd applies it
+	// to the shared inode: a link written with mode 0 makes /workload itself
+	// non-executable (seen on the lab node: "exec: /workload: permission
+	// denied"). The links therefore repeat the binary's mode.
 	for _, e := range entries {
 		hdr := e.hdr
 		hdr.Size = int64(len(e.body))

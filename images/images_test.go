@@ -215,3 +215,29 @@ func TestWriteArchiveRejects(t *testing.T) {
 		})
 	}
 }
+
+// Every hard link in the layer has the mode of its target, since the
+// runtime applies a link's mode to the shared inode.
+func TestLinksKeepTheBinaryExecutable(t *testing.T) {
+	layer, err := rootfs([]byte("bin"))
+	require.NoError(t, err)
+	tr := tar.NewReader(bytes.NewReader(layer))
+	modes := map[string]int64{}
+	links := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		modes[h.Name] = h.Mode
+		if h.Typeflag == tar.TypeLink {
+			links[h.Name] = h.Linkname
+		}
+	}
+	require.NotEmpty(t, links)
+	for link, target := range links {
+		assert.Equal(t, modes[target], modes[link], "link %s -> %s", link, target)
+	}
+	assert.Equal(t, int64(0o644), modes["app/server"], "the start script ships without its execute bit")
+}

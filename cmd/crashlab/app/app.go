@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -119,6 +120,10 @@ func NewRoot(s Streams) *cobra.Command {
 			}
 			return nil
 		},
+	}
+	// Installed as kubectl-crashlab, kubectl runs it as `kubectl crashlab`.
+	if filepath.Base(os.Args[0]) == "kubectl-crashlab" {
+		root.Use = "kubectl crashlab"
 	}
 	root.SetIn(s.In)
 	root.SetOut(s.Out)

@@ -1,34 +1,90 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/content"
+	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
 type explainFlags struct {
-	giveUp bool
+	giveUp    bool
+	namespace string
 }
 
 func newExplainCommand(g *globals) *cobra.Command {
 	flags := &explainFlags{}
 	cmd := &cobra.Command{
-		Use:               "explain <id>",
-		Short:             "Explain why the scenario failed, the fix, and how to prevent it (once solved, or given up)",
-		Long:              "Explains an incident you solved (your fix passed `crashlab check`) or gave up on. Before that it refuses: the explanation names the cause. `crashlab give-up <id>` (or `explain --give-up`) gives up, which scores the attempt 0, and shows it.",
+		Use:   "explain <id> | explain POD [-n NAMESPACE]",
+		Short: "Explain an incident (once solved or given up), or what is wrong with any pod",
+		Long: "With an incident id: explains an incident you solved (your fix passed `crashlab check`) or gave up on. Before that it refuses: the explanation names the cause. `crashlab give-up <id>` (or `explain --give-up`) gives up, which scores the attempt 0, and shows it.\n\n" +
+			"With a pod name (or -n): explains any pod you may read, in any namespace of the current context (or --context): its status family, the cause its status, logs and events point to (exit code and reason, OOM, probe kills, missing config, image and scheduling problems), the evidence quoted with where it was read, and the next command to run. " +
+			"It is strictly read-only: it only GETs and LISTs (the pod, its events, its node, the Secrets its env names, its previous log, the kubelet's /configz) and never changes anything; what you may not read is skipped and listed. Also a kubectl plugin: put `kubectl-crashlab` (a link to crashlab) on PATH and run `kubectl crashlab explain POD -n NS`.",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: scenarioIDs,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if isPodExplain(g, args[0], cmd.Flags().Changed("namespace")) {
+				if flags.giveUp {
+					return usageError{fmt.Errorf("--give-up is for incidents, and %q is not one of the catalogue's ids", args[0])}
+				}
+				return runExplainPod(cmd.Context(), g, args[0], flags.namespace)
+			}
 			return runExplain(g, args[0], flags.giveUp)
 		},
 	}
 	cmd.Flags().BoolVar(&flags.giveUp, "give-up", false, "give up on the incident (it scores 0) and show the explanation")
+	cmd.Flags().StringVarP(&flags.namespace, "namespace", "n", "", "the pod's namespace (default: the context's namespace, else default); makes the argument a pod name")
 	return cmd
+}
+
+// isPodExplain tells `explain POD` from `explain <id>`: -n, or a name the
+// catalogue does not know (ids and aliases), means a pod.
+func isPodExplain(g *globals, arg string, namespaceGiven bool) bool {
+	if namespaceGiven {
+		return true
+	}
+	svc, err := g.offlineService()
+	if err != nil {
+		return false
+	}
+	_, err = svc.Scenario(arg)
+	return errors.Is(err, catalog.ErrUnknownScenario)
+}
+
+// runExplainPod is `explain POD`. It reads the current context when none is
+// named, as kubectl does: it never writes, so pointing it at a production
+// cluster is safe.
+func runExplainPod(ctx context.Context, g *globals, pod, namespace string) error {
+	conn, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context, CurrentContext: true})
+	if err != nil {
+		return err
+	}
+	if namespace == "" {
+		namespace = conn.Namespace
+	}
+	if namespace == "" {
+		namespace = "default"
+	}
+	e, err := lab.ExplainPod(ctx, conn.Client, namespace, pod)
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("no pod %q in namespace %s of context %s: `kubectl -n %s get pods` lists them (an incident id would be one of `crashlab list`)", pod, namespace, conn.Context, namespace)
+	}
+	if err != nil {
+		return err
+	}
+	if g.json() {
+		return g.emit(e)
+	}
+	content.PodExplanation(g.streams.Out, e.PodReport, e.BackOffCap, e.BackOffCapSource)
+	return nil
 }
 
 func newGiveUpCommand(g *globals) *cobra.Command {

@@ -1,0 +1,72 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/lab"
+)
+
+// explainPod runs `crashlab explain POD -n NS -o json` as a user would.
+func explainPod(t *testing.T, kubeconfig, ns, pod string) lab.PodExplanation {
+	t.Helper()
+	r := crashlab(t, kubeconfig, "-o", "json", "explain", pod, "-n", ns)
+	require.Equal(t, 0, r.code, "explain %s/%s: %s", ns, pod, r.err)
+	var e lab.PodExplanation
+	require.NoError(t, json.Unmarshal([]byte(r.out), &e), r.out)
+	return e
+}
+
+// explainBroken checks `explain POD` on a scenario's broken pod against the
+// facts the lab reads itself: the same family, the cause named with quoted
+// evidence and a next step, and for a container that ended the exit code of
+// its last termination. Pods move (a crash-looping container runs for a
+// moment between back-offs), so a differing family is read again.
+func explainBroken(t *testing.T, kubeconfig string, c kubernetes.Interface, ns string, target grader.Target) {
+	t.Helper()
+	var e lab.PodExplanation
+	var want string
+	for attempt := 0; attempt < 4; attempt++ {
+		f, err := grader.NewObserver(c).Observe(t.Context(), target)
+		require.NoError(t, err)
+		require.NotEmpty(t, f.Pods)
+		want = f.Pods[0].Family()
+		e = explainPod(t, kubeconfig, ns, f.Pods[0].Name)
+		if e.Family == want {
+			break
+		}
+		time.Sleep(3 * time.Second)
+	}
+	assert.Equal(t, want, e.Family, "explain and the lab's own reader agree on the family: %+v", e)
+	assert.False(t, e.Healthy, "a broken pod is not called healthy: %+v", e)
+	assert.NotEmpty(t, e.Cause)
+	assert.NotEmpty(t, e.Evidence, "the cause comes with what was read")
+	assert.NotEmpty(t, e.Next, "and the next command")
+	if e.Family == grader.FamilyCrashLoop {
+		assert.NotNil(t, e.LastExitCode, "a crash loop's explanation names the exit code: %+v", e)
+		assert.NotContains(t, e.Cause, "back-off", "the cause, not the back-off message: %q", e.Cause)
+	}
+}
+
+// explainHealthy checks `explain POD` on a Ready pod of a fixed scenario.
+func explainHealthy(t *testing.T, kubeconfig string, c kubernetes.Interface, ns string, target grader.Target) {
+	t.Helper()
+	f, err := grader.NewObserver(c).Observe(t.Context(), target)
+	require.NoError(t, err)
+	for _, p := range f.Pods {
+		if p.Ready {
+			e := explainPod(t, kubeconfig, ns, p.Name)
+			assert.True(t, e.Healthy, "a Ready pod is called healthy: %+v", e)
+			assert.Equal(t, grader.FamilyHealthy, e.Family)
+			return
+		}
+	}
+}

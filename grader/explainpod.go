@@ -1,0 +1,311 @@
+package grader
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// PodReport is `crashlab explain POD`: what the pod's own status and events
+// say, with the cause named (not the waiting reason repeated) and quoted
+// evidence, for any pod the user may read.
+type PodReport struct {
+	Namespace string `json:"namespace"`
+	Pod       string `json:"pod"`
+	Phase     string `json:"phase"`
+	Family    string `json:"family"`
+	Healthy   bool   `json:"healthy"`
+	// Container is the container the cause is about ("" for a pod-wide one).
+	Container string `json:"container,omitempty"`
+	Cause     string `json:"cause"`
+	// LastExitCode and LastReason are the last termination of Container.
+	LastExitCode *int32  `json:"lastExitCode,omitempty"`
+	LastReason   string  `json:"lastReason,omitempty"`
+	Evidence     []Quote `json:"evidence"`
+	Next         []string `json:"next"`
+	Restarts     int32    `json:"restarts"`
+	// BackOff is the delay the kubelet now waits, from its own message.
+	BackOff string `json:"backOff,omitempty"`
+	// Unreadable lists what the user may not read (and so was not used).
+	Unreadable []string `json:"unreadable,omitempty"`
+}
+
+// Quote is one piece of evidence: where it was read and what it says.
+type Quote struct {
+	Source string `json:"source"`
+	Text   string `json:"text"`
+}
+
+var backOffDelay = regexp.MustCompile(`back-off (\S+) restarting`)
+
+// ExplainPod names the cause of a pod's trouble from its facts (one pod),
+// its spec, and the events about it.
+func ExplainPod(f Facts, pod *corev1.Pod) PodReport {
+	r := PodReport{Namespace: pod.Namespace, Pod: pod.Name, Phase: string(pod.Status.Phase)}
+	if len(f.Pods) == 0 {
+		r.Family, r.Cause = familyUnknownFallback, "the pod has no status yet"
+		return r
+	}
+	pf := f.Pods[0]
+	r.Family = pf.Family()
+	for _, c := range pf.Containers {
+		r.Restarts += c.RestartCount
+	}
+	ns := pod.Namespace
+	describe := fmt.Sprintf("kubectl -n %s describe pod %s", ns, pod.Name)
+	add := func(source, format string, a ...any) {
+		r.Evidence = append(r.Evidence, Quote{Source: source, Text: fmt.Sprintf(format, a...)})
+	}
+	quotedEvents := map[string]bool{}
+	events := func(match ...string) {
+		for _, e := range f.Events {
+			if quotedEvents[e.Message] || len(quotedEvents) >= 4 {
+				continue
+			}
+			for _, m := range match {
+				if e.Reason == m || (strings.HasPrefix(m, "~") && strings.Contains(strings.ToLower(e.Message), m[1:])) {
+					count := ""
+					if e.Count > 1 {
+						count = fmt.Sprintf(" (x%d)", e.Count)
+					}
+					add("event "+e.Reason+count, "%s", e.Message)
+					quotedEvents[e.Message] = true
+					break
+				}
+			}
+		}
+	}
+
+	switch r.Family {
+	case FamilyPending:
+		r.Cause = "no node can run the pod, so it was never scheduled: the scheduler says " + quoted(pf.Unschedulable)
+		add("status.conditions[PodScheduled]", "%s", pf.Unschedulable)
+		events("FailedScheduling")
+		r.Next = []string{describe, "kubectl get nodes -o wide   # then compare the pod's requests, nodeSelector, affinity and tolerations with what the nodes offer"}
+		return r
+	case FamilyEvicted, FamilyFailed:
+		r.Cause = "the pod failed as a whole: " + quoted(pod.Status.Message)
+		if r.Family == FamilyEvicted {
+			r.Cause = "the kubelet evicted the pod: " + quoted(pod.Status.Message)
+		} else if pod.Status.Reason != "" {
+			r.Cause = fmt.Sprintf("the kubelet on the node refused to run the pod (%s): %s", pod.Status.Reason, quoted(pod.Status.Message))
+		}
+		add("status.reason", "%s: %s", pod.Status.Reason, pod.Status.Message)
+		r.Next = []string{describe, "kubectl describe node " + pod.Spec.NodeName}
+		return r
+	case FamilyCompleted:
+		r.Healthy = true
+		r.Cause = "the pod ran to completion (every container exited 0); nothing to fix"
+		return r
+	}
+
+	c := troubled(pf)
+	if c == nil {
+		r.Healthy = r.Family == FamilyHealthy
+		r.Cause = healthyCause(pf, r.Family)
+		if r.Family == FamilyNotReady {
+			events("~readiness probe", "~startup probe")
+			r.Next = []string{describe}
+		}
+		if r.Restarts > 0 {
+			for _, c := range pf.Containers {
+				if c.Last != nil {
+					r.Container = c.Name
+					r.LastReason, r.LastExitCode = c.Last.Reason, &c.Last.ExitCode
+					add(fmt.Sprintf("status.containerStatuses[%s].lastState.terminated", c.Name), "reason=%s exitCode=%d", c.Last.Reason, c.Last.ExitCode)
+				}
+			}
+		}
+		return r
+	}
+	r.Container = c.Name
+	kind := "containerStatuses"
+	if c.Init {
+		kind = "initContainerStatuses"
+	}
+	if c.WaitingReason != "" {
+		msg := c.WaitingReason
+		if c.WaitingMessage != "" {
+			msg += ": " + c.WaitingMessage
+		}
+		add(fmt.Sprintf("status.%s[%s].state.waiting", kind, c.Name), "%s", msg)
+	}
+	spec := containerSpec(pod, c.Name)
+	switch r.Family {
+	case FamilyImagePull:
+		r.Cause = fmt.Sprintf("the node cannot pull image %s, so the container never started (the tag or name is wrong, the registry is unreachable, or it needs credentials)", c.Image)
+		events("Failed", "~pull")
+		r.Next = []string{describe, fmt.Sprintf("kubectl -n %s get pod %s -o jsonpath='{.spec.containers[*].image}'   # compare with the tags your registry holds", ns, pod.Name)}
+	case FamilyImageNeverPull:
+		r.Cause = fmt.Sprintf("imagePullPolicy is Never and image %s is not on the node, so the kubelet will not even try to pull it", c.Image)
+		events("ErrImageNeverPull", "~never")
+		r.Next = []string{describe, "load the image onto the node, or use an image it holds (or a pull policy that may pull)"}
+	case FamilyConfigError:
+		r.Cause = "the kubelet cannot build the container's environment or files: " + quoted(c.WaitingMessage)
+		if len(c.MissingSecretKeys) > 0 {
+			add("spec.containers["+c.Name+"].env", "secretKeyRef of %s names a Secret or key that does not exist", strings.Join(c.MissingSecretKeys, ", "))
+		}
+		events("Failed")
+		r.Next = []string{describe, fmt.Sprintf("kubectl -n %s get configmaps,secrets   # the name or key the message gives must exist", ns)}
+	case FamilyRunError:
+		r.Cause = "the runtime could not create or start the container process: " + quoted(runtimeDetail(c.WaitingMessage))
+		events("Failed")
+		r.Next = []string{describe}
+	default:
+		r.Cause = crashCause(c, spec, f.Events, &r)
+		if m := backOffDelay.FindStringSubmatch(c.WaitingMessage); m != nil {
+			r.BackOff = m[1]
+		}
+		if t := c.Last; t != nil {
+			add(fmt.Sprintf("status.%s[%s].lastState.terminated", kind, c.Name), "reason=%s exitCode=%d%s", t.Reason, t.ExitCode, startedText(t))
+			if t.Message != "" {
+				add(fmt.Sprintf("status.%s[%s].lastState.terminated.message", kind, c.Name), "%s", strings.TrimSpace(t.Message))
+			}
+		}
+		if tail := lastLines(c.PreviousLog, 3); tail != "" {
+			add("logs --previous -c "+c.Name, "%s", tail)
+		}
+		events("Killing", "Unhealthy", "BackOff")
+		r.Next = []string{fmt.Sprintf("kubectl -n %s logs %s -c %s --previous", ns, pod.Name, c.Name), describe}
+	}
+	return r
+}
+
+// troubled is the container that decides the pod's family: the first stuck
+// one, init containers first, or else the first that has restarted.
+func troubled(pf PodFacts) *ContainerFacts {
+	for i := range pf.Containers {
+		if pf.Containers[i].Family() != "" {
+			return &pf.Containers[i]
+		}
+	}
+	return nil
+}
+
+func healthyCause(pf PodFacts, family string) string {
+	switch family {
+	case FamilyHealthy:
+		restarts := int32(0)
+		for _, c := range pf.Containers {
+			restarts += c.RestartCount
+		}
+		if restarts > 0 {
+			return fmt.Sprintf("the pod is healthy now: every container runs and is ready (it restarted %d times before; the last termination is below)", restarts)
+		}
+		return "the pod is healthy: every container runs and is ready"
+	case FamilyNotReady:
+		return "the containers run but the pod is not Ready: a readiness (or startup) probe does not pass yet"
+	case FamilyStarting:
+		return "the pod is starting: it has a node and its containers are being created"
+	}
+	return "the pod is in phase " + pf.Phase
+}
+
+// crashCause names why the container keeps ending, from its last
+// termination, its previous log and the events: the cause, not the status.
+func crashCause(c *ContainerFacts, spec *corev1.Container, events []EventFact, r *PodReport) string {
+	t := c.IncidentLast()
+	if t == nil {
+		if c.Last != nil && c.Last.NodeTrouble != "" {
+			return "the last start failed because of the node, not the app: " + c.Last.NodeTrouble
+		}
+		return "the container is waiting to be restarted; it has not ended yet in a way the kubelet recorded"
+	}
+	r.LastReason, r.LastExitCode = t.Reason, &t.ExitCode
+	probeKill := ""
+	for _, e := range events {
+		m := strings.ToLower(e.Message)
+		if strings.Contains(m, "failed liveness probe") || strings.Contains(m, "failed startup probe") {
+			probeKill = "liveness"
+			if strings.Contains(m, "startup") {
+				probeKill = "startup"
+			}
+		}
+	}
+	msg := strings.ToLower(t.Message)
+	switch {
+	case t.Reason == "OOMKilled":
+		limit := "its memory limit"
+		if spec != nil {
+			if l, ok := spec.Resources.Limits[corev1.ResourceMemory]; ok {
+				limit = "its memory limit (" + l.String() + ")"
+			}
+		}
+		return fmt.Sprintf("the kernel killed the process for using more memory than %s: OOMKilled, exit %d (128+9, SIGKILL)", limit, t.ExitCode)
+	case probeKill != "":
+		return fmt.Sprintf("the kubelet kills the container because its %s probe fails (exit %d after the stop signal); the app itself did not crash", probeKill, t.ExitCode)
+	case t.StartedAt.IsZero() || t.Reason == "StartError" || t.Reason == "ContainerCannotRun":
+		what := "the runtime could not start the process"
+		switch {
+		case strings.Contains(msg, "exec format error"):
+			what = "the binary is built for another CPU architecture than the node's (exec format error)"
+		case strings.Contains(msg, "permission denied"):
+			what = "the entrypoint exists but may not be executed (permission denied)"
+		case strings.Contains(msg, "no such file") || strings.Contains(msg, "not found"):
+			what = "the entrypoint or command does not exist in the image"
+		}
+		return fmt.Sprintf("%s: %s, exit %d; the process never ran, so there is no log", what, t.Reason, t.ExitCode)
+	case t.ExitCode == 0:
+		return "the process exits successfully (exit 0), and with restartPolicy Always the kubelet starts it again and again: a one-shot task in a long-running workload"
+	case t.ExitCode == 139:
+		return "the process died of a segmentation fault (exit 139 = 128+11, SIGSEGV): native code read or wrote invalid memory"
+	case t.ExitCode == 137:
+		return "the process was killed with SIGKILL (exit 137 = 128+9) but not by the OOM killer: a stop that outlasted the grace period, or a kill from outside"
+	case t.ExitCode == 143:
+		return "the process ended on SIGTERM (exit 143 = 128+15): something asked it to stop"
+	case t.ExitCode == 127:
+		return "a command was not found (exit 127), usually in a shell wrapper"
+	case t.ExitCode == 126:
+		return "a command could not be executed (exit 126, permission denied), usually in a shell wrapper"
+	}
+	why := ""
+	if line := lastLines(c.PreviousLog, 1); line != "" {
+		why = ": its last log line is " + quoted(line)
+	}
+	if len(c.MissingSecretKeys) > 0 {
+		why += fmt.Sprintf("; env %s refers to a Secret key that does not exist", strings.Join(c.MissingSecretKeys, ", "))
+	}
+	return fmt.Sprintf("the app exits with an error of its own (exit %d)%s", t.ExitCode, why)
+}
+
+// runtimeDetail keeps the part of a runtime error that names the problem:
+// what runc says after the layers of "failed to create ..." around it.
+func runtimeDetail(msg string) string {
+	for _, marker := range []string{"error during container init: ", "unable to start container process: "} {
+		if i := strings.LastIndex(msg, marker); i >= 0 {
+			return msg[i+len(marker):]
+		}
+	}
+	return msg
+}
+
+func startedText(t *Termination) string {
+	if t.StartedAt.IsZero() {
+		return " (never started)"
+	}
+	return fmt.Sprintf(" (ran %s)", t.FinishedAt.Sub(t.StartedAt).Round(100_000_000))
+}
+
+func containerSpec(p *corev1.Pod, name string) *corev1.Container {
+	return containerOf(&p.Spec, name)
+}
+
+func quoted(s string) string {
+	return "\"" + strings.TrimSpace(s) + "\""
+}
+
+// lastLines is the last n non-empty lines of a log.
+func lastLines(log string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(log), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
