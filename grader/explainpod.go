@@ -21,9 +21,9 @@ type PodReport struct {
 	Container string `json:"container,omitempty"`
 	Cause     string `json:"cause"`
 	// LastExitCode and LastReason are the last termination of Container.
-	LastExitCode *int32  `json:"lastExitCode,omitempty"`
-	LastReason   string  `json:"lastReason,omitempty"`
-	Evidence     []Quote `json:"evidence"`
+	LastExitCode *int32   `json:"lastExitCode,omitempty"`
+	LastReason   string   `json:"lastReason,omitempty"`
+	Evidence     []Quote  `json:"evidence"`
 	Next         []string `json:"next"`
 	Restarts     int32    `json:"restarts"`
 	// BackOff is the delay the kubelet now waits, from its own message.

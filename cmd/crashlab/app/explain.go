@@ -10,9 +10,9 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/content"
-	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/scenarios"
+	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
 type explainFlags struct {
