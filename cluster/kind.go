@@ -59,6 +59,9 @@ const (
 var (
 	backoffCapAlpha = version.MajorMinor(1, 32)
 	backoffCapBeta  = version.MajorMinor(1, 35)
+	// cgroupV1Refused is the first kubelet that refuses a cgroup v1 host
+	// unless failCgroupV1 is false (KEP-5573).
+	cgroupV1Refused = version.MajorMinor(1, 35)
 )
 
 // ErrClusterUnresponsive means the lab's cluster exists but does not answer
@@ -80,6 +83,9 @@ type Lab struct {
 	run          func(ctx context.Context, name string, args ...string) (combinedOutput []byte, err error)
 	getenv       func(key string) string
 	probeTimeout time.Duration
+	// cgroupVersion is the host's cgroup version as the runtime's info
+	// reports it (1 or 2), 0 when Preflight did not learn it.
+	cgroupVersion int
 }
 
 // kindProvider is the part of kind's *cluster.Provider the lab uses; tests
@@ -237,6 +243,7 @@ func (l *Lab) Preflight() error {
 	defer cancel()
 	out, err := l.run(ctx, runtime, "info")
 	if err == nil {
+		l.cgroupVersion = cgroupVersionOf(out)
 		return nil
 	}
 	detail := probeDetail(out)
@@ -250,6 +257,20 @@ func (l *Lab) Preflight() error {
 	}
 	return fmt.Errorf("%s is installed but its daemon is not answering (%s): start it, e.g. %s: %s info: %s: %w",
 		runtime, host, help.start, runtime, detail, err)
+}
+
+// cgroupInfo matches the cgroup version in `docker info` and `nerdctl info`
+// ("Cgroup Version: 1") and `podman info` ("cgroupVersion: v1").
+var cgroupInfo = regexp.MustCompile(`(?im)^\s*cgroup\s?version:\s*v?([12])\s*$`)
+
+// cgroupVersionOf reads the host's cgroup version from a runtime's info
+// output; 0 when it does not say.
+func cgroupVersionOf(info []byte) int {
+	m := cgroupInfo.FindSubmatch(info)
+	if m == nil {
+		return 0
+	}
+	return int(m[1][0] - '0')
 }
 
 // probeDetail picks the line of `docker info` output that explains a failure;
@@ -327,6 +348,11 @@ type UpResult struct {
 	// reports it; 0 when the kubelet has no such setting (before 1.32) or
 	// does not report it.
 	BackoffCap time.Duration
+	// FeatureGates are the gates the kubelet's configuration sets.
+	FeatureGates map[string]bool
+	// CgroupV1 is true when the host runs cgroup v1 and the lab told a
+	// 1.35+ kubelet to accept it.
+	CgroupV1 bool
 }
 
 // Up creates the cluster, or reuses it when it already exists, and reads back
@@ -390,6 +416,8 @@ func (l *Lab) Up(ctx context.Context, opts ...UpOption) (UpResult, error) {
 	}
 	res.NodeVersion = node.Status.NodeInfo.KubeletVersion
 	res.BackoffCap = cfg.MaxContainerRestartPeriod
+	res.FeatureGates = cfg.FeatureGates
+	res.CgroupV1 = l.cgroupVersion == 1
 	if res.BackoffCap != BackoffCap {
 		l.logger.Warnf("kubelet %s on node %s caps CrashLoopBackOff at %s, not %s: restarts in the scenarios will be slower than the lab describes", res.NodeVersion, node.Name, capString(res.BackoffCap), BackoffCap)
 	}
@@ -416,9 +444,13 @@ func (l *Lab) create(ctx context.Context, o upOptions) error {
 		l.logger.Warnf("node image %s is Kubernetes %s: its kubelet cannot cap CrashLoopBackOff, restarts will back off up to 5m", image, v)
 	}
 
+	cgroupV1 := l.cgroupVersion == 1 && (v == nil || v.AtLeast(cgroupV1Refused))
+	if cgroupV1 {
+		l.logger.Warnf("this host runs cgroup v1, which kubelets from Kubernetes 1.35 on refuse by default: the lab sets failCgroupV1: false on its node (%s) so that it starts; cgroup v1 support is in maintenance upstream, prefer a cgroup v2 host", image)
+	}
 	l.logger.V(0).Infof("Creating kind cluster %q (node image %s, CrashLoopBackOff cap %s)", l.name, image, BackoffCap)
 	createOpts := []kindcluster.CreateOption{
-		kindcluster.CreateWithV1Alpha4Config(clusterConfig(v)),
+		kindcluster.CreateWithV1Alpha4Config(clusterConfig(v, cgroupV1)),
 		kindcluster.CreateWithWaitForReady(o.waitForReady),
 		kindcluster.CreateWithKubeconfigPath(o.kubeconfigPath),
 		kindcluster.CreateWithDisplayUsage(false),
@@ -437,6 +469,9 @@ func (l *Lab) create(ctx context.Context, o upOptions) error {
 		return fmt.Errorf("create kind cluster %q: %w", l.name, ctx.Err())
 	case err := <-done:
 		if err != nil {
+			if l.cgroupVersion == 1 && !cgroupV1 {
+				return fmt.Errorf("create kind cluster %q from %s on a cgroup v1 host: %w (kubelets from 1.35 on refuse cgroup v1 unless failCgroupV1 is false; the lab could not tell the node's version from the image tag, so use a cgroup v2 host or an image tagged with its version, like kindest/node:v1.37.0)", l.name, image, err)
+			}
 			return fmt.Errorf("create kind cluster %q from %s: %w", l.name, image, err)
 		}
 	}
@@ -462,13 +497,14 @@ func (l *Lab) Down() error {
 }
 
 // clusterConfig is the lab's one-node cluster; v is the node's Kubernetes
-// version, nil when unknown.
-func clusterConfig(v *version.Version) *v1alpha4.Cluster {
+// version, nil when unknown; allowCgroupV1 lets its kubelet run on a cgroup
+// v1 host.
+func clusterConfig(v *version.Version, allowCgroupV1 bool) *v1alpha4.Cluster {
 	cfg := &v1alpha4.Cluster{
 		TypeMeta: v1alpha4.TypeMeta{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4"},
 		Nodes:    []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}},
 	}
-	if patch := kubeletPatch(v); patch != "" {
+	if patch := kubeletPatch(v, allowCgroupV1); patch != "" {
 		cfg.KubeadmConfigPatches = []string{patch}
 	}
 	return cfg
@@ -477,11 +513,21 @@ func clusterConfig(v *version.Version) *v1alpha4.Cluster {
 // kubeletPatch returns the kubeadm config patch that caps CrashLoopBackOff
 // at BackoffCap for a kubelet of version v (nil: unknown), or "" when that
 // kubelet has no such setting: it would refuse to start with it.
-func kubeletPatch(v *version.Version) string {
-	if v != nil && !v.AtLeast(backoffCapAlpha) {
-		return ""
+func kubeletPatch(v *version.Version, allowCgroupV1 bool) string {
+	// failCgroupV1 exists from 1.31 and defaults to true from 1.35: without
+	// it such a kubelet exits at once on a cgroup v1 host, and kubeadm only
+	// reports that the kubelet never became healthy.
+	cgroup := ""
+	if allowCgroupV1 {
+		cgroup = "failCgroupV1: false\n"
 	}
-	patch := "kind: KubeletConfiguration\n" +
+	if v != nil && !v.AtLeast(backoffCapAlpha) {
+		if cgroup == "" {
+			return ""
+		}
+		return "kind: KubeletConfiguration\n" + cgroup
+	}
+	patch := "kind: KubeletConfiguration\n" + cgroup +
 		"crashLoopBackOff:\n" +
 		"  maxContainerRestartPeriod: " + BackoffCap.String() + "\n"
 	// While alpha, the kubelet rejects the field unless the gate is on. For

@@ -187,10 +187,10 @@ func TestKubeletPatch(t *testing.T) {
 			if tt.version != "" {
 				v = version.MustParseGeneric(tt.version)
 			}
-			got := kubeletPatch(v)
+			got := kubeletPatch(v, false)
 			assert.Equal(t, tt.want, got)
 
-			cfg := clusterConfig(v)
+			cfg := clusterConfig(v, false)
 			require.Len(t, cfg.Nodes, 1)
 			assert.Equal(t, v1alpha4.ControlPlaneRole, cfg.Nodes[0].Role)
 			if tt.want == "" {
@@ -318,5 +318,31 @@ func TestUpInterruptedDuringCreateEndsAtOnce(t *testing.T) {
 		assert.ErrorIs(t, err, context.Canceled)
 	case <-time.After(time.Second):
 		t.Fatal("up did not end within a second of the interrupt")
+	}
+}
+
+func TestKubeletPatchOnACgroupV1Host(t *testing.T) {
+	got := kubeletPatch(version.MustParseGeneric("v1.37.2"), true)
+	var parsed map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(got), &parsed))
+	assert.Equal(t, false, parsed["failCgroupV1"], "a 1.35+ kubelet must be told to accept cgroup v1")
+	assert.Equal(t, map[string]any{"maxContainerRestartPeriod": "10s"}, parsed["crashLoopBackOff"])
+	assert.Equal(t, "kind: KubeletConfiguration\nfailCgroupV1: false\n", kubeletPatch(version.MustParseGeneric("v1.31.0"), true))
+}
+
+func TestCgroupVersionFromRuntimeInfo(t *testing.T) {
+	tests := []struct {
+		name, info string
+		want       int
+	}{
+		{"docker v1", "Server:\n Cgroup Driver: cgroupfs\n Cgroup Version: 1\n Plugins:\n", 1},
+		{"docker v2", " Cgroup Driver: systemd\n Cgroup Version: 2\n", 2},
+		{"podman", "host:\n  cgroupManager: systemd\n  cgroupVersion: v2\n", 2},
+		{"not said", "Server Version: 20.10\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, cgroupVersionOf([]byte(tt.info)))
+		})
 	}
 }

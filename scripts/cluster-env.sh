@@ -25,8 +25,12 @@ fi
 [ -n "$ko" ] || { log "no Docker that can pull images, and no kind-offline found (set KIND_OFFLINE=/path/to/kind-offline)"; exit 1; }
 [ "$(id -u)" = 0 ] || { log "kind-offline must run as root (it starts a private dockerd)"; exit 1; }
 
-image=${CRASHLAB_NODE_IMAGE:-kind-offline/node:v1.34.4}
+# The suite's node is kind's default Kubernetes minor (kind v0.33.0: 1.37), so
+# that what CI proves is what users get; `make e2e-1.34` runs the second target.
+image=${CRASHLAB_NODE_IMAGE:-kind-offline/node:v1.37.2}
 export NODE_IMAGE=$image
+tag=${image##*:}
+export K8S_VERSION=${K8S_VERSION:-${tag%-debian}}
 log "using kind-offline: $ko"
 bash "$ko" deps >&2
 bash "$ko" docker-up >&2

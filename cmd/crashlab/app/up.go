@@ -74,11 +74,25 @@ func runUp(ctx context.Context, g *globals, flags *upFlags) error {
 		verb = "already running, reused"
 	}
 	g.say("Lab cluster %q %s (Kubernetes %s, %s node).", cluster.Name, verb, res.NodeVersion, arch)
-	if res.BackoffCap > 0 {
-		g.say("The kubelet caps the CrashLoopBackOff delay at %s (crashLoopBackOff.maxContainerRestartPeriod, read back from the running kubelet), so a fixed workload is retried quickly. On a default cluster the cap is 5m.", res.BackoffCap)
-	} else {
-		g.say("This node's kubelet does not support crashLoopBackOff.maxContainerRestartPeriod: restarts back off up to 5m, so after a fix `kubectl rollout restart` saves waiting.")
-	}
+	g.say("%s", backOffSentence(res))
 	g.say("Next: `crashlab list`, then `crashlab start <id>`.")
 	return nil
+}
+
+// backOffSentence says what back-off the lab's node applies, from what its
+// kubelet reported: Kubernetes' schedule starts at 10s and doubles up to a
+// cap (5m by default, or crashLoopBackOff.maxContainerRestartPeriod, 1s..5m;
+// alpha behind KubeletCrashLoopBackOffMax in 1.32-1.34, beta from 1.35); the
+// alpha gate ReduceDefaultCrashLoopBackOffDecay (from 1.33) makes it start
+// at 1s with a 1m cap; 10 minutes of running resets it.
+func backOffSentence(res cluster.UpResult) string {
+	initial, defaultCap := "10s", "5m"
+	if res.FeatureGates["ReduceDefaultCrashLoopBackOffDecay"] {
+		initial, defaultCap = "1s", "1m"
+	}
+	if res.BackoffCap > 0 {
+		return fmt.Sprintf("CrashLoopBackOff on this node (Kubernetes %s): the kubelet waits %s after a crash and doubles the wait each time, capped at %s (crashLoopBackOff.maxContainerRestartPeriod, read back from the running kubelet; the default cap is %s), so a fixed workload is retried quickly; 10 minutes of running resets it.",
+			res.NodeVersion, initial, res.BackoffCap, defaultCap)
+	}
+	return fmt.Sprintf("CrashLoopBackOff on this node (Kubernetes %s): the kubelet waits %s after a crash, doubling up to %s (this kubelet has no crashLoopBackOff.maxContainerRestartPeriod), so after a fix `kubectl rollout restart` saves waiting.", res.NodeVersion, initial, defaultCap)
 }
