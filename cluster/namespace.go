@@ -200,6 +200,25 @@ func RecordObjects(ctx context.Context, c kubernetes.Interface, name string, uid
 	return nil
 }
 
+// RecordObjectsMore adds annotations to the lab namespace, keeping the
+// recorded objects as they are.
+func RecordObjectsMore(ctx context.Context, c kubernetes.Interface, name string, annotations map[string]string) error {
+	ns, err := GetOwned(ctx, c, name)
+	if err != nil {
+		return err
+	}
+	if ns.Annotations == nil {
+		ns.Annotations = map[string]string{}
+	}
+	for k, v := range annotations {
+		ns.Annotations[k] = v
+	}
+	if _, err := c.CoreV1().Namespaces().Update(ctx, ns, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("annotate namespace %s: %w", name, err)
+	}
+	return nil
+}
+
 // RecordedObjects reads what RecordObjects stored.
 func RecordedObjects(ns *corev1.Namespace) (map[string]string, error) {
 	out := map[string]string{}

@@ -128,6 +128,10 @@ func TestLab(t *testing.T) {
 			t.Parallel()
 			foreignNamespace(t, kubeconfig, c)
 		})
+		t.Run("triage-round", func(t *testing.T) {
+			t.Parallel()
+			triageRound(t, kubeconfig, c, vals, all)
+		})
 		t.Run("fail-closed", func(t *testing.T) {
 			failClosed(t, kubeconfig, c)
 		})

@@ -1,5 +1,12 @@
 package grader
 
+import "time"
+
+// flappingWindow is how recently a Ready container may have ended and still
+// count as crash-looping: longer than any back-off the lab's node applies
+// (10s), and than a short task's run.
+const flappingWindow = time.Minute
+
 // Status families: what `kubectl get pods` shows, grouped by where to look
 // next. The first question on call is which of these a pod is in, because it
 // says whether the container ever ran.
@@ -71,9 +78,10 @@ func (c ContainerFacts) Family() string {
 		return f
 	}
 	// Between two back-offs a crash-looping container runs (or has just
-	// ended) and shows no waiting reason; it has restarted, its last run
-	// failed, and it is not Ready: still the same crash loop.
-	if !c.Ready && c.RestartCount > 0 && c.Last != nil {
+	// ended) and shows no waiting reason; it has restarted and is not
+	// Ready, or was Ready only for the moment since its last end (a task
+	// that exits 0 after two seconds): still the same crash loop.
+	if c.RestartCount > 0 && c.Last != nil && (!c.Ready || time.Since(c.Last.FinishedAt) < flappingWindow) {
 		return FamilyCrashLoop
 	}
 	return ""

@@ -68,6 +68,9 @@ func attemptData(scenario, manifests string, v Values, uids map[string]string, s
 	return map[string]string{keyScenario: scenario, keyManifests: manifests, keyValues: string(vb), keyUIDs: string(ub), keyStarted: started.UTC().Format(time.RFC3339)}, nil
 }
 
+// Digest is the digest the lab keeps of a record's data.
+func Digest(data map[string]string) string { return digest(data) }
+
 // digest covers every key and value, in a fixed order.
 func digest(data map[string]string) string {
 	keys := make([]string, 0, len(data))
@@ -84,12 +87,12 @@ func digest(data map[string]string) string {
 
 // writeAttempt creates (or, after an interrupted start, replaces) the record
 // ConfigMap and returns its digest.
-func writeAttempt(ctx context.Context, c kubernetes.Interface, ns string, data, lbls map[string]string) (string, error) {
+func writeAttempt(ctx context.Context, c kubernetes.Interface, ns, name string, data, lbls map[string]string) (string, error) {
 	l := map[string]string{LabelRecord: "attempt"}
 	for k, v := range lbls {
 		l[k] = v
 	}
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: AttemptRecordName, Namespace: ns, Labels: l}, Data: data}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: l}, Data: data}
 	_, err := c.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		_, err = c.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
@@ -100,14 +103,42 @@ func writeAttempt(ctx context.Context, c kubernetes.Interface, ns string, data, 
 	return digest(data), nil
 }
 
+// recordName is the record ConfigMap of a slot: "" is a lab namespace's one
+// scenario, a scenario id one of a triage round's.
+func recordName(slot string) string {
+	if slot == "" {
+		return AttemptRecordName
+	}
+	return AttemptRecordName + "-" + slot
+}
+
+// digestAnnotation is the namespace annotation holding a slot's digest.
+func digestAnnotation(slot string) string {
+	if slot == "" {
+		return AnnotationAttemptDigest
+	}
+	return AnnotationAttemptDigest + "-" + slot
+}
+
 // LoadAttempt reads and verifies the record of the scenario's attempt in ns.
 func LoadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns string) (Attempt, error) {
+	return loadAttempt(ctx, c, s, ns, "")
+}
+
+// LoadTriageAttempt reads and verifies the record of one scenario of a
+// triage round.
+func LoadTriageAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns string) (Attempt, error) {
+	return loadAttempt(ctx, c, s, ns, s.ID)
+}
+
+func loadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns, slot string) (Attempt, error) {
 	a := Attempt{Scenario: s.ID}
 	nsObj, err := cluster.GetOwned(ctx, c, ns)
 	if err != nil {
 		return a, err
 	}
-	want := nsObj.Annotations[AnnotationAttemptDigest]
+	AttemptRecordName := recordName(slot)
+	want := nsObj.Annotations[digestAnnotation(slot)]
 	cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, AttemptRecordName, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err) || (err == nil && want == ""):
@@ -126,10 +157,15 @@ func LoadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns str
 	if err := json.Unmarshal([]byte(cm.Data[keyUIDs]), &a.UIDs); err != nil {
 		return a, fmt.Errorf("%w: unreadable UIDs: %v", ErrRecordAltered, err)
 	}
-	for k, uid := range recorded {
-		if a.UIDs[k] != uid {
+	// Every object of this record must be on the namespace with the same
+	// UID; in a lab namespace (one slot) nothing else may be there either.
+	for k, uid := range a.UIDs {
+		if recorded[k] != uid {
 			return a, fmt.Errorf("%w: the namespace's record of %s differs", ErrRecordAltered, k)
 		}
+	}
+	if slot == "" && len(recorded) != len(a.UIDs) {
+		return a, fmt.Errorf("%w: the namespace records objects the attempt does not", ErrRecordAltered)
 	}
 	var v Values
 	if err := json.Unmarshal([]byte(cm.Data[keyValues]), &v); err != nil {

@@ -28,39 +28,100 @@ var ErrAlreadyStarted = errors.New("scenario already started")
 // the namespace. An interrupted Deploy can be run again: objects it already
 // created (lab-labelled) are taken as they are, and the record is rewritten.
 func Deploy(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner string, v Values) error {
-	text, err := s.renderText(v)
+	uids, digests, err := deployObjects(ctx, c, s, ns, learner, v, "", cluster.LabLabels(s.ID, learner))
 	if err != nil {
 		return err
+	}
+	return cluster.RecordObjects(ctx, c, ns, uids, digests)
+}
+
+// DeployTriage puts several scenarios into one namespace, for a triage
+// round: each keeps its own attempt record (slot = its id), and the
+// namespace records every object's UID and every record's digest. The
+// scenarios' object names must not overlap (TriageCompatible).
+func DeployTriage(ctx context.Context, c kubernetes.Interface, ss []Scenario, ns, learner string, v Values) error {
+	all, sums := map[string]string{}, map[string]string{}
+	nsLabels := cluster.LabLabels(TriageLabel, learner)
+	for _, s := range ss {
+		uids, digests, err := deployObjects(ctx, c, s, ns, learner, v, s.ID, nsLabels)
+		if err != nil {
+			return err
+		}
+		for k, u := range uids {
+			all[k] = u
+		}
+		for k, d := range digests {
+			sums[k] = d
+		}
+	}
+	return cluster.RecordObjects(ctx, c, ns, all, sums)
+}
+
+// TriageLabel is the scenario label of a triage round's namespace.
+const TriageLabel = "triage"
+
+// deployObjects creates the namespace (labelled nsLabels) when needed, the
+// scenario's objects and its attempt record in slot; it returns the UIDs and
+// the record's digest annotation for the caller to put on the namespace.
+func deployObjects(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner string, v Values, slot string, nsLabels map[string]string) (map[string]string, map[string]string, error) {
+	text, err := s.renderText(v)
+	if err != nil {
+		return nil, nil, err
 	}
 	b, err := decodeBaseline(s.ID, text, v)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	lbls := cluster.LabLabels(s.ID, learner)
-	nsObj, err := cluster.CreateNamespace(ctx, c, ns, lbls)
+	nsObj, err := cluster.CreateNamespace(ctx, c, ns, nsLabels)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if nsObj.Annotations[AnnotationAttemptDigest] != "" {
-		return fmt.Errorf("%w in namespace %s", ErrAlreadyStarted, ns)
+	if nsObj.Annotations[digestAnnotation(slot)] != "" {
+		return nil, nil, fmt.Errorf("%w in namespace %s", ErrAlreadyStarted, ns)
 	}
 	uids := map[string]string{}
 	for _, obj := range b.Objects {
 		kind, name, uid, err := create(ctx, c, ns, obj, lbls)
 		if err != nil {
-			return fmt.Errorf("deploy %s: %w", s.ID, err)
+			return nil, nil, fmt.Errorf("deploy %s: %w", s.ID, err)
 		}
 		uids[cluster.ObjectKey(kind, name)] = uid
 	}
 	data, err := attemptData(s.ID, text, v, uids, time.Now())
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	sum, err := writeAttempt(ctx, c, ns, data, lbls)
+	sum, err := writeAttempt(ctx, c, ns, recordName(slot), data, lbls)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	return cluster.RecordObjects(ctx, c, ns, uids, map[string]string{AnnotationAttemptDigest: sum})
+	return uids, map[string]string{digestAnnotation(slot): sum}, nil
+}
+
+// ObjectNames lists the Kind/name of every object the scenario deploys.
+func (s Scenario) ObjectNames(v Values) ([]string, error) {
+	text, err := s.renderText(v)
+	if err != nil {
+		return nil, err
+	}
+	b, err := decodeBaseline(s.ID, text, v)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, o := range b.Objects {
+		m, err := meta.Accessor(o)
+		if err != nil {
+			return nil, err
+		}
+		gvks, _, err := scheme.Scheme.ObjectKinds(o)
+		if err != nil || len(gvks) == 0 {
+			return nil, fmt.Errorf("scenario %s: kind of %s: %v", s.ID, m.GetName(), err)
+		}
+		out = append(out, cluster.ObjectKey(gvks[0].Kind, m.GetName()))
+	}
+	return out, nil
 }
 
 // Reset deletes the scenario's namespace, waits until it is gone, and deploys

@@ -214,6 +214,10 @@ type Hooks struct {
 	Preflight func(nodeArch string) string
 }
 
+// HasLiveHook tells whether the scenario judges its fix live with its own
+// hook instead of the shared workload judge.
+func (s Scenario) HasLiveHook() bool { return s.hooks.Live != nil }
+
 // Preflight is the scenario's warning for a node of this architecture.
 func (s Scenario) Preflight(nodeArch string) string {
 	if s.hooks.Preflight == nil {
