@@ -4,9 +4,12 @@ package catalog
 
 // Every scenario folder with Go code registers its hooks when imported.
 import (
+	_ "github.com/crashlab/crashlab/scenarios/accounts-api-stuck-in-init"
+	_ "github.com/crashlab/crashlab/scenarios/fulfillment-api-crashes-at-boot"
 	_ "github.com/crashlab/crashlab/scenarios/inventory-api-never-starts"
 	_ "github.com/crashlab/crashlab/scenarios/invoice-api-down-after-rebuild"
 	_ "github.com/crashlab/crashlab/scenarios/ledger-api-not-starting"
+	_ "github.com/crashlab/crashlab/scenarios/media-resizer-crashing"
 	_ "github.com/crashlab/crashlab/scenarios/orders-api-down-after-config"
 	_ "github.com/crashlab/crashlab/scenarios/pricing-api-never-starts"
 	_ "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"

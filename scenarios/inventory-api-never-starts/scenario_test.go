@@ -60,7 +60,7 @@ func TestFixChecks(t *testing.T) {
 	}{
 		{name: "bare program name found through the image PATH", edit: command("workload"), wantApproach: "command-fixed"},
 		{name: "unclean path to the image's program", edit: command("//workload"), wantApproach: "command-fixed"},
-		{name: "broken baseline is refused", wantFail: "app-command", wantMessage: "/app/server"},
+		{name: "broken baseline is refused", wantFail: "app-command", wantMessage: "/opt/inventory/server"},
 		{name: "a stand-in program is refused", edit: command("sleep", "infinity"), wantFail: "app-command"},
 		{name: "the program with an extra argument in command is refused", edit: command("/workload", "--log=hi"), wantFail: "app-command"},
 		{name: "bare name with a PATH that does not lead to it is refused", edit: func(c *corev1.Container, _ scenarios.Values) {
