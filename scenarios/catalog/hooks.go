@@ -7,6 +7,7 @@ import (
 	_ "github.com/crashlab/crashlab/scenarios/accounts-api-stuck-in-init"
 	_ "github.com/crashlab/crashlab/scenarios/catalog-api-never-ready"
 	_ "github.com/crashlab/crashlab/scenarios/fulfillment-api-crashes-at-boot"
+	_ "github.com/crashlab/crashlab/scenarios/indexer-stuck-pending"
 	_ "github.com/crashlab/crashlab/scenarios/inventory-api-never-starts"
 	_ "github.com/crashlab/crashlab/scenarios/invoice-api-down-after-rebuild"
 	_ "github.com/crashlab/crashlab/scenarios/ledger-api-not-starting"
