@@ -18,5 +18,6 @@ import (
 	_ "github.com/crashlab/crashlab/scenarios/pricing-api-never-starts"
 	_ "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
+	_ "github.com/crashlab/crashlab/scenarios/session-store-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/sessions-api-down-after-hardening"
 )
