@@ -128,11 +128,24 @@ func triageRound(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 		time.Sleep(5 * time.Second)
 	}
 	assert.True(t, v.Passed, "labels read from the live pods pass: %+v", v.Checks)
+	// A pod that has just restarted has no previous log for a moment, so a
+	// right cause that quotes the log may miss once; a learner would answer
+	// again, and so does the test. The wrong label must fail every time.
+	refusedAlone := func(args []string, want string) {
+		var failed []string
+		for attempt := 0; attempt < 3; attempt++ {
+			failed = failedChecks(verdictOf(t, crashlab(t, kubeconfig, args...)))
+			require.Contains(t, failed, want)
+			if len(failed) == 1 {
+				return
+			}
+			time.Sleep(5 * time.Second)
+		}
+		assert.Equal(t, []string{want}, failed, "only the wrong label is refused")
+	}
 	for _, w := range round.Workloads {
-		v = verdictOf(t, crashlab(t, kubeconfig, labels(w, "")...))
-		assert.Equal(t, []string{w + " family"}, failedChecks(v), "a wrong family of %s is refused alone", w)
-		v = verdictOf(t, crashlab(t, kubeconfig, labels("", w)...))
-		assert.Equal(t, []string{w + " cause"}, failedChecks(v), "a wrong cause of %s is refused alone", w)
+		refusedAlone(labels(w, ""), w+" family")
+		refusedAlone(labels("", w), w+" cause")
 	}
 
 	// The priority's fix, in the shared namespace.

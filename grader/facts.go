@@ -130,10 +130,15 @@ type EventFact struct {
 type LogReader func(ctx context.Context, namespace, pod, container string) (string, error)
 
 // KubeLogs reads `logs --previous` through the API.
-func KubeLogs(c kubernetes.Interface) LogReader {
+func KubeLogs(c kubernetes.Interface) LogReader { return kubeLogs(c, true) }
+
+// KubeCurrentLogs reads `logs` (the current instance) through the API.
+func KubeCurrentLogs(c kubernetes.Interface) LogReader { return kubeLogs(c, false) }
+
+func kubeLogs(c kubernetes.Interface, previous bool) LogReader {
 	return func(ctx context.Context, ns, pod, container string) (string, error) {
 		tail := int64(40)
-		rc, err := c.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: true, TailLines: &tail}).Stream(ctx)
+		rc, err := c.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &tail}).Stream(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -152,10 +157,19 @@ func KubeLogs(c kubernetes.Interface) LogReader {
 type Observer struct {
 	Client kubernetes.Interface
 	Logs   LogReader
+	// CurrentLogs reads the log of a container that has ended and not yet
+	// been restarted: its state is Terminated, so that instance is the
+	// current one, and `--previous` names the one before it, which the
+	// kubelet has usually removed already ("unable to retrieve container
+	// logs", seen on the lab node between an exit and the back-off). Nil:
+	// Logs is used.
+	CurrentLogs LogReader
 }
 
 // NewObserver reads logs through the same client.
-func NewObserver(c kubernetes.Interface) *Observer { return &Observer{Client: c, Logs: KubeLogs(c)} }
+func NewObserver(c kubernetes.Interface) *Observer {
+	return &Observer{Client: c, Logs: KubeLogs(c), CurrentLogs: KubeCurrentLogs(c)}
+}
 
 // Observe reads the facts of the target's current pods, from one Read.
 func (o *Observer) Observe(ctx context.Context, t Target) (Facts, error) {
@@ -223,8 +237,12 @@ func (o *Observer) containerFacts(ctx context.Context, p *corev1.Pod, spec corev
 	if lt := lastTermination(st); lt != nil {
 		cf.Last = termination(lt)
 	}
-	if cf.Last != nil && o.Logs != nil {
-		if log, err := o.Logs(ctx, p.Namespace, p.Name, spec.Name); err == nil {
+	read := o.Logs
+	if st.State.Terminated != nil && o.CurrentLogs != nil {
+		read = o.CurrentLogs
+	}
+	if cf.Last != nil && read != nil {
+		if log, err := read(ctx, p.Namespace, p.Name, spec.Name); err == nil {
 			cf.PreviousLog = log
 		}
 	}

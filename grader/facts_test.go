@@ -329,3 +329,21 @@ func TestPodSummaryShowsRestartsWaitingAndLastExit(t *testing.T) {
 	}
 	assert.NotContains(t, PodFacts{Containers: []ContainerFacts{{Name: "side"}}}.Summary(), "waiting", "no waiting part without a waiting reason")
 }
+
+// A container that has ended and waits for its restart is Terminated now:
+// its own log is the current one, and --previous would name the instance
+// before it, which the kubelet has removed.
+func TestObserveReadsTheCurrentLogOfATerminatedContainer(t *testing.T) {
+	f := newRolloutFixture()
+	ended := func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 2,
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed", ExitCode: 0}}}}
+	}
+	objs := append(f.objs, newPod("web-cur-a", f.rsCur, ended))
+	o := &Observer{Client: fake.NewClientset(objs...),
+		Logs:        func(context.Context, string, string, string) (string, error) { return "", fmt.Errorf("unable to retrieve") },
+		CurrentLogs: func(context.Context, string, string, string) (string, error) { return "done, exiting with code 0", nil }}
+	facts, err := o.Observe(context.Background(), target)
+	require.NoError(t, err)
+	assert.Equal(t, "done, exiting with code 0", facts.Pods[0].Containers[0].PreviousLog)
+}

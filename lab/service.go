@@ -58,6 +58,7 @@ type Service struct {
 	images      ImageEnsurer
 	progressDir string
 	logs        grader.LogReader
+	currentLogs grader.LogReader
 	onProgress  func(string)
 	onWarning   func(string)
 	onRenamed   func(oldID, newID string)
@@ -156,6 +157,7 @@ func New(client kubernetes.Interface, opts ...Option) (*Service, error) {
 	}
 	if client != nil && s.logs == nil {
 		s.logs = grader.KubeLogs(client)
+		s.currentLogs = grader.KubeCurrentLogs(client)
 	}
 	if _, err := cluster.NamespaceFor(s.learner, "x"); err != nil {
 		return nil, err
@@ -209,7 +211,7 @@ func (s *Service) cluster() (kubernetes.Interface, error) {
 }
 
 func (s *Service) observer() *grader.Observer {
-	return &grader.Observer{Client: s.client, Logs: s.logs}
+	return &grader.Observer{Client: s.client, Logs: s.logs, CurrentLogs: s.currentLogs}
 }
 
 // RequireStarted returns nil when the scenario's namespace exists and is the

@@ -308,6 +308,19 @@ func (s *Service) CheckTriage(ctx context.Context, opts CheckOptions) (grader.Ve
 	if err != nil {
 		return grader.Verdict{}, err
 	}
+	// The other workloads of the round are the lab's too, not stand-ins
+	// the learner added: every record's objects count as recorded.
+	uids := map[string]string{}
+	for _, w := range t.Workloads {
+		other, err := scenarios.LoadTriageAttempt(ctx, s.client, t.scenarios[w], t.Namespace)
+		if err != nil {
+			return grader.Verdict{}, err
+		}
+		for k, u := range other.UIDs {
+			uids[k] = u
+		}
+	}
+	attempt.UIDs = uids
 	return s.judgeFix(ctx, sc, t.Namespace, attempt, opts, false)
 }
 
