@@ -46,6 +46,12 @@ func explainBroken(t *testing.T, kubeconfig string, c kubernetes.Interface, ns s
 		time.Sleep(3 * time.Second)
 	}
 	assert.Equal(t, want, e.Family, "explain and the lab's own reader agree on the family: %+v", e)
+	if want == grader.FamilyHealthy {
+		// An incident that shows only when a pod stops (a shell as PID 1)
+		// runs healthy: explain must say so, not invent a cause.
+		assert.True(t, e.Healthy, "%+v", e)
+		return
+	}
 	assert.False(t, e.Healthy, "a broken pod is not called healthy: %+v", e)
 	assert.NotEmpty(t, e.Cause)
 	assert.NotEmpty(t, e.Evidence, "the cause comes with what was read")

@@ -132,7 +132,7 @@ func podsOf(t *testing.T, c kubernetes.Interface, ns string) []corev1.Pod {
 func lastTerminated(pods []corev1.Pod, container string) []*corev1.ContainerStateTerminated {
 	var out []*corev1.ContainerStateTerminated
 	for _, p := range pods {
-		for _, st := range p.Status.ContainerStatuses {
+		for _, st := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
 			if st.Name == container && st.LastTerminationState.Terminated != nil {
 				out = append(out, st.LastTerminationState.Terminated)
 			}

@@ -353,6 +353,13 @@ func answersFromPods(t *testing.T, c kubernetes.Interface, ns, container string,
 		case grader.FactWaitingReason:
 			right[q.ID] = waitingReason(pods, container)
 			wrong[q.ID] = "ImagePullBackOff"
+		case grader.FactFamily:
+			seen := map[string]bool{}
+			for _, p := range pods {
+				seen[statusFamily(p)] = true
+			}
+			right[q.ID] = statusFamily(pods[0])
+			wrong[q.ID] = notSeen(seen, "ErrImageNeverPull", "NotReady", "Pending")
 		case grader.FactNodeArch:
 			node, err := c.CoreV1().Nodes().Get(context.Background(), pods[0].Spec.NodeName, metav1.GetOptions{})
 			require.NoError(t, err)
@@ -369,7 +376,7 @@ func answersFromPods(t *testing.T, c kubernetes.Interface, ns, container string,
 
 func waitingReason(pods []corev1.Pod, container string) string {
 	for _, p := range pods {
-		for _, st := range p.Status.ContainerStatuses {
+		for _, st := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
 			if st.Name == container && st.State.Waiting != nil {
 				return st.State.Waiting.Reason
 			}
@@ -528,6 +535,13 @@ func isLab(u *unstructured.Unstructured) bool {
 	if strings.HasPrefix(u.GetNamespace(), "crashlab-") {
 		return true
 	}
+	// A Service's ClusterIP is a cluster-scoped IPAddress whose parent is
+	// the Service: it comes and goes with the lab namespace.
+	if u.GetKind() == "IPAddress" {
+		if ns, _, _ := unstructured.NestedString(u.Object, "spec", "parentRef", "namespace"); strings.HasPrefix(ns, "crashlab-") {
+			return true
+		}
+	}
 	// Namespaces the lab creates, and the test's own stand-in foreign namespace.
 	return u.GetKind() == "Namespace" && strings.HasPrefix(u.GetName(), "crashlab-")
 }
@@ -539,4 +553,41 @@ func hasVerb(verbs []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// statusFamily is the test's own reading of the family `kubectl get pods`
+// puts a pod in: unscheduled, else the first waiting container's reason
+// (init containers first; a pull retried shows ErrImagePull and
+// ImagePullBackOff in turn), else a container that restarted and is not
+// ready, else Ready or not.
+func statusFamily(p corev1.Pod) string {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+			return "Pending"
+		}
+	}
+	sts := append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...)
+	for _, st := range sts {
+		if w := st.State.Waiting; w != nil {
+			switch w.Reason {
+			case "ErrImagePull", "ImagePullBackOff":
+				return "ImagePullBackOff"
+			case "CreateContainerError", "RunContainerError":
+				return "RunContainerError"
+			case "CrashLoopBackOff", "ErrImageNeverPull", "CreateContainerConfigError":
+				return w.Reason
+			}
+		}
+	}
+	for _, st := range sts {
+		if st.RestartCount > 0 && !st.Ready {
+			return "CrashLoopBackOff"
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			return "Healthy"
+		}
+	}
+	return "NotReady"
 }

@@ -96,7 +96,13 @@ func factValues(f Facts, container, fact string) ([]string, error) {
 	switch fact {
 	case FactLastReason, FactLastExitCode, FactWaitingReason:
 	case FactFamily:
+		// Any family a pod shows counts, as for the other facts: pods
+		// flip (ErrImagePull and ImagePullBackOff fold into one family,
+		// but a crash loop runs for a moment between back-offs).
 		add(f.Family())
+		for _, p := range f.Pods {
+			add(p.Family())
+		}
 	case FactNodeArch:
 		for _, p := range f.Pods {
 			add(p.NodeArch)

@@ -341,7 +341,9 @@ func TestObserveReadsTheCurrentLogOfATerminatedContainer(t *testing.T) {
 	}
 	objs := append(f.objs, newPod("web-cur-a", f.rsCur, ended))
 	o := &Observer{Client: fake.NewClientset(objs...),
-		Logs:        func(context.Context, string, string, string) (string, error) { return "", fmt.Errorf("unable to retrieve") },
+		Logs: func(context.Context, string, string, string) (string, error) {
+			return "", fmt.Errorf("unable to retrieve")
+		},
 		CurrentLogs: func(context.Context, string, string, string) (string, error) { return "done, exiting with code 0", nil }}
 	facts, err := o.Observe(context.Background(), target)
 	require.NoError(t, err)

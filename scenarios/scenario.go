@@ -209,10 +209,16 @@ type Hooks struct {
 	// Live replaces the Deployment live judge; with it, the shared
 	// workload-kept rule is left out too, since the fix replaces the workload.
 	Live LiveFunc
+	// LiveChecks names the checks the Live hook adds (cold-start, ...), so
+	// that a fixes/ file may name one in refusedBy.
+	LiveChecks []string
 	// Preflight returns a warning to print before deploying ("" when fine),
 	// e.g. when the node can run the broken image after all.
 	Preflight func(nodeArch string) string
 }
+
+// LiveCheckNames are the checks the scenario's own live judge adds.
+func (s Scenario) LiveCheckNames() []string { return s.hooks.LiveChecks }
 
 // HasLiveHook tells whether the scenario judges its fix live with its own
 // hook instead of the shared workload judge.

@@ -22,7 +22,8 @@ func TestEveryScenarioLoadsAndRenders(t *testing.T) {
 		t.Run(s.ID, func(t *testing.T) {
 			b, err := s.Render(values)
 			require.NoError(t, err)
-			require.NotNil(t, b.Container(s.Workload.Name, s.Workload.Container))
+			b.Workload = s.Workload
+			require.NotNil(t, b.TargetContainer(), "the workload and container scenario.yaml names")
 			assert.NotEmpty(t, s.FixChecks(b), "every scenario has fix checks")
 			names := map[string]bool{}
 			for _, c := range s.FixChecks(b) {
