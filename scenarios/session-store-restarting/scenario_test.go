@@ -52,6 +52,7 @@ func TestSnapshotURLCheck(t *testing.T) {
 		change func(*appsv1.StatefulSet, *corev1.ConfigMap, *[]runtime.Object)
 		pass   bool
 		want   string
+		keep   string // non-empty: app-unchanged must refuse
 	}{
 		{name: "broken baseline", change: func(*appsv1.StatefulSet, *corev1.ConfigMap, *[]runtime.Object) {}, want: "is not the snapshot bucket"},
 		{name: "ConfigMap fixed", change: func(_ *appsv1.StatefulSet, cm *corev1.ConfigMap, _ *[]runtime.Object) {
@@ -76,6 +77,10 @@ func TestSnapshotURLCheck(t *testing.T) {
 			c := &s.Spec.Template.Spec.Containers[0]
 			c.Env = append(c.Env, corev1.EnvVar{Name: "SNAPSHOT_URL", Value: "s3://placeholder"})
 		}, want: "is not the snapshot bucket"},
+		{name: "URL check switched off", change: func(s *appsv1.StatefulSet, cm *corev1.ConfigMap, _ *[]runtime.Object) {
+			cm.Data["snapshot_url"] = "s3://sessions-snapshots"
+			s.Spec.Template.Spec.Containers[0].Args = []string{"--log=session store starting", "--listen=:8080"}
+		}, pass: true, keep: "args"},
 		{name: "variable removed", change: func(s *appsv1.StatefulSet, _ *corev1.ConfigMap, _ *[]runtime.Object) {
 			s.Spec.Template.Spec.Containers[0].Env = nil
 		}, want: "no longer set"},
@@ -93,6 +98,10 @@ func TestSnapshotURLCheck(t *testing.T) {
 			require.NoError(t, err)
 			var got *grader.Result
 			for _, ch := range s.FixChecks(b) {
+				if ch.Name == "app-unchanged" {
+					r := ch.Run(st)
+					assert.Equal(t, tt.keep == "", r.Passed, r.Message)
+				}
 				if ch.Name == "env-SNAPSHOT_URL" {
 					r := ch.Run(st)
 					got = &r
