@@ -21,4 +21,5 @@ import (
 	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/session-store-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/sessions-api-down-after-hardening"
+	_ "github.com/crashlab/crashlab/scenarios/web-frontend-down-after-hardening"
 )
