@@ -6,7 +6,7 @@ ARCHES := amd64 arm64
 WORKLOAD_BINS := $(foreach a,$(ARCHES),images/bin/workload-linux-$(a))
 CRASHLAB := bin/crashlab
 
-.PHONY: all build workload lab test unit e2e e2e-1.34 bench fmt vet clean cluster-env
+.PHONY: all build workload lab test unit e2e e2e-1.34 bench facts facts-k8s-local fmt vet clean cluster-env
 
 all: build
 
@@ -37,6 +37,14 @@ e2e: build
 # kubelet caps the back-off only behind the alpha gate.
 e2e-1.34: build
 	CRASHLAB_NODE_IMAGE=kind-offline/node:v1.34.4 ./scripts/e2e.sh
+
+# Every incident's failure once, what was seen written to docs/facts/: on
+# the lab's kind node, and on the second runtime (../shared/k8s-local,
+# containerd 1.6 and runc 1.1; started and stopped by the target).
+facts: build
+	./scripts/runtime-facts.sh kind
+facts-k8s-local: build
+	./scripts/runtime-facts.sh k8s-local
 
 test: unit e2e
 

@@ -55,6 +55,10 @@ func (p PodFacts) Family() string {
 		return FamilyPending
 	case p.Phase == "Succeeded":
 		return FamilyCompleted
+	case p.Phase == "Failed":
+		// Every container has ended for good (restartPolicy Never or
+		// OnFailure used up, or the kubelet rejected the pod): no loop.
+		return FamilyFailed
 	}
 	for _, c := range p.Containers {
 		if f := c.Family(); f != "" {
@@ -62,8 +66,6 @@ func (p PodFacts) Family() string {
 		}
 	}
 	switch {
-	case p.Phase == "Failed":
-		return FamilyFailed
 	case p.Ready:
 		return FamilyHealthy
 	case p.Phase == "Pending" || p.Node == "":
@@ -82,6 +84,11 @@ func (c ContainerFacts) Family() string {
 	// Ready, or was Ready only for the moment since its last end (a task
 	// that exits 0 after two seconds): still the same crash loop.
 	if c.RestartCount > 0 && c.Last != nil && (!c.Ready || time.Since(c.Last.FinishedAt) < flappingWindow) {
+		return FamilyCrashLoop
+	}
+	// The first exit, before the kubelet's first restart: the container
+	// ran and ended, and a pod that is not Failed restarts it.
+	if c.Last != nil && !c.Running && !c.Ready && c.WaitingReason == "" && !c.Init {
 		return FamilyCrashLoop
 	}
 	return ""

@@ -48,3 +48,10 @@ func TestPodWidePredicatesNeedNoContainer(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Equal(t, []string{FamilyPending}, vals)
 }
+
+func TestFamilyOfAFirstExit(t *testing.T) {
+	first := PodFacts{Phase: "Running", Node: "n", Containers: []ContainerFacts{{Name: "app", Last: &Termination{Reason: "Error", ExitCode: 255}}}}
+	assert.Equal(t, FamilyCrashLoop, first.Family(), "ended once, about to be restarted")
+	failed := PodFacts{Phase: "Failed", Node: "n", Containers: []ContainerFacts{{Name: "app", Last: &Termination{Reason: "Error", ExitCode: 1}}}}
+	assert.Equal(t, FamilyFailed, failed.Family(), "a pod that will not restart is not a loop")
+}
