@@ -21,5 +21,6 @@ import (
 	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/session-store-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/sessions-api-down-after-hardening"
+	_ "github.com/crashlab/crashlab/scenarios/storefront-down-after-release"
 	_ "github.com/crashlab/crashlab/scenarios/web-frontend-down-after-hardening"
 )
