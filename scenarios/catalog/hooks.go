@@ -5,6 +5,7 @@ package catalog
 // Every scenario folder with Go code registers its hooks when imported.
 import (
 	_ "github.com/crashlab/crashlab/scenarios/accounts-api-stuck-in-init"
+	_ "github.com/crashlab/crashlab/scenarios/audit-api-never-ready"
 	_ "github.com/crashlab/crashlab/scenarios/cart-api-stuck-terminating"
 	_ "github.com/crashlab/crashlab/scenarios/catalog-api-never-ready"
 	_ "github.com/crashlab/crashlab/scenarios/fulfillment-api-crashes-at-boot"
