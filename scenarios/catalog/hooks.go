@@ -5,6 +5,7 @@ package catalog
 // Every scenario folder with Go code registers its hooks when imported.
 import (
 	_ "github.com/crashlab/crashlab/scenarios/accounts-api-stuck-in-init"
+	_ "github.com/crashlab/crashlab/scenarios/audit-api-never-ready"
 	_ "github.com/crashlab/crashlab/scenarios/cart-api-stuck-terminating"
 	_ "github.com/crashlab/crashlab/scenarios/catalog-api-never-ready"
 	_ "github.com/crashlab/crashlab/scenarios/fulfillment-api-crashes-at-boot"
@@ -21,5 +22,6 @@ import (
 	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/session-store-restarting"
 	_ "github.com/crashlab/crashlab/scenarios/sessions-api-down-after-hardening"
+	_ "github.com/crashlab/crashlab/scenarios/storefront-down-after-release"
 	_ "github.com/crashlab/crashlab/scenarios/web-frontend-down-after-hardening"
 )
