@@ -93,6 +93,9 @@ type fingerprint struct {
 }
 
 type containerFingerprint struct {
+	// Init marks an init container: a pod whose only broken part is its
+	// init step is still the broken template.
+	Init                   bool
 	Name, Image            string
 	Command, Args          []string
 	Env                    []corev1.EnvVar
@@ -106,8 +109,9 @@ func podFingerprint(spec *corev1.PodSpec) fingerprint {
 	if f.RestartPolicy == "" {
 		f.RestartPolicy = corev1.RestartPolicyAlways
 	}
-	for _, c := range spec.Containers {
+	for i, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
 		f.Containers = append(f.Containers, containerFingerprint{
+			Init: i < len(spec.InitContainers),
 			Name: c.Name, Image: c.Image, Command: emptyNil(c.Command), Args: emptyNil(c.Args),
 			Env: c.Env, EnvFrom: c.EnvFrom, Limits: c.Resources.Limits,
 			Liveness: defaultedProbe(c.LivenessProbe), Startup: defaultedProbe(c.StartupProbe), Rdy: defaultedProbe(c.ReadinessProbe),
@@ -115,6 +119,11 @@ func podFingerprint(spec *corev1.PodSpec) fingerprint {
 	}
 	slices.SortFunc(f.Containers, func(a, b containerFingerprint) int {
 		switch {
+		case a.Init != b.Init:
+			if a.Init {
+				return -1
+			}
+			return 1
 		case a.Name < b.Name:
 			return -1
 		case a.Name > b.Name:

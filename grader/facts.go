@@ -57,10 +57,12 @@ type PodFacts struct {
 type ContainerFacts struct {
 	Name string `json:"name"`
 	// Init marks an init container (a native sidecar is one too).
-	Init           bool         `json:"init,omitempty"`
-	Image          string       `json:"image"`
-	Ready          bool         `json:"ready"`
-	Running        bool         `json:"running"`
+	Init    bool   `json:"init,omitempty"`
+	Image   string `json:"image"`
+	Ready   bool   `json:"ready"`
+	Running bool   `json:"running"`
+	// RunningSince is when the current run started (zero when not running).
+	RunningSince   time.Time    `json:"runningSince,omitempty"`
 	RestartCount   int32        `json:"restartCount"`
 	WaitingReason  string       `json:"waitingReason,omitempty"`
 	WaitingMessage string       `json:"waitingMessage,omitempty"`
@@ -231,6 +233,9 @@ func (o *Observer) containerFacts(ctx context.Context, p *corev1.Pod, spec corev
 	}
 	cf.Ready, cf.RestartCount = st.Ready, st.RestartCount
 	cf.Running = st.State.Running != nil
+	if r := st.State.Running; r != nil {
+		cf.RunningSince = r.StartedAt.Time
+	}
 	if w := st.State.Waiting; w != nil {
 		cf.WaitingReason, cf.WaitingMessage = w.Reason, w.Message
 	}

@@ -2,10 +2,12 @@ package grader
 
 import "time"
 
-// flappingWindow is how recently a Ready container may have ended and still
-// count as crash-looping: longer than any back-off the lab's node applies
-// (10s), and than a short task's run.
-const flappingWindow = time.Minute
+// flappingWindow is how long a Ready container that has restarted must have
+// been running before it counts as recovered: a task that exits 0 after two
+// seconds is Ready for those two seconds of every loop. A fix that lets the
+// container recover in place (a ConfigMap corrected) is past it by the time
+// a check's stability window ends.
+const flappingWindow = 15 * time.Second
 
 // Status families: what `kubectl get pods` shows, grouped by where to look
 // next. The first question on call is which of these a pod is in, because it
@@ -81,9 +83,9 @@ func (c ContainerFacts) Family() string {
 	}
 	// Between two back-offs a crash-looping container runs (or has just
 	// ended) and shows no waiting reason; it has restarted and is not
-	// Ready, or was Ready only for the moment since its last end (a task
-	// that exits 0 after two seconds): still the same crash loop.
-	if c.RestartCount > 0 && c.Last != nil && (!c.Ready || time.Since(c.Last.FinishedAt) < flappingWindow) {
+	// Ready, or has been Ready only for a moment (a task that exits 0
+	// after two seconds): still the same crash loop.
+	if c.RestartCount > 0 && c.Last != nil && (!c.Ready || (c.Running && time.Since(c.RunningSince) < flappingWindow)) {
 		return FamilyCrashLoop
 	}
 	// The first exit, before the kubelet's first restart: the container

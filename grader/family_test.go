@@ -2,6 +2,7 @@ package grader
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -54,4 +55,12 @@ func TestFamilyOfAFirstExit(t *testing.T) {
 	assert.Equal(t, FamilyCrashLoop, first.Family(), "ended once, about to be restarted")
 	failed := PodFacts{Phase: "Failed", Node: "n", Containers: []ContainerFacts{{Name: "app", Last: &Termination{Reason: "Error", ExitCode: 1}}}}
 	assert.Equal(t, FamilyFailed, failed.Family(), "a pod that will not restart is not a loop")
+}
+
+func TestARecoveredContainerIsHealthyOnceItHasRunAWhile(t *testing.T) {
+	last := &Termination{Reason: "Error", ExitCode: 139, FinishedAt: time.Now().Add(-40 * time.Second)}
+	recovered := PodFacts{Phase: "Running", Node: "n", Ready: true, Containers: []ContainerFacts{{Name: "app", Ready: true, Running: true, RestartCount: 3, Last: last, RunningSince: time.Now().Add(-30 * time.Second)}}}
+	assert.Equal(t, FamilyHealthy, recovered.Family())
+	task := PodFacts{Phase: "Running", Node: "n", Ready: true, Containers: []ContainerFacts{{Name: "app", Ready: true, Running: true, RestartCount: 3, Last: last, RunningSince: time.Now().Add(-time.Second)}}}
+	assert.Equal(t, FamilyCrashLoop, task.Family(), "ready for a second between exits")
 }

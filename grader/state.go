@@ -54,18 +54,11 @@ type Check struct {
 	Run  func(*State) Result
 }
 
-// Container returns the target container of the Deployment's pod template.
+// Container returns the target container of the workload's pod template,
+// an init container too (a target that is one, or a helper a fix moved
+// into initContainers).
 func (s *State) Container() *corev1.Container {
-	spec := s.TargetPodSpec()
-	if spec == nil {
-		return nil
-	}
-	for i := range spec.Containers {
-		if c := &spec.Containers[i]; c.Name == s.Target.Container {
-			return c
-		}
-	}
-	return nil
+	return containerOf(s.TargetPodSpec(), s.Target.Container)
 }
 
 // Env returns the container's env entry by name as the kubelet resolves it:
