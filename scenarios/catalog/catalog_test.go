@@ -1,6 +1,8 @@
 package catalog_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -131,5 +133,15 @@ func TestIDsAndTitlesDoNotNameTheCause(t *testing.T) {
 			assert.NotContains(t, idWords, w, "%s: its id names its cause", s.ID)
 			assert.NotContains(t, titleWords, w, "%s: its title %q names its cause", s.ID, s.Title)
 		}
+	}
+}
+
+// The README's incident table is generated from the scenario folders; a new
+// folder without a row means it was not regenerated.
+func TestReadmeListsEveryIncident(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	for _, s := range catalog.All() {
+		assert.Contains(t, string(readme), "| "+s.ID+" | ", "README.md has no row for %s", s.ID)
 	}
 }
