@@ -16,6 +16,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 )
@@ -97,7 +98,7 @@ func triageRound(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 			if ok, _ := grader.SignatureHolds(f, s.s.Workload.Container, s.s.Signature); !ok {
 				return false
 			}
-			right[w] = [2]string{f.Family(), causeKey(s, s.folder.Diagnosis.Correct[causeQuestionID(s)])}
+			right[w] = [2]string{f.Family(), causeKey(s, s.folder.Diagnosis.Correct[lab.CauseQuestion(s.s)])}
 		}
 		return true
 	}, 3*time.Minute, 3*time.Second, "every workload of the round shows its failure")
@@ -113,7 +114,7 @@ func triageRound(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 				}
 			}
 			if w == wrongCause {
-				cause = causeKey(specOf[w], specOf[w].folder.Diagnosis.Wrong[causeQuestionID(specOf[w])])
+				cause = causeKey(specOf[w], specOf[w].folder.Diagnosis.Wrong[lab.CauseQuestion(specOf[w].s)])
 			}
 			args = append(args, "--label", w+"="+fam+","+cause)
 		}
@@ -171,22 +172,4 @@ func triageRound(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 	require.Equal(t, 0, r.code, r.err)
 	_, err = c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	assert.Error(t, err, "end removes the round's namespace")
-}
-
-// causeQuestionID is the scenario's cause question, as a round asks it:
-// "cause", else its first choice question.
-func causeQuestionID(s scenarioSpec) string {
-	first := ""
-	for _, q := range s.s.Questions {
-		if len(q.Choices) == 0 {
-			continue
-		}
-		if q.ID == "cause" {
-			return q.ID
-		}
-		if first == "" {
-			first = q.ID
-		}
-	}
-	return first
 }

@@ -191,7 +191,7 @@ func (t Triage) TriageCauses() []TriageCause {
 	for _, w := range t.Workloads {
 		sc := t.scenarios[w]
 		for _, q := range sc.Questions {
-			if len(q.Choices) == 0 || q.ID != causeQuestion(sc) {
+			if len(q.Choices) == 0 || q.ID != CauseQuestion(sc) {
 				continue
 			}
 			for _, c := range q.Choices {
@@ -221,9 +221,10 @@ func (t Triage) TriageFamilies() []string {
 	return out
 }
 
-// causeQuestion is the scenario's choice question about the cause: the one
-// with id "cause", else its first choice question.
-func causeQuestion(sc scenarios.Scenario) string {
+// CauseQuestion is the scenario's choice question about the cause, the one
+// a triage round asks: the one with id "cause", else its first choice
+// question.
+func CauseQuestion(sc scenarios.Scenario) string {
 	first := ""
 	for _, q := range sc.Questions {
 		if len(q.Choices) == 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/crashlab/crashlab/internal/shellwords"
 	"io"
 	"os"
 	"os/exec"
@@ -45,73 +46,13 @@ func shellMain(args []string, stderr io.Writer) int {
 		}()
 	}
 	status := 0
-	for _, line := range splitCommands(script) {
-		if line.words == nil {
+	for _, line := range shellwords.Split(script) {
+		if line.AndThen && status != 0 {
 			continue
 		}
-		if line.andThen && status != 0 {
-			continue
-		}
-		status = runWords(line.words, stderr)
+		status = runWords(line.Words, stderr)
 	}
 	return status
-}
-
-type command struct {
-	words []string
-	// andThen: run only when the previous command succeeded (&&).
-	andThen bool
-}
-
-// splitCommands cuts a script into simple commands.
-func splitCommands(script string) []command {
-	var out []command
-	var words []string
-	var word strings.Builder
-	inWord, quote, andThen := false, rune(0), false
-	flushWord := func() {
-		if inWord {
-			words = append(words, word.String())
-			word.Reset()
-			inWord = false
-		}
-	}
-	flushCmd := func(nextAndThen bool) {
-		flushWord()
-		out = append(out, command{words: words, andThen: andThen})
-		words, andThen = nil, nextAndThen
-	}
-	rs := []rune(script)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				word.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == '#' && !inWord:
-			for i < len(rs) && rs[i] != '\n' {
-				i++
-			}
-			flushCmd(false)
-		case r == '\n' || r == ';':
-			flushCmd(false)
-		case r == '&' && i+1 < len(rs) && rs[i+1] == '&':
-			i++
-			flushCmd(true)
-		case r == ' ' || r == '\t':
-			flushWord()
-		default:
-			word.WriteRune(r)
-			inWord = true
-		}
-	}
-	flushCmd(false)
-	return out
 }
 
 // runWords runs one simple command and returns its status the way a shell

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/crashlab/crashlab/internal/shellwords"
 	"path"
 	"slices"
 	"strings"
@@ -156,7 +157,8 @@ func follow(args []string, pid1 bool, via string) (approach, how, why string) {
 		if len(args) < 3 || args[1] != "-c" {
 			return "", "", "the shell does not run the start script with -c"
 		}
-		for _, words := range scriptCommands(args[2]) {
+		for _, cmd := range shellwords.Split(args[2]) {
+			words := cmd.Words
 			exec := words[0] == "exec"
 			if exec {
 				words = words[1:]
@@ -194,90 +196,7 @@ func runsApp(words []string) bool {
 // programs returns the argument vectors of the app (the lab's /workload) a
 // container runs: directly, behind tini, or in a `sh -c` script.
 func programs(c corev1.Container) [][]string {
-	return programsOf(argv(c), 0)
-}
-
-func programsOf(args []string, depth int) [][]string {
-	if len(args) == 0 || depth > 4 {
-		return nil
-	}
-	switch path.Base(args[0]) {
-	case "workload":
-		return [][]string{args}
-	case "tini":
-		rest := args[1:]
-		if len(rest) > 0 && rest[0] == "--" {
-			rest = rest[1:]
-		}
-		return programsOf(rest, depth+1)
-	case "sh":
-		if len(args) < 3 || args[1] != "-c" {
-			return nil
-		}
-		var out [][]string
-		for _, words := range scriptCommands(args[2]) {
-			if words[0] == "exec" {
-				words = words[1:]
-			}
-			out = append(out, programsOf(words, depth+1)...)
-		}
-		return out
-	}
-	return nil
-}
-
-// scriptCommands splits a script the way the image's small shell does:
-// commands end at a newline, ";" or "&&"; words split on blanks, with quotes.
-func scriptCommands(script string) [][]string {
-	var out [][]string
-	var words []string
-	var word strings.Builder
-	inWord, quote := false, rune(0)
-	flushWord := func() {
-		if inWord {
-			words = append(words, word.String())
-			word.Reset()
-			inWord = false
-		}
-	}
-	flushCmd := func() {
-		flushWord()
-		if len(words) > 0 {
-			out = append(out, words)
-		}
-		words = nil
-	}
-	rs := []rune(script)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				word.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == '#' && !inWord:
-			for i < len(rs) && rs[i] != '\n' {
-				i++
-			}
-			flushCmd()
-		case r == '\n' || r == ';':
-			flushCmd()
-		case r == '&' && i+1 < len(rs) && rs[i+1] == '&':
-			i++
-			flushCmd()
-		case r == ' ' || r == '\t':
-			flushWord()
-		default:
-			word.WriteRune(r)
-			inWord = true
-		}
-	}
-	flushCmd()
-	return out
+	return shellwords.Programs(argv(c), "workload")
 }
 
 // live runs the shared judge (Ready, stable for the window), then stops one

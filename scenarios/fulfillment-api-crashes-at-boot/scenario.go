@@ -6,9 +6,9 @@ package dependencywait
 import (
 	"context"
 	"fmt"
+	"github.com/crashlab/crashlab/internal/shellwords"
 	"io"
 	"net"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -226,90 +226,7 @@ func programs(c corev1.Container) [][]string {
 	if len(c.Command) == 0 {
 		argv = append([]string{"/workload"}, c.Args...)
 	}
-	return programsOf(argv, 0)
-}
-
-func programsOf(argv []string, depth int) [][]string {
-	if len(argv) == 0 || depth > 4 {
-		return nil
-	}
-	switch path.Base(argv[0]) {
-	case "workload":
-		return [][]string{argv}
-	case "tini":
-		rest := argv[1:]
-		if len(rest) > 0 && rest[0] == "--" {
-			rest = rest[1:]
-		}
-		return programsOf(rest, depth+1)
-	case "sh":
-		if len(argv) < 3 || argv[1] != "-c" {
-			return nil
-		}
-		var out [][]string
-		for _, words := range scriptCommands(argv[2]) {
-			if len(words) > 0 && words[0] == "exec" {
-				words = words[1:]
-			}
-			out = append(out, programsOf(words, depth+1)...)
-		}
-		return out
-	}
-	return nil
-}
-
-// scriptCommands splits a script the way the image's small shell does:
-// commands end at a newline, ";" or "&&"; words split on blanks, with quotes.
-func scriptCommands(script string) [][]string {
-	var out [][]string
-	var words []string
-	var word strings.Builder
-	inWord, quote := false, rune(0)
-	flushWord := func() {
-		if inWord {
-			words = append(words, word.String())
-			word.Reset()
-			inWord = false
-		}
-	}
-	flushCmd := func() {
-		flushWord()
-		if len(words) > 0 {
-			out = append(out, words)
-		}
-		words = nil
-	}
-	rs := []rune(script)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				word.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == '#' && !inWord:
-			for i < len(rs) && rs[i] != '\n' {
-				i++
-			}
-			flushCmd()
-		case r == '\n' || r == ';':
-			flushCmd()
-		case r == '&' && i+1 < len(rs) && rs[i+1] == '&':
-			i++
-			flushCmd()
-		case r == ' ' || r == '\t':
-			flushWord()
-		default:
-			word.WriteRune(r)
-			inWord = true
-		}
-	}
-	flushCmd()
-	return out
+	return shellwords.Programs(argv, "workload")
 }
 
 // flagValue reads a flag as Go's flag package does: -name=v, --name=v,

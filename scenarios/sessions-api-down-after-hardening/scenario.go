@@ -23,8 +23,7 @@ func Scenario() scenarios.Scenario { return scenarios.MustGet(id) }
 const id = "sessions-api-down-after-hardening"
 
 func checks(b scenarios.Baseline) []grader.Check {
-	base := hardeningOf(b.TargetPodSpec(), b.TargetContainer())
-	return []grader.Check{hardeningKept(base), writableDir(writtenFile(b))}
+	return []grader.Check{grader.HardeningKept(b.TargetPodSpec(), b.TargetContainer()), writableDir(writtenFile(b))}
 }
 
 // writtenFile is the file the released app writes at start (its

@@ -35,8 +35,7 @@ const (
 )
 
 func checks(b scenarios.Baseline) []grader.Check {
-	base := hardeningOf(b.TargetPodSpec(), b.TargetContainer())
-	return []grader.Check{hardeningKept(base), listenPort(b.TargetContainer())}
+	return []grader.Check{grader.HardeningKept(b.TargetPodSpec(), b.TargetContainer()), listenPort(b.TargetContainer())}
 }
 
 // listenPort passes when the server listens on an unprivileged port and the

@@ -1,4 +1,4 @@
-package privport
+package grader
 
 import (
 	"fmt"
@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/crashlab/crashlab/grader"
 )
 
 // hardening is the security baseline a fix must keep, read from the
@@ -66,11 +64,20 @@ func effective(spec *corev1.PodSpec, c *corev1.Container) effectiveContext {
 // hardeningKept refuses a fix that switches off any part of the released
 // baseline, or grants what the baseline never had (privileged, added
 // capabilities, the node's namespaces).
-func hardeningKept(base hardening) grader.Check {
-	return grader.Check{Name: "hardening-kept", Run: func(s *grader.State) grader.Result {
+// HardeningKept is the check "hardening-kept": the security baseline the
+// released pod template turns on (non-root, read-only root filesystem, no
+// privilege escalation, all capabilities dropped, its sysctls) stays on, and
+// nothing privileged, no added capability and no host namespace comes in.
+// The hardening incidents share it: their fix must work within the baseline.
+func HardeningKept(spec *corev1.PodSpec, c *corev1.Container) Check {
+	return hardeningKept(hardeningOf(spec, c))
+}
+
+func hardeningKept(base hardening) Check {
+	return Check{Name: "hardening-kept", Run: func(s *State) Result {
 		spec, c := s.TargetPodSpec(), s.Container()
 		if spec == nil || c == nil {
-			return grader.Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)
+			return Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)
 		}
 		got := hardeningOf(spec, c)
 		eff := effective(spec, c)
@@ -111,8 +118,8 @@ func hardeningKept(base hardening) grader.Check {
 			}
 		}
 		if len(lost) > 0 {
-			return grader.Fail("the security baseline is weakened: %s. The baseline stays; make the app work within it", strings.Join(lost, "; "))
+			return Fail("the security baseline is weakened: %s. The baseline stays; make the app work within it", strings.Join(lost, "; "))
 		}
-		return grader.Pass("the security baseline is kept as released")
+		return Pass("the security baseline is kept as released")
 	}}
 }
