@@ -99,9 +99,8 @@ func factValues(f Facts, container, fact string) ([]string, error) {
 		// Any family a pod shows counts, as for the other facts: pods
 		// flip (ErrImagePull and ImagePullBackOff fold into one family,
 		// but a crash loop runs for a moment between back-offs).
-		add(f.Family())
-		for _, p := range f.Pods {
-			add(p.Family())
+		for _, v := range f.Families() {
+			add(v)
 		}
 	case FactNodeArch:
 		for _, p := range f.Pods {
@@ -176,7 +175,14 @@ func Evidence(f Facts, container, pred string) (bool, error) {
 		}
 		return false, nil
 	case key == "family" && op == "=":
-		return f.Family() == val, nil
+		// Any current pod, as for the other predicates: pods of one
+		// workload can be a step apart (one restarting, one waiting).
+		for _, v := range f.Families() {
+			if v == val {
+				return true, nil
+			}
+		}
+		return false, nil
 	case key == "podPhase" && op == "=":
 		for _, p := range f.Pods {
 			if p.Phase == val {

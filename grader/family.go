@@ -113,3 +113,25 @@ func (f Facts) Family() string {
 	}
 	return best
 }
+
+// Families are the families a learner may have seen on the workload's
+// pods: each pod's own, and NotReady for a pod of several containers that
+// runs some but is not Ready, which is what `kubectl get pods` shows most of
+// the time when one of them crash-loops (it shows CrashLoopBackOff only in
+// the moments the kubelet waits).
+func (f Facts) Families() []string {
+	var out []string
+	for _, p := range f.Pods {
+		out = append(out, p.Family())
+		running := 0
+		for _, c := range p.Containers {
+			if c.Running && !c.Init {
+				running++
+			}
+		}
+		if !p.Ready && running > 0 && len(p.Containers) > 1 {
+			out = append(out, FamilyNotReady)
+		}
+	}
+	return out
+}

@@ -270,7 +270,7 @@ func (s *Service) JudgeTriage(ctx context.Context, labels map[string]TriageLabel
 			continue
 		}
 		live := f.Family()
-		famOK := strings.EqualFold(l.Family, live)
+		famOK := slices.ContainsFunc(f.Families(), func(v string) bool { return strings.EqualFold(v, l.Family) })
 		famMsg := fmt.Sprintf("%s: its pods show %s", l.Family, live)
 		if !famOK {
 			famMsg = fmt.Sprintf("%s is not what its pods show: look at `kubectl -n %s get pods` and describe one", l.Family, t.Namespace)
