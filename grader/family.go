@@ -115,7 +115,7 @@ func (f Facts) Family() string {
 }
 
 // Families are the families a learner may have seen on the workload's
-// pods: each pod's own, and NotReady for a pod of several containers that
+// pods: each pod's own, both of a start that keeps failing, and NotReady for a pod of several containers that
 // runs some but is not Ready, which is what `kubectl get pods` shows most of
 // the time when one of them crash-loops (it shows CrashLoopBackOff only in
 // the moments the kubelet waits).
@@ -131,6 +131,15 @@ func (f Facts) Families() []string {
 		}
 		if !p.Ready && running > 0 && len(p.Containers) > 1 {
 			out = append(out, FamilyNotReady)
+		}
+		// A process that never starts (StartError) is retried at once and
+		// then backed off: the waiting reason flips between
+		// RunContainerError and CrashLoopBackOff, and both are right.
+		for _, c := range p.Containers {
+			if t := c.IncidentLast(); t != nil && t.StartedAt.IsZero() && c.RestartCount > 0 {
+				out = append(out, FamilyRunError, FamilyCrashLoop)
+				break
+			}
 		}
 	}
 	return out

@@ -64,3 +64,12 @@ func TestARecoveredContainerIsHealthyOnceItHasRunAWhile(t *testing.T) {
 	task := PodFacts{Phase: "Running", Node: "n", Ready: true, Containers: []ContainerFacts{{Name: "app", Ready: true, Running: true, RestartCount: 3, Last: last, RunningSince: time.Now().Add(-time.Second)}}}
 	assert.Equal(t, FamilyCrashLoop, task.Family(), "ready for a second between exits")
 }
+
+func TestFamiliesALearnerMayHaveSeen(t *testing.T) {
+	neverRan := Facts{Pods: []PodFacts{{Phase: "Running", Node: "n", Containers: []ContainerFacts{{Name: "app", RestartCount: 3, WaitingReason: "RunContainerError",
+		Last: &Termination{Reason: "StartError", ExitCode: 128}}}}}}
+	assert.ElementsMatch(t, []string{FamilyRunError, FamilyRunError, FamilyCrashLoop}, neverRan.Families())
+	helperLoops := Facts{Pods: []PodFacts{{Phase: "Running", Node: "n", Containers: []ContainerFacts{
+		{Name: "app", Running: true, Ready: true}, {Name: "warm", RestartCount: 2, Last: &Termination{Reason: "Completed", StartedAt: time.Now().Add(-3 * time.Second), FinishedAt: time.Now()}}}}}}
+	assert.ElementsMatch(t, []string{FamilyCrashLoop, FamilyNotReady}, helperLoops.Families())
+}
