@@ -27,6 +27,12 @@ k8s-local)
   ./bin/crashlab images export "$archive"
   "$kl" import "$archive" >&2
   rm -f "$archive"
+  # The node lists a new image in its status only at the kubelet's next
+  # status update; `start` reads that list.
+  for _ in $(seq 1 60); do
+    kubectl --kubeconfig "$kubeconfig" get nodes -o jsonpath='{.items[*].status.images[*].names}' | grep -q crashlab.local/workload && break
+    sleep 3
+  done
   CRASHLAB_FACTS_KUBECONFIG=$kubeconfig CRASHLAB_FACTS_CONTEXT=default \
     CRASHLAB_FACTS_OUT=$PWD/docs/facts/k8s-local-containerd-1.6.md \
     go test -tags e2e -count=1 -timeout 30m -v -run TestRuntimeFacts ./e2e/
