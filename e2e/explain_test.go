@@ -38,8 +38,17 @@ func explainBroken(t *testing.T, kubeconfig string, c kubernetes.Interface, ns s
 		f, err := grader.NewObserver(c).Observe(t.Context(), target)
 		require.NoError(t, err)
 		require.NotEmpty(t, f.Pods)
-		want = f.Pods[0].Family()
-		e = explainPod(t, kubeconfig, ns, f.Pods[0].Name)
+		// The pod that shows the failure: a second replica may still be
+		// being created.
+		pod := f.Pods[0]
+		for _, p := range f.Pods {
+			if p.Family() != grader.FamilyStarting {
+				pod = p
+				break
+			}
+		}
+		want = pod.Family()
+		e = explainPod(t, kubeconfig, ns, pod.Name)
 		if e.Family == want {
 			break
 		}

@@ -105,9 +105,18 @@ func ExplainPod(f Facts, pod *corev1.Pod) PodReport {
 	if c == nil {
 		r.Healthy = r.Family == FamilyHealthy
 		r.Cause = healthyCause(pf, r.Family)
-		if r.Family == FamilyNotReady {
+		switch r.Family {
+		case FamilyNotReady:
 			events("~readiness probe", "~startup probe")
 			r.Next = []string{describe}
+		case FamilyStarting:
+			for _, c := range pf.Containers {
+				if c.WaitingReason != "" {
+					add(fmt.Sprintf("status.containerStatuses[%s].state.waiting", c.Name), "%s", c.WaitingReason)
+				}
+			}
+			events("Pulling", "Pulled", "Created", "FailedMount")
+			r.Next = []string{describe + "   # again in a few seconds: it has not started or failed yet"}
 		}
 		if r.Restarts > 0 {
 			for _, c := range pf.Containers {

@@ -100,6 +100,8 @@ type live struct {
 	t     Target
 	opt   LiveOptions
 	cache *nsCache
+	// started is when the judge began watching.
+	started time.Time
 }
 
 // current returns the target's current pods (the one reader's choice) from
@@ -157,13 +159,17 @@ func (ct crashTracker) key(p *corev1.Pod, c string) string { return string(p.UID
 
 // crashed returns a description of a termination that happened after the pod
 // was first seen (or any termination of a pod first seen later, if fresh).
-func (ct crashTracker) crashed(p *corev1.Pod, fresh bool) string {
+// A run that began before notBefore is not held against the fix: a
+// container created before the judge began watching ran with what it had
+// then (a fix to a ConfigMap reaches a crash-looping container at its next
+// start, not the one the kubelet was already starting); the next run is.
+func (ct crashTracker) crashed(p *corev1.Pod, fresh bool, notBefore time.Time) string {
 	for _, st := range p.Status.ContainerStatuses {
 		k := ct.key(p, st.Name)
 		term := lastTermination(&st)
 		// A run the node itself cut short (its cgroup could not be set up
 		// under load) says nothing about the fix: the kubelet retries it.
-		if term != nil && nodeTrouble(term.Message) != "" {
+		if term != nil && (nodeTrouble(term.Message) != "" || runBegan(term).Before(notBefore)) {
 			ct[k] = termMark{restarts: st.RestartCount, finished: term.FinishedAt.Time}
 			continue
 		}
@@ -184,6 +190,15 @@ func (ct crashTracker) crashed(p *corev1.Pod, fresh bool) string {
 		}
 	}
 	return ""
+}
+
+// runBegan is when a terminated run started; a run that never started
+// (StartError reports the Unix epoch) counts from when it failed.
+func runBegan(t *corev1.ContainerStateTerminated) time.Time {
+	if t.StartedAt.Time.After(time.Unix(0, 0)) {
+		return t.StartedAt.Time
+	}
+	return t.FinishedAt.Time
 }
 
 func describeTermination(pod, container string, t *corev1.ContainerStateTerminated) string {
@@ -243,7 +258,7 @@ func (l *live) waitReady(ctx context.Context, ct crashTracker, fresh bool, skip 
 		allReady := int32(len(last)) == l.opt.Replicas
 		for i := range last {
 			p := &last[i]
-			if msg := ct.crashed(p, fresh); msg != "" {
+			if msg := ct.crashed(p, fresh, l.started); msg != "" {
 				return false, fmt.Errorf("%s while waiting for Ready: the fix does not hold", msg)
 			}
 			for _, st := range p.Status.ContainerStatuses {
@@ -292,7 +307,7 @@ func (l *live) holdStable(ctx context.Context, ct crashTracker, window time.Dura
 			if names != nil && !names[p.Name] {
 				return false, fmt.Errorf("pod %s appeared during the window: the workload is being replaced or rescheduled", p.Name)
 			}
-			if msg := ct.crashed(p, false); msg != "" {
+			if msg := ct.crashed(p, false, time.Time{}); msg != "" {
 				return false, fmt.Errorf("%s during the stability window", msg)
 			}
 			for _, st := range p.Status.ContainerStatuses {
@@ -351,7 +366,7 @@ func (l *live) waitObserved(ctx context.Context) error {
 // and (optionally) a replaced pod healthy too. It stops at the first failure.
 func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window time.Duration, opt LiveOptions) []CheckResult {
 	opt.defaults()
-	l := &live{c: c, t: t, opt: opt}
+	l := &live{c: c, t: t, opt: opt, started: time.Now()}
 	var err error
 	if l.cache, err = newNSCache(ctx, c, t.Namespace); err != nil {
 		return []CheckResult{{Name: "pods-ready", Message: err.Error()}}

@@ -207,7 +207,8 @@ func TestJudgeLive(t *testing.T) {
 		{
 			name: "replacement that already crashed fails survives-restart", pods: healthy(), opt: LiveOptions{Replace: true},
 			kubelet: func(s *sim, rs *appsv1.ReplicaSet) func(watchSignal) bool {
-				return afterDelete(func() { createPod(s, newPod("web-cur-c", rs, crashLooping(t0.Add(time.Hour)))) })
+				// Runs of a pod created during the check start after the check did.
+				return afterDelete(func() { createPod(s, newPod("web-cur-c", rs, crashLooping(time.Now().Add(time.Hour)))) })
 			},
 			want:    []string{"pods-ready", "stays-up", "!survives-restart"},
 			wantMsg: map[string]string{"survives-restart": "web-cur-c"},
@@ -288,9 +289,24 @@ func TestJudgeLive(t *testing.T) {
 			pods: []*corev1.Pod{curPod("web-cur-a", crashLooping(t0)), curPod("web-cur-b", ready())},
 			opt:  LiveOptions{ReadyTimeout: 10 * time.Second},
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
-				return onWatch(1, func() { s.updatePod("web-cur-a", crashLooping(t0.Add(time.Minute))) })
+				return onWatch(1, func() { s.updatePod("web-cur-a", crashLooping(time.Now().Add(time.Minute))) })
 			},
 			want: []string{"!pods-ready"}, wantMsg: map[string]string{"pods-ready": "web-cur-a"}, maxTime: 3 * time.Second,
+		},
+		{
+			// A container the kubelet started before the check began ran
+			// with what it had then (a ConfigMap fixed a moment ago reaches
+			// the next start): its crash is not the fix's; the next run is.
+			name: "a run that began before the check and crashes is not held against the fix",
+			pods: []*corev1.Pod{curPod("web-cur-a", crashLooping(t0)), curPod("web-cur-b", ready())},
+			opt:  LiveOptions{ReadyTimeout: 5 * time.Second},
+			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
+				return onWatch(1, func() {
+					s.updatePod("web-cur-a", crashLooping(t0.Add(time.Minute)))
+					s.updatePod("web-cur-a", ready())
+				})
+			},
+			want: []string{"pods-ready", "stays-up"},
 		},
 		{
 			name: "too few pods time out in pods-ready",
