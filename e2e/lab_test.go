@@ -135,8 +135,9 @@ func TestLab(t *testing.T) {
 		t.Run("fail-closed", func(t *testing.T) {
 			failClosed(t, kubeconfig, c)
 		})
+		// Not parallel: it runs first, before the scenarios load the node,
+		// since a prompt under load may miss a key (seen in CI).
 		t.Run("play-in-a-terminal", func(t *testing.T) {
-			t.Parallel()
 			tmuxPath, bin := playTools(t)
 			playInTerminal(t, tmuxPath, bin, kubeconfig)
 		})
@@ -513,7 +514,10 @@ func snapshotOutsideLab(t *testing.T, kubeconfig string) map[string]string {
 	require.NoError(t, err)
 	lists, err := disc.ServerPreferredResources()
 	require.NoError(t, err)
-	skip := map[string]bool{"events": true, "leases": true}
+	// Events and leases churn by design; an EndpointSlice's generation moves
+	// whenever a pod behind it flips readiness (CoreDNS on a loaded node),
+	// which no lab action causes.
+	skip := map[string]bool{"events": true, "leases": true, "endpointslices": true}
 	out := map[string]string{}
 	for _, l := range lists {
 		gv, err := schema.ParseGroupVersion(l.GroupVersion)

@@ -85,12 +85,14 @@ func (c ContainerFacts) Family() string {
 	// ended) and shows no waiting reason; it has restarted and is not
 	// Ready, or has been Ready only for a moment (a task that exits 0
 	// after two seconds): still the same crash loop.
-	if c.RestartCount > 0 && c.Last != nil && (!c.Ready || (c.Running && time.Since(c.RunningSince) < flappingWindow)) {
+	// A run the node cut short (a cgroup it could not set up under load)
+	// says nothing about the workload.
+	if c.RestartCount > 0 && c.IncidentLast() != nil && (!c.Ready || (c.Running && time.Since(c.RunningSince) < flappingWindow)) {
 		return FamilyCrashLoop
 	}
 	// The first exit, before the kubelet's first restart: the container
 	// ran and ended, and a pod that is not Failed restarts it.
-	if c.Last != nil && !c.Running && !c.Ready && c.WaitingReason == "" && !c.Init {
+	if c.IncidentLast() != nil && !c.Running && !c.Ready && c.WaitingReason == "" && !c.Init {
 		return FamilyCrashLoop
 	}
 	return ""

@@ -73,3 +73,9 @@ func TestFamiliesALearnerMayHaveSeen(t *testing.T) {
 		{Name: "app", Running: true, Ready: true}, {Name: "warm", RestartCount: 2, Last: &Termination{Reason: "Completed", StartedAt: time.Now().Add(-3 * time.Second), FinishedAt: time.Now()}}}}}}
 	assert.ElementsMatch(t, []string{FamilyCrashLoop, FamilyNotReady}, helperLoops.Families())
 }
+
+func TestNodeTroubleIsNotACrashLoop(t *testing.T) {
+	cut := &Termination{Reason: "StartError", ExitCode: 128, NodeTrouble: "the runtime could not set up the container's cgroup (node under load)", FinishedAt: time.Now()}
+	p := PodFacts{Phase: "Running", Node: "n", Ready: true, Containers: []ContainerFacts{{Name: "app", Ready: true, Running: true, RestartCount: 1, Last: cut, RunningSince: time.Now()}}}
+	assert.Equal(t, FamilyHealthy, p.Family())
+}
