@@ -128,12 +128,19 @@ func podsOf(t *testing.T, c kubernetes.Interface, ns string) []corev1.Pod {
 }
 
 // lastTerminated reads the last termination of the named container straight
-// from the pod status, independently of the grader's fact reader.
+// from the pod status, independently of the grader's fact reader. A
+// container that has just died and is not yet restarted shows it as its
+// current state (its first crash has no last state at all): that is its
+// last termination too.
 func lastTerminated(pods []corev1.Pod, container string) []*corev1.ContainerStateTerminated {
 	var out []*corev1.ContainerStateTerminated
 	for _, p := range pods {
 		for _, st := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
-			if st.Name == container && st.LastTerminationState.Terminated != nil {
+			switch {
+			case st.Name != container:
+			case st.State.Terminated != nil:
+				out = append(out, st.State.Terminated)
+			case st.LastTerminationState.Terminated != nil:
 				out = append(out, st.LastTerminationState.Terminated)
 			}
 		}

@@ -163,9 +163,11 @@ func triageRound(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 		if w == round.Priority {
 			continue
 		}
+		// A workload that was not touched still shows the family it showed
+		// (a start that keeps failing shows two in turn: any it can show).
 		f, err := grader.NewObserver(c).Observe(ctx, specOf[w].s.Target(ns))
 		require.NoError(t, err)
-		assert.Equal(t, right[w][0], f.Family(), "%s was not touched and stays as it was", w)
+		assert.Contains(t, f.Families(), right[w][0], "%s was not touched and stays as it was", w)
 	}
 
 	r = crashlab(t, kubeconfig, "--learner", learner, "triage", "end")

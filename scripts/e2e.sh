@@ -32,5 +32,9 @@ grep -E '^\s*(=== RUN|--- |PASS|FAIL|ok|panic)|crashlab up:' "$log" || true
 if [ $rc -ne 0 ]; then
   echo "---- e2e failed (rc=$rc); failure details from $log ----"
   grep -B2 -A25 -E 'Error Trace|panic:|FAIL' "$log" | tail -400
+  # Last, one short line per failed assertion: what a CI excerpt keeps.
+  echo "---- e2e failure digest ----"
+  grep -A14 -E 'Error Trace' "$log" | grep -E '^\s*(Test:|Error:|Messages:)' | sed -E 's/^\s+/FAIL-DETAIL /; s/(.{300}).*/\1…/' | tail -60
+  grep -E '^\s*--- FAIL' "$log" | tail -30
 fi
 exit $rc
