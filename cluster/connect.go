@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,44 @@ type Conn struct {
 	IsLab bool
 }
 
+// WorkshopContextPrefix starts the context name of a workshop learner's
+// kubeconfig.
+const WorkshopContextPrefix = "crashlab-workshop-"
+
+// IsWorkshopContext tells whether a context is a workshop learner's.
+func IsWorkshopContext(name string) bool { return strings.HasPrefix(name, WorkshopContextPrefix) }
+
+// WorkshopContext names a learner's context: crashlab-workshop-<workshop>.<learner>
+// (a dot is in neither name, so both can be read back without the cluster).
+func WorkshopContext(workshop, learner string) string {
+	return WorkshopContextPrefix + workshop + "." + learner
+}
+
+// ParseWorkshopContext reads the workshop and learner from a learner's
+// context name.
+func ParseWorkshopContext(name string) (workshop, learner string, ok bool) {
+	rest, ok := strings.CutPrefix(name, WorkshopContextPrefix)
+	if !ok {
+		return "", "", false
+	}
+	workshop, learner, ok = strings.Cut(rest, ".")
+	return workshop, learner, ok && workshop != "" && learner != ""
+}
+
+// CurrentWorkshopContext returns the current context of the kubeconfig when
+// it is a workshop learner's (else ""). It reads only the local file.
+func CurrentWorkshopContext(kubeconfig string) string {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	raw, err := rules.Load()
+	if err != nil || !IsWorkshopContext(raw.CurrentContext) {
+		return ""
+	}
+	return raw.CurrentContext
+}
+
 // ErrNotLabContext is returned when the kubeconfig's context is not the lab's and
 // the user did not name it explicitly.
 var ErrNotLabContext = errors.New("context is not the lab's")
@@ -61,6 +100,11 @@ func Connect(o ConnectOptions) (*Conn, error) {
 		if raw.CurrentContext == "" {
 			return nil, fmt.Errorf("kubeconfig %s has no current context: pass --context", where)
 		}
+		ctxName = raw.CurrentContext
+	}
+	// A workshop learner's kubeconfig (written by `crashlab workshop
+	// kubeconfigs`) is the lab's own: its current context is used as it is.
+	if ctxName == "" && strings.HasPrefix(raw.CurrentContext, WorkshopContextPrefix) {
 		ctxName = raw.CurrentContext
 	}
 	if ctxName == "" {

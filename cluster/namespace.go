@@ -18,10 +18,13 @@ import (
 
 // Labels and annotations every object the lab creates carries; deletes select by them.
 const (
-	LabelManagedBy    = "app.kubernetes.io/managed-by"
-	ManagedBy         = "crashlab"
-	LabelScenario     = "crashlab.dev/scenario"
-	LabelLearner      = "crashlab.dev/learner"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "crashlab"
+	LabelScenario  = "crashlab.dev/scenario"
+	LabelLearner   = "crashlab.dev/learner"
+	// LabelWorkshop marks every object of a workshop (namespaces, service
+	// accounts, RBAC), so that `workshop delete` selects exactly those.
+	LabelWorkshop     = "crashlab.dev/workshop"
 	AnnotationObjects = "crashlab.dev/objects"
 	namespacePrefix   = "crashlab-"
 )

@@ -62,6 +62,10 @@ type Service struct {
 	onProgress  func(string)
 	onWarning   func(string)
 	onRenamed   func(oldID, newID string)
+	// workshopNS is the workshop namespace of a workshop learner, where the
+	// learner's progress is mirrored for the trainer's board ("" outside a
+	// workshop).
+	workshopNS string
 
 	renamedMu sync.Mutex
 	renamed   map[string]bool // old ids already reported to onRenamed
@@ -86,6 +90,13 @@ func WithContextName(name string) Option {
 // progress.
 func WithLearner(learner string) Option {
 	return optionFunc(func(s *Service) { s.learner = learner })
+}
+
+// WithWorkshop says the learner is one of a workshop whose namespace is ns:
+// every step of their progress is also written to their progress ConfigMap
+// there, which the trainer's board watches.
+func WithWorkshop(ns string) Option {
+	return optionFunc(func(s *Service) { s.workshopNS = ns })
 }
 
 // WithNodeArch sets the nodes' architecture instead of reading it from the
@@ -272,6 +283,12 @@ func (s *Service) record(sc scenarios.Scenario, fn func(*progress.Entry)) {
 	}
 	if err != nil {
 		s.onWarning(fmt.Sprintf("progress not saved: %v", err))
+		return
+	}
+	if s.workshopNS != "" && s.client != nil {
+		if err := progress.Mirror(context.Background(), s.client, s.workshopNS, s.learner, sc.ID, entryOf(st, sc)); err != nil {
+			s.onWarning(fmt.Sprintf("progress not shown to the trainer: %v", err))
+		}
 	}
 }
 

@@ -37,6 +37,11 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 	started := Started{Scenario: sc, Namespace: ns}
 	if err := scenarios.Deploy(ctx, s.client, sc, ns, s.learner, vals); err != nil {
 		if errors.Is(err, scenarios.ErrAlreadyStarted) {
+			// Deployed by someone else (a workshop's trainer): the learner's
+			// first start begins their attempt.
+			if entryOf(s.entries(), sc).Started.IsZero() {
+				s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
+			}
 			return started, err
 		}
 		return Started{}, err

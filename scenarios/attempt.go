@@ -32,6 +32,12 @@ const (
 	AttemptRecordName       = "crashlab-attempt"
 	AnnotationAttemptDigest = "crashlab.dev/attempt-digest"
 	LabelRecord             = "crashlab.dev/record"
+	// AnnotationRecordAt, on a lab namespace, names where its attempt record
+	// was moved ("namespace/name"): in a workshop the records live in the
+	// workshop's namespace, where a learner may read their own and change
+	// none. Only an identity that may change namespaces (the trainer) can
+	// set it, like the digest beside it.
+	AnnotationRecordAt = "crashlab.dev/record-at"
 )
 
 // Errors of a record that cannot be trusted; the CLI tells the learner to reset.
@@ -137,16 +143,22 @@ func loadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns, sl
 	if err != nil {
 		return a, err
 	}
-	AttemptRecordName := recordName(slot)
+	recordNS, AttemptRecordName := ns, recordName(slot)
+	if at := nsObj.Annotations[AnnotationRecordAt]; at != "" && slot == "" {
+		var ok bool
+		if recordNS, AttemptRecordName, ok = strings.Cut(at, "/"); !ok {
+			return a, fmt.Errorf("%w: the namespace names its record as %q", ErrRecordAltered, at)
+		}
+	}
 	want := nsObj.Annotations[digestAnnotation(slot)]
-	cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, AttemptRecordName, metav1.GetOptions{})
+	cm, err := c.CoreV1().ConfigMaps(recordNS).Get(ctx, AttemptRecordName, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err) || (err == nil && want == ""):
-		return a, fmt.Errorf("%w (ConfigMap %s/%s)", ErrNoRecord, ns, AttemptRecordName)
+		return a, fmt.Errorf("%w (ConfigMap %s/%s)", ErrNoRecord, recordNS, AttemptRecordName)
 	case err != nil:
-		return a, fmt.Errorf("read the attempt record in %s: %w", ns, err)
+		return a, fmt.Errorf("read the attempt record in %s: %w", recordNS, err)
 	case digest(cm.Data) != want:
-		return a, fmt.Errorf("%w (ConfigMap %s/%s no longer matches its digest)", ErrRecordAltered, ns, AttemptRecordName)
+		return a, fmt.Errorf("%w (ConfigMap %s/%s no longer matches its digest)", ErrRecordAltered, recordNS, AttemptRecordName)
 	case cm.Data[keyScenario] != s.ID:
 		return a, fmt.Errorf("%w: it is for scenario %q, not %q", ErrRecordAltered, cm.Data[keyScenario], s.ID)
 	}
@@ -177,6 +189,45 @@ func loadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns, sl
 	a.Baseline.Workload = s.Workload
 	a.StartedAt, _ = time.Parse(time.RFC3339, cm.Data[keyStarted])
 	return a, nil
+}
+
+// MoveRecord moves the attempt record of lab namespace ns to ConfigMap
+// toNS/toName and notes the new place on ns. The digest on ns does not change:
+// the record's data is the same. Running it again after an interruption
+// finishes the move.
+func MoveRecord(ctx context.Context, c kubernetes.Interface, ns, toNS, toName string) error {
+	nsObj, err := cluster.GetOwned(ctx, c, ns)
+	if err != nil {
+		return err
+	}
+	at := toNS + "/" + toName
+	if nsObj.Annotations[AnnotationRecordAt] == at {
+		return nil
+	}
+	cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, AttemptRecordName, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("read the attempt record in %s: %w", ns, err)
+	}
+	moved := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: toName, Namespace: toNS, Labels: cm.Labels}, Data: cm.Data}
+	if _, err := c.CoreV1().ConfigMaps(toNS).Create(ctx, moved, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
+		_, err = c.CoreV1().ConfigMaps(toNS).Update(ctx, moved, metav1.UpdateOptions{})
+		if err != nil {
+			return fmt.Errorf("move the attempt record of %s: %w", ns, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("move the attempt record of %s: %w", ns, err)
+	}
+	if nsObj.Annotations == nil {
+		nsObj.Annotations = map[string]string{}
+	}
+	nsObj.Annotations[AnnotationRecordAt] = at
+	if _, err := c.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("note the record's place on %s: %w", ns, err)
+	}
+	if err := c.CoreV1().ConfigMaps(ns).Delete(ctx, AttemptRecordName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("remove the moved record from %s: %w", ns, err)
+	}
+	return nil
 }
 
 // IsRecordProblem tells whether err means the record cannot be trusted.

@@ -73,6 +73,11 @@ func deployObjects(ctx context.Context, c kubernetes.Interface, s Scenario, ns, 
 		return nil, nil, err
 	}
 	lbls := cluster.LabLabels(s.ID, learner)
+	// A namespace already deployed is reported before any create: a
+	// workshop learner may read their namespaces but not create any.
+	if existing, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil && cluster.CheckOwned(existing) == nil && existing.Annotations[digestAnnotation(slot)] != "" {
+		return nil, nil, fmt.Errorf("%w in namespace %s", ErrAlreadyStarted, ns)
+	}
 	nsObj, err := cluster.CreateNamespace(ctx, c, ns, nsLabels)
 	if err != nil {
 		return nil, nil, err

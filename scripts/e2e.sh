@@ -12,9 +12,17 @@ if ! envs=$(./scripts/cluster-env.sh); then
   exit 0
 fi
 eval "$envs"
-# The terminal test of `crashlab play` drives it in tmux.
-if ! command -v tmux >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get install -y -qq tmux >/dev/null 2>&1 || echo "e2e: could not install tmux" >&2
+# The terminal tests (`crashlab play`, the workshop board's --tui) drive the
+# lab in tmux; the workshop board's page is tested in Debian's Chromium.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  need=()
+  command -v tmux >/dev/null || need+=(tmux)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  if [ ${#need[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null 2>&1; } ||
+      echo "e2e: could not install ${need[*]}" >&2
+  fi
 fi
 export GOFLAGS=${GOFLAGS:--mod=mod}
 # The suite must create the cluster through `crashlab up` itself; a cluster

@@ -140,6 +140,6 @@ func NewRoot(s Streams) *cobra.Command {
 		newHintCommand(g), newExplainCommand(g), newImagesCommand(g), newManifestsCommand(g),
 	)
 	root.AddCommand(newPlayCommand(g), newDrillCommand(g), newLearnCommand(g))
-	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g), newTriageCommand(g))
+	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g), newTriageCommand(g), newWorkshopCommand(g))
 	return root
 }

@@ -66,6 +66,13 @@ func TestBadInputGetsOneLineAndNonZeroExit(t *testing.T) {
 		{"learner unusable in a namespace", []string{"--kubeconfig", kc, "--context", "prod", "--learner", "Ann Smith", "hint", "orders-api-down-after-config"}, 1, "not usable in a namespace"},
 		{"up refuses a foreign context", []string{"--kubeconfig", kc, "--context", "prod", "up"}, 1, "only the lab's own kind cluster"},
 		{"export to a missing directory", []string{"images", "export", "/nonexistent/dir/x.tar"}, 1, "export images"},
+		{"workshop without learners", []string{"--kubeconfig", kc, "workshop", "create", "--incidents", "orders-api-down-after-config"}, 2, "--learners N or --names FILE"},
+		{"workshop without incidents", []string{"--kubeconfig", kc, "workshop", "create", "--learners", "3"}, 2, "--incidents"},
+		{"workshop with an unknown incident", []string{"--kubeconfig", kc, "workshop", "create", "--learners", "3", "--incidents", "nope"}, 1, `no scenario "nope"`},
+		{"workshop with both learner flags", []string{"--kubeconfig", kc, "workshop", "create", "--learners", "3", "--names", "x.txt", "--incidents", "orders-api-down-after-config"}, 2, "not both"},
+		{"workshop names file missing", []string{"--kubeconfig", kc, "workshop", "create", "--names", "/nonexistent/names.txt", "--incidents", "orders-api-down-after-config"}, 1, "read the learner names"},
+		{"workshop name unusable", []string{"--kubeconfig", kc, "workshop", "board", "--name", "Room 1"}, 2, "workshop name"},
+		{"workshop reset needs learner and id", []string{"workshop", "reset", "ana"}, 2, "accepts 2 arg"},
 		{"export for an unknown arch", []string{"images", "export", "--arch", "s390x", filepath.Join(t.TempDir(), "x.tar")}, 2, `architecture "s390x"`},
 	}
 	for _, tt := range tests {

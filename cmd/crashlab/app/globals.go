@@ -8,12 +8,14 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/tui"
+	"github.com/crashlab/crashlab/workshop"
 )
 
 // globals are the flags every command shares.
@@ -59,7 +61,26 @@ func (g *globals) contextName() string {
 	if g.context != "" {
 		return g.context
 	}
+	if ws := cluster.CurrentWorkshopContext(g.kubeconfig); ws != "" {
+		return ws
+	}
 	return cluster.ContextName
+}
+
+// workshopLearner takes the learner from a workshop kubeconfig's context
+// name, so that even the commands that need no cluster (hint, progress)
+// use the learner's namespaces and progress; connect then checks the name
+// against who the cluster says the token is.
+func (g *globals) workshopLearner() error {
+	_, learner, ok := cluster.ParseWorkshopContext(g.contextName())
+	if !ok {
+		return nil
+	}
+	if g.learner != "" && g.learner != learner {
+		return fmt.Errorf("this kubeconfig is learner %s's, not %s's: drop --learner (and CRASHLAB_LEARNER)", learner, g.learner)
+	}
+	g.learner = learner
+	return nil
 }
 
 func (g *globals) labOptions(contextName string) []lab.Option {
@@ -75,6 +96,9 @@ func (g *globals) labOptions(contextName string) []lab.Option {
 // offlineService is the lab service for what needs no cluster: the
 // catalogue, hints, explanations and progress.
 func (g *globals) offlineService() (*lab.Service, error) {
+	if err := g.workshopLearner(); err != nil {
+		return nil, err
+	}
 	return lab.New(nil, g.labOptions(g.contextName())...)
 }
 
@@ -96,7 +120,19 @@ func (g *globals) connect(ctx context.Context, ids ...string) (*lab.Service, err
 		return nil, err
 	}
 	ensurer := lab.ClusterImages{Client: conn.Client, IsLab: conn.IsLab, Logger: newLogger(g)}
-	return lab.New(conn.Client, append(g.labOptions(conn.Context), lab.WithImageEnsurer(ensurer))...)
+	opts := append(g.labOptions(conn.Context), lab.WithImageEnsurer(ensurer))
+	if cluster.IsWorkshopContext(conn.Context) {
+		// A workshop kubeconfig is one learner's: the cluster says whose.
+		who, err := workshop.WhoAmI(ctx, conn.Client)
+		if err != nil {
+			return nil, err
+		}
+		if ws, learner, _ := cluster.ParseWorkshopContext(conn.Context); ws != who.Workshop || learner != who.Learner {
+			return nil, fmt.Errorf("this kubeconfig's context %q names another learner than its token's (%s of workshop %s): use the file `crashlab workshop kubeconfigs` wrote", conn.Context, who.Learner, who.Workshop)
+		}
+		opts = append(g.labOptions(conn.Context), lab.WithImageEnsurer(ensurer), lab.WithWorkshop(workshop.Namespace(who.Workshop)))
+	}
+	return lab.New(conn.Client, opts...)
 }
 
 // dial connects to the cluster the flags name; cluster.Connect refuses a
@@ -123,6 +159,8 @@ func advise(err error, id string) error {
 		return fmt.Errorf("%w: run `crashlab start %s`", err, id)
 	case scenarios.IsRecordProblem(err):
 		return fmt.Errorf("%w: the fix cannot be judged without it; run `crashlab reset %s` to start a fresh attempt", err, id)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w: your identity on this cluster may not do that; in a workshop the trainer starts, resets and removes incidents (ask them to run `crashlab workshop reset LEARNER %s`)", err, id)
 	case errors.As(err, &missing):
 		return fmt.Errorf("%w: run `crashlab images export crashlab-images.tar` and have an admin import it on every node (`ctr -n k8s.io images import crashlab-images.tar`); a fresh import shows in the node's image list within about a minute", err)
 	}

@@ -1,0 +1,277 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/workshop"
+)
+
+type workshopFlags struct {
+	name      string
+	learners  int
+	namesFile string
+	incidents []string
+	expiry    time.Duration
+	server    string
+	addr      string
+	tui       bool
+}
+
+func newWorkshopCommand(g *globals) *cobra.Command {
+	flags := &workshopFlags{}
+	cmd := &cobra.Command{
+		Use:   "workshop",
+		Short: "Run the lab for a room on one shared cluster: a namespace and an identity per learner, and a live board",
+		Long: "For trainers. `workshop create` deploys the incidents for every learner and gives each a ServiceAccount whose RBAC rights reach only their own namespaces; " +
+			"`workshop kubeconfigs DIR` writes one kubeconfig per learner with an expiring token; learners then run crashlab (and kubectl) with that file. " +
+			"`workshop board` serves the room's live board; `workshop delete` removes everything the workshop created.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usageError{errors.New("name a subcommand: create, kubeconfigs, learners, board or delete")}
+		},
+	}
+	cmd.PersistentFlags().StringVar(&flags.name, "name", workshop.DefaultName, "the workshop's name (several workshops can share a cluster)")
+
+	create := &cobra.Command{
+		Use:   "create (--learners N | --names FILE) --incidents ID[,ID...]",
+		Short: "Create the workshop: per learner their incidents, a ServiceAccount and its RBAC",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorkshopCreate(cmd.Context(), g, flags)
+		},
+	}
+	create.Flags().IntVar(&flags.learners, "learners", 0, "how many learners (named learner-01, learner-02, ...)")
+	create.Flags().StringVar(&flags.namesFile, "names", "", "a file with one learner name per line")
+	create.Flags().StringSliceVar(&flags.incidents, "incidents", nil, "the incidents every learner gets (ids from `crashlab list`)")
+
+	kubeconfigs := &cobra.Command{
+		Use:   "kubeconfigs DIR",
+		Short: "Write DIR/<learner>.kubeconfig for every learner, each with a token that expires",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			conn, err := g.dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			issued, err := workshop.Kubeconfigs(cmd.Context(), conn.Client, conn.REST, flags.name, args[0], flags.server, flags.expiry)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return g.emit(issued)
+			}
+			for _, i := range issued {
+				g.say("%s  %s  (token expires %s)", i.Learner, i.Path, i.Expires.Local().Format(time.RFC3339))
+			}
+			g.say("Hand each learner their file: `export KUBECONFIG=%s/<name>.kubeconfig`, then `crashlab status` and kubectl work as that learner.", args[0])
+			return nil
+		},
+	}
+	kubeconfigs.Flags().DurationVar(&flags.expiry, "expiry", 8*time.Hour, "how long the learners' tokens are valid")
+	kubeconfigs.Flags().StringVar(&flags.server, "server", "", "the API server address the learners use (default: your kubeconfig's)")
+
+	learners := &cobra.Command{
+		Use:   "learners",
+		Short: "List the workshop's learners and their namespaces",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			conn, err := g.dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ls, err := workshop.Learners(cmd.Context(), conn.Client, flags.name)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return g.emit(ls)
+			}
+			for _, l := range ls {
+				g.say("%s  %s", l.Name, strings.Join(l.Namespaces, " "))
+			}
+			return nil
+		},
+	}
+
+	del := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete everything the workshop created (namespaces, ServiceAccounts, RBAC), and nothing else",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			conn, err := g.dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			deleted, err := workshop.Delete(cmd.Context(), conn.Client, flags.name, 3*time.Minute)
+			if g.json() && err == nil {
+				return g.emit(deleted)
+			}
+			for _, d := range deleted {
+				g.say("deleted %s", d)
+			}
+			if err != nil {
+				return err
+			}
+			if len(deleted) == 0 {
+				g.say("Nothing to delete: no workshop %q on this cluster.", flags.name)
+			}
+			return nil
+		},
+	}
+
+	board := &cobra.Command{
+		Use:   "board [--addr HOST:PORT] [--tui]",
+		Short: "Serve the room's live board on localhost (or show it in the terminal with --tui)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorkshopBoard(cmd.Context(), g, flags)
+		},
+	}
+	board.Flags().StringVar(&flags.addr, "addr", "127.0.0.1:8080", "where the board listens")
+	board.Flags().BoolVar(&flags.tui, "tui", false, "show the board in this terminal instead of serving a page")
+
+	reset := &cobra.Command{
+		Use:   "reset LEARNER ID",
+		Short: "Deploy one learner's incident again from scratch (learners cannot delete namespaces)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runWorkshopReset(cmd.Context(), g, flags, args[0], args[1])
+		},
+	}
+
+	cmd.AddCommand(create, kubeconfigs, learners, reset, del, board)
+	return cmd
+}
+
+func runWorkshopCreate(ctx context.Context, g *globals, flags *workshopFlags) error {
+	p := workshop.Plan{Name: flags.name, Incidents: flags.incidents}
+	switch {
+	case flags.learners > 0 && flags.namesFile != "":
+		return usageError{errors.New("pass --learners N or --names FILE, not both")}
+	case flags.learners > 0:
+		p.Learners = workshop.LearnerNames(flags.learners)
+	case flags.namesFile != "":
+		b, err := os.ReadFile(flags.namesFile)
+		if err != nil {
+			return fmt.Errorf("read the learner names: %w", err)
+		}
+		if p.Learners, err = workshop.ParseNames(string(b)); err != nil {
+			return fmt.Errorf("%s: %w", flags.namesFile, err)
+		}
+	case flags.learners < 0:
+		return usageError{fmt.Errorf("--learners %d: give a positive number", flags.learners)}
+	}
+	// Incident ids are checked against the catalogue before any cluster work.
+	offline, err := g.offlineService()
+	if err != nil {
+		return err
+	}
+	for i, id := range p.Incidents {
+		sc, err := offline.Scenario(id)
+		if err != nil {
+			return err
+		}
+		p.Incidents[i] = sc.ID
+	}
+	if err := p.Validate(); err != nil {
+		return usageError{err}
+	}
+	conn, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	// The trainer's own progress is not the learners': their starts are
+	// recorded nowhere but in the cluster.
+	scratch, err := os.MkdirTemp("", "crashlab-workshop-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	if err := workshop.Create(ctx, conn.Client, p, g.trainerDeployer(conn, scratch), func(m string) { g.say("%s", m) }); err != nil {
+		return err
+	}
+	g.say("Workshop %q: %d learner(s), incidents %s.", p.Name, len(p.Learners), strings.Join(p.Incidents, ", "))
+	g.say("Next: `crashlab workshop kubeconfigs DIR --name %s` writes each learner's kubeconfig; `crashlab workshop board --name %s` shows the room.", p.Name, p.Name)
+	return nil
+}
+
+func runWorkshopBoard(ctx context.Context, g *globals, flags *workshopFlags) error {
+	if err := workshop.ValidateName(flags.name); err != nil {
+		return usageError{err}
+	}
+	conn, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	w := workshop.NewWatcher(conn.Client, flags.name)
+	if err := w.Run(ctx); err != nil {
+		return err
+	}
+	if flags.tui {
+		ch, cancel := w.Subscribe()
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case b, ok := <-ch:
+				if !ok {
+					return ctx.Err()
+				}
+				// Clear the screen and draw from the top: one frame per change.
+				fmt.Fprint(g.streams.Out, "\x1b[H\x1b[2J"+workshop.Text(b))
+			}
+		}
+	}
+	return workshop.Serve(ctx, w, flags.addr, func(addr string) {
+		g.say("Board of workshop %q: http://%s/ (Ctrl-C stops it)", flags.name, addr)
+	})
+}
+
+// trainerDeployer starts one incident for a learner with the trainer's
+// identity; the trainer's own progress is kept in scratch, not the learner's.
+func (g *globals) trainerDeployer(conn *cluster.Conn, scratch string) workshop.Deployer {
+	ensurer := lab.ClusterImages{Client: conn.Client, IsLab: conn.IsLab, Logger: newLogger(g)}
+	return func(ctx context.Context, learner, id string) (string, error) {
+		svc, err := lab.New(conn.Client, lab.WithContextName(conn.Context), lab.WithLearner(learner), lab.WithImageEnsurer(ensurer), lab.WithProgressDir(scratch), lab.WithWarnings(g.warn))
+		if err != nil {
+			return "", err
+		}
+		started, err := svc.Start(ctx, id)
+		return started.Namespace, err
+	}
+}
+
+func runWorkshopReset(ctx context.Context, g *globals, flags *workshopFlags, learner, id string) error {
+	offline, err := g.offlineService()
+	if err != nil {
+		return err
+	}
+	sc, err := offline.Scenario(id)
+	if err != nil {
+		return err
+	}
+	conn, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	scratch, err := os.MkdirTemp("", "crashlab-workshop-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	if err := workshop.Reset(ctx, conn.Client, flags.name, learner, sc.ID, g.trainerDeployer(conn, scratch)); err != nil {
+		return err
+	}
+	g.say("%s's %s is deployed again, broken as at the start.", learner, sc.ID)
+	return nil
+}

@@ -1,0 +1,485 @@
+package workshop
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/scenarios"
+)
+
+// The states a board cell shows, in the order a learner goes through them.
+const (
+	StateNotStarted = "not started"
+	StateCrashing   = "crashing"
+	StateStarted    = "started"
+	StateDiagnosed  = "diagnosed"
+	StateFixed      = "fixed"
+	StateGivenUp    = "given up"
+)
+
+// Cell is one learner's incident on the board.
+type Cell struct {
+	Learner  string `json:"learner"`
+	Incident string `json:"incident"`
+	State    string `json:"state"`
+	// Pods is what the learner's pods show now: "1/2 ready, CrashLoopBackOff".
+	Pods string `json:"pods"`
+	// StartedAt is when the learner's attempt began (zero: not started);
+	// the page counts the time spent from it while the attempt runs.
+	StartedAt time.Time `json:"startedAt,omitzero"`
+	// SpentSeconds is the time the attempt took once fixed (else since start,
+	// at the board's last update).
+	SpentSeconds int  `json:"spentSeconds"`
+	Hints        int  `json:"hints"`
+	WrongAnswers int  `json:"wrongAnswers"`
+	Score        *int `json:"score,omitempty"`
+}
+
+// Board is the room at one moment.
+type Board struct {
+	Workshop  string    `json:"workshop"`
+	Learners  []string  `json:"learners"`
+	Incidents []string  `json:"incidents"`
+	Cells     []Cell    `json:"cells"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Version counts the board's changes; the page shows it for a trainer
+	// who wonders whether it is live.
+	Version int `json:"version"`
+}
+
+// Cell returns the learner's cell of an incident.
+func (b Board) Cell(learner, incident string) (Cell, bool) {
+	for _, c := range b.Cells {
+		if c.Learner == learner && c.Incident == incident {
+			return c, true
+		}
+	}
+	return Cell{}, false
+}
+
+// Compute builds the board from what the cluster holds: the workshop's
+// incident namespaces, their pods, and the learners' progress ConfigMaps.
+// It reads nothing else, so the board is as fresh as its watch cache.
+func Compute(name string, namespaces []*corev1.Namespace, pods []*corev1.Pod, progressMaps []*corev1.ConfigMap, now time.Time) Board {
+	b := Board{Workshop: name, UpdatedAt: now}
+	entries := map[string]map[string]progress.Entry{}
+	for _, cm := range progressMaps {
+		e, _ := progress.Mirrored(cm)
+		entries[cm.Labels[cluster.LabelLearner]] = e
+	}
+	podsOf := map[string][]*corev1.Pod{}
+	for _, p := range pods {
+		podsOf[p.Namespace] = append(podsOf[p.Namespace], p)
+	}
+	learners, incidents := map[string]bool{}, map[string]bool{}
+	for _, ns := range namespaces {
+		l, id := ns.Labels[cluster.LabelLearner], ns.Labels[cluster.LabelScenario]
+		if l == "" || id == "" {
+			continue
+		}
+		learners[l], incidents[id] = true, true
+		e := entries[l][id]
+		c := Cell{Learner: l, Incident: id, Pods: podSummary(podsOf[ns.Name]), Hints: e.Hints, WrongAnswers: e.WrongAnswers, StartedAt: e.Started}
+		healthy := allReady(podsOf[ns.Name])
+		switch lab.StatusOf(e) {
+		case lab.StatusNotStarted:
+			c.State = StateNotStarted
+		case lab.StatusSolved:
+			c.State = StateFixed
+		case lab.StatusGivenUp:
+			c.State = StateGivenUp
+		case lab.StatusDiagnosed:
+			c.State = StateDiagnosed
+		default:
+			c.State = StateStarted
+			if !healthy {
+				c.State = StateCrashing
+			}
+		}
+		switch {
+		case e.Done() && e.FixedAfter > 0:
+			c.SpentSeconds = int(e.FixedAfter / time.Second)
+		case !e.Started.IsZero():
+			c.SpentSeconds = int(now.Sub(e.Started) / time.Second)
+		}
+		if s, ok := lab.BestScore(e); ok {
+			c.Score = &s
+		}
+		b.Cells = append(b.Cells, c)
+	}
+	b.Learners, b.Incidents = sortedKeys(learners), sortedKeys(incidents)
+	sort.Slice(b.Cells, func(i, j int) bool {
+		if b.Cells[i].Learner != b.Cells[j].Learner {
+			return b.Cells[i].Learner < b.Cells[j].Learner
+		}
+		return b.Cells[i].Incident < b.Cells[j].Incident
+	})
+	return b
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func allReady(pods []*corev1.Pod) bool {
+	if len(pods) == 0 {
+		return false
+	}
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		ready := false
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				ready = true
+			}
+		}
+		if !ready {
+			return false
+		}
+	}
+	return true
+}
+
+// podSummary is what `kubectl get pods` would tell at a glance: how many
+// are ready, and the most common reason of those that are not.
+func podSummary(pods []*corev1.Pod) string {
+	if len(pods) == 0 {
+		return "no pods"
+	}
+	ready, reasons := 0, map[string]int{}
+	for _, p := range pods {
+		r := podReason(p)
+		if r == "Ready" {
+			ready++
+			continue
+		}
+		reasons[r]++
+	}
+	s := fmt.Sprintf("%d/%d ready", ready, len(pods))
+	best := ""
+	for r, n := range reasons {
+		if best == "" || n > reasons[best] || (n == reasons[best] && r < best) {
+			best = r
+		}
+	}
+	if best != "" {
+		s += ", " + best
+	}
+	return s
+}
+
+func podReason(p *corev1.Pod) string {
+	if p.DeletionTimestamp != nil {
+		return "Terminating"
+	}
+	for _, st := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		if w := st.State.Waiting; w != nil && w.Reason != "" {
+			return w.Reason
+		}
+		if t := st.State.Terminated; t != nil && t.Reason != "" && t.Reason != "Completed" {
+			return t.Reason
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			return "Ready"
+		}
+	}
+	if p.Status.Phase == corev1.PodPending {
+		return "Pending"
+	}
+	return "NotReady"
+}
+
+// Watcher keeps the board current from a watch cache: informers on the
+// workshop's namespaces, on the pods of each incident namespace, and on the
+// progress ConfigMaps. Every change recomputes the board; subscribers get
+// each new board at once.
+type Watcher struct {
+	name   string
+	client kubernetes.Interface
+	now    func() time.Time
+
+	mu      sync.Mutex
+	board   Board
+	subs    map[chan Board]struct{}
+	podInfs map[string]context.CancelFunc
+	pods    map[string]cache.Store
+	nsStore cache.Store
+	cmStore cache.Store
+	kick    chan struct{}
+}
+
+// NewWatcher returns a watcher of the workshop; Run starts it.
+func NewWatcher(c kubernetes.Interface, name string) *Watcher {
+	return &Watcher{name: name, client: c, now: time.Now, subs: map[chan Board]struct{}{}, podInfs: map[string]context.CancelFunc{}, pods: map[string]cache.Store{}, kick: make(chan struct{}, 1)}
+}
+
+// Run watches until ctx ends. It returns once the first board is computed
+// from synced caches, or with the error that kept it from starting.
+func (w *Watcher) Run(ctx context.Context) error {
+	if _, err := cluster.GetOwned(ctx, w.client, Namespace(w.name)); err != nil {
+		return fmt.Errorf("no workshop %q on this cluster: %w", w.name, err)
+	}
+	sel := labels.Set(with(Labels(w.name), LabelRole, "incident")).String()
+	nsf := informers.NewSharedInformerFactoryWithOptions(w.client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = sel }))
+	nsInf := nsf.Core().V1().Namespaces().Informer()
+	cmf := informers.NewSharedInformerFactoryWithOptions(w.client, 0, informers.WithNamespace(Namespace(w.name)), informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.LabelSelector = scenarios.LabelRecord + "=progress"
+	}))
+	cmInf := cmf.Core().V1().ConfigMaps().Informer()
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { w.changed() },
+		UpdateFunc: func(any, any) { w.changed() },
+		DeleteFunc: func(any) { w.changed() },
+	}
+	if _, err := nsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { w.watchPods(ctx, o); w.changed() },
+		UpdateFunc: func(_, o any) { w.changed() },
+		DeleteFunc: func(o any) { w.unwatchPods(o); w.changed() },
+	}); err != nil {
+		return err
+	}
+	if _, err := cmInf.AddEventHandler(handler); err != nil {
+		return err
+	}
+	w.nsStore, w.cmStore = nsInf.GetStore(), cmInf.GetStore()
+	nsf.Start(ctx.Done())
+	cmf.Start(ctx.Done())
+	for typ, ok := range nsf.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("watch %v: %w", typ, ctx.Err())
+		}
+	}
+	for typ, ok := range cmf.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("watch %v: %w", typ, ctx.Err())
+		}
+	}
+	w.recompute()
+	go w.loop(ctx)
+	return nil
+}
+
+// watchPods starts an informer on one incident namespace's pods.
+func (w *Watcher) watchPods(ctx context.Context, o any) {
+	ns, ok := o.(*corev1.Namespace)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.podInfs[ns.Name]; ok {
+		return
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	f := informers.NewSharedInformerFactoryWithOptions(w.client, 0, informers.WithNamespace(ns.Name))
+	inf := f.Core().V1().Pods().Informer()
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { w.changed() },
+		UpdateFunc: func(any, any) { w.changed() },
+		DeleteFunc: func(any) { w.changed() },
+	})
+	w.podInfs[ns.Name], w.pods[ns.Name] = cancel, inf.GetStore()
+	f.Start(pctx.Done())
+}
+
+func (w *Watcher) unwatchPods(o any) {
+	ns, ok := o.(*corev1.Namespace)
+	if !ok {
+		if t, ok := o.(cache.DeletedFinalStateUnknown); ok {
+			ns, _ = t.Obj.(*corev1.Namespace)
+		}
+	}
+	if ns == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if cancel, ok := w.podInfs[ns.Name]; ok {
+		cancel()
+		delete(w.podInfs, ns.Name)
+		delete(w.pods, ns.Name)
+	}
+}
+
+// changed asks for a recompute; bursts of events coalesce into one.
+func (w *Watcher) changed() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Watcher) loop(ctx context.Context) {
+	// A slow tick keeps the time spent moving on terminals (the page counts
+	// on its own) and catches nothing the watches miss: they miss nothing.
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			w.mu.Lock()
+			for ch := range w.subs {
+				close(ch)
+				delete(w.subs, ch)
+			}
+			w.mu.Unlock()
+			return
+		case <-w.kick:
+			// Let a burst of pod events land before drawing.
+			time.Sleep(50 * time.Millisecond)
+			w.recompute()
+		case <-tick.C:
+			w.recompute()
+		}
+	}
+}
+
+func (w *Watcher) recompute() {
+	var nss []*corev1.Namespace
+	for _, o := range w.nsStore.List() {
+		if ns, ok := o.(*corev1.Namespace); ok {
+			nss = append(nss, ns)
+		}
+	}
+	var cms []*corev1.ConfigMap
+	for _, o := range w.cmStore.List() {
+		if cm, ok := o.(*corev1.ConfigMap); ok {
+			cms = append(cms, cm)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var pods []*corev1.Pod
+	for _, st := range w.pods {
+		for _, o := range st.List() {
+			if p, ok := o.(*corev1.Pod); ok {
+				pods = append(pods, p)
+			}
+		}
+	}
+	b := Compute(w.name, nss, pods, cms, w.now())
+	b.Version = w.board.Version
+	if !sameCells(b, w.board) {
+		b.Version++
+	}
+	w.board = b
+	for ch := range w.subs {
+		select {
+		case ch <- b:
+		default:
+			// A slow reader gets the newest board next time: drop the stale one.
+			select {
+			case <-ch:
+			default:
+			}
+			ch <- b
+		}
+	}
+}
+
+func sameCells(a, b Board) bool {
+	if len(a.Cells) != len(b.Cells) {
+		return false
+	}
+	for i := range a.Cells {
+		x, y := a.Cells[i], b.Cells[i]
+		x.SpentSeconds, y.SpentSeconds = 0, 0
+		if x.Score != nil && y.Score != nil && *x.Score == *y.Score {
+			x.Score, y.Score = nil, nil
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Board is the current board.
+func (w *Watcher) Board() Board {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.board
+}
+
+// Subscribe returns a channel that gets the current board at once and each
+// new one after; cancel ends the subscription.
+func (w *Watcher) Subscribe() (<-chan Board, func()) {
+	ch := make(chan Board, 1)
+	w.mu.Lock()
+	w.subs[ch] = struct{}{}
+	ch <- w.board
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if _, ok := w.subs[ch]; ok {
+			delete(w.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// Text renders the board for a terminal: a row per learner, a column per
+// incident.
+func Text(b Board) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "crashlab workshop %s — %s (v%d)\n\n", b.Workshop, b.UpdatedAt.Local().Format("15:04:05"), b.Version)
+	width := 14
+	for _, id := range b.Incidents {
+		width = max(width, min(len(id), 32))
+	}
+	fmt.Fprintf(&sb, "%-16s", "LEARNER")
+	for _, id := range b.Incidents {
+		fmt.Fprintf(&sb, "  %-*s", width, truncate(id, width))
+	}
+	sb.WriteString("\n")
+	for _, l := range b.Learners {
+		fmt.Fprintf(&sb, "%-16s", truncate(l, 16))
+		for _, id := range b.Incidents {
+			c, _ := b.Cell(l, id)
+			cell := c.State
+			if c.State != StateNotStarted {
+				cell += fmt.Sprintf(" %s", (time.Duration(c.SpentSeconds) * time.Second).String())
+			}
+			if c.Hints > 0 {
+				cell += fmt.Sprintf(" h%d", c.Hints)
+			}
+			if c.Score != nil {
+				cell += fmt.Sprintf(" %dpt", *c.Score)
+			}
+			fmt.Fprintf(&sb, "  %-*s", width, truncate(cell, width))
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

@@ -1,0 +1,129 @@
+package workshop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/crashlab/crashlab/cluster"
+)
+
+// MinExpiry is the shortest token the API server issues (TokenRequest
+// refuses less than ten minutes).
+const MinExpiry = 10 * time.Minute
+
+// Issued is one learner's kubeconfig as written.
+type Issued struct {
+	Learner string    `json:"learner"`
+	Path    string    `json:"path"`
+	Expires time.Time `json:"expires"`
+}
+
+// Kubeconfigs writes DIR/<learner>.kubeconfig for every learner of the
+// workshop: the cluster's address and CA as the trainer's own config has
+// them (server overrides the address, for a room that reaches the API
+// server another way), and a token of the learner's ServiceAccount from the
+// TokenRequest API that expires after expiry. Files are private (0600); an
+// existing file is replaced, since the old token may have expired.
+func Kubeconfigs(ctx context.Context, c kubernetes.Interface, cfg *rest.Config, name, dir, server string, expiry time.Duration) ([]Issued, error) {
+	if expiry < MinExpiry {
+		return nil, fmt.Errorf("--expiry %s is too short: the API server issues tokens for at least %s", expiry, MinExpiry)
+	}
+	learners, err := Learners(ctx, c, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(learners) == 0 {
+		return nil, fmt.Errorf("workshop %q has no learners: run `crashlab workshop create` first", name)
+	}
+	if server == "" {
+		server = cfg.Host
+	}
+	ca := cfg.TLSClientConfig.CAData
+	if len(ca) == 0 && cfg.TLSClientConfig.CAFile != "" {
+		if ca, err = os.ReadFile(cfg.TLSClientConfig.CAFile); err != nil {
+			return nil, fmt.Errorf("read the cluster's CA %s: %w", cfg.TLSClientConfig.CAFile, err)
+		}
+	}
+	if len(ca) == 0 && !cfg.TLSClientConfig.Insecure && strings.HasPrefix(server, "https://") {
+		return nil, errors.New("the kubeconfig you use has no CA for this cluster, so the learners' files would have none: use a kubeconfig with certificate-authority-data")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	secs := int64(expiry / time.Second)
+	var out []Issued
+	for _, l := range learners {
+		tr, err := c.CoreV1().ServiceAccounts(Namespace(name)).CreateToken(ctx, l.Name, &authenticationv1.TokenRequest{
+			Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			return out, fmt.Errorf("token for %s: %w", l.Name, err)
+		}
+		ctxName := cluster.WorkshopContext(name, l.Name)
+		kc := clientcmdapi.NewConfig()
+		kc.Clusters[ctxName] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca, InsecureSkipTLSVerify: cfg.TLSClientConfig.Insecure}
+		kc.AuthInfos[ctxName] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+		ns := ""
+		if len(l.Namespaces) > 0 {
+			ns = l.Namespaces[0]
+		}
+		kc.Contexts[ctxName] = &clientcmdapi.Context{Cluster: ctxName, AuthInfo: ctxName, Namespace: ns}
+		kc.CurrentContext = ctxName
+		path := filepath.Join(dir, l.Name+".kubeconfig")
+		if err := clientcmd.WriteToFile(*kc, path); err != nil {
+			return out, fmt.Errorf("write %s: %w", path, err)
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			return out, err
+		}
+		out = append(out, Issued{Learner: l.Name, Path: path, Expires: tr.Status.ExpirationTimestamp.Time})
+	}
+	return out, nil
+}
+
+// Identity is who a workshop kubeconfig says its user is.
+type Identity struct {
+	Workshop string
+	Learner  string
+}
+
+// ParseUser reads a ServiceAccount user name
+// (system:serviceaccount:crashlab-workshop-<name>:<learner>); ok is false for
+// any other user.
+func ParseUser(user string) (Identity, bool) {
+	rest, ok := strings.CutPrefix(user, "system:serviceaccount:"+namespacePrefix)
+	if !ok {
+		return Identity{}, false
+	}
+	name, learner, ok := strings.Cut(rest, ":")
+	if !ok || name == "" || learner == "" {
+		return Identity{}, false
+	}
+	return Identity{Workshop: name, Learner: learner}, true
+}
+
+// WhoAmI asks the API server who the client is (SelfSubjectReview, which
+// every authenticated user may do) and reads it as a workshop learner.
+func WhoAmI(ctx context.Context, c kubernetes.Interface) (Identity, error) {
+	r, err := c.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		return Identity{}, fmt.Errorf("ask the cluster who this kubeconfig is: %w", err)
+	}
+	id, ok := ParseUser(r.Status.UserInfo.Username)
+	if !ok {
+		return Identity{}, fmt.Errorf("this kubeconfig's user %q is not a workshop learner", r.Status.UserInfo.Username)
+	}
+	return id, nil
+}
