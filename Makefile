@@ -6,7 +6,7 @@ ARCHES := amd64 arm64
 WORKLOAD_BINS := $(foreach a,$(ARCHES),images/bin/workload-linux-$(a))
 CRASHLAB := bin/crashlab
 
-.PHONY: all build workload lab test unit e2e e2e-1.34 bench facts facts-k8s-local fmt vet clean cluster-env
+.PHONY: all build workload lab test unit e2e e2e-1.34 bench bench-workshop facts facts-k8s-local fmt vet clean cluster-env
 
 all: build
 
@@ -50,6 +50,12 @@ test: unit e2e
 
 bench: build
 	./scripts/bench.sh
+
+# A workshop room of 10 and 30 learners (CRASHLAB_BENCH_LEARNERS="10,30"):
+# create time, the lab's API requests per second with every learner polling
+# and the board open, against a polling board, and the board's freshness.
+bench-workshop: build
+	BENCH_RUN='TestBenchWorkshop$$' ./scripts/bench.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

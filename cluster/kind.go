@@ -312,11 +312,18 @@ type upOptions struct {
 	nodeImage      string
 	waitForReady   time.Duration
 	kubeconfigPath string
+	nodes          int
 }
 
 type upOptionAdapter func(*upOptions)
 
 func (a upOptionAdapter) apply(o *upOptions) { a(o) }
+
+// WithNodes creates the cluster with n nodes: one control plane, which also
+// runs pods, and n-1 workers. It applies at creation only.
+func WithNodes(n int) UpOption {
+	return upOptionAdapter(func(o *upOptions) { o.nodes = n })
+}
 
 // WithNodeImage creates the cluster from image, like `kind create cluster
 // --image`; empty means kind's default node image.
@@ -450,7 +457,7 @@ func (l *Lab) create(ctx context.Context, o upOptions) error {
 	}
 	l.logger.V(0).Infof("Creating kind cluster %q (node image %s, CrashLoopBackOff cap %s)", l.name, image, BackoffCap)
 	createOpts := []kindcluster.CreateOption{
-		kindcluster.CreateWithV1Alpha4Config(clusterConfig(v, cgroupV1)),
+		kindcluster.CreateWithV1Alpha4Config(clusterConfig(v, cgroupV1, o.nodes)),
 		kindcluster.CreateWithWaitForReady(o.waitForReady),
 		kindcluster.CreateWithKubeconfigPath(o.kubeconfigPath),
 		kindcluster.CreateWithDisplayUsage(false),
@@ -499,11 +506,21 @@ func (l *Lab) Down() error {
 // clusterConfig is the lab's one-node cluster; v is the node's Kubernetes
 // version, nil when unknown; allowCgroupV1 lets its kubelet run on a cgroup
 // v1 host.
-func clusterConfig(v *version.Version, allowCgroupV1 bool) *v1alpha4.Cluster {
+func clusterConfig(v *version.Version, allowCgroupV1 bool, nodes int) *v1alpha4.Cluster {
 	cfg := &v1alpha4.Cluster{
 		TypeMeta: v1alpha4.TypeMeta{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4"},
 		Nodes:    []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}},
+		// kind's documented pattern for a local registry: containerd reads
+		// per-registry hosts.toml files from this directory at each pull, so
+		// `up --registry` can add one to a running cluster (TrustRegistry).
+		ContainerdConfigPatches: []string{containerdRegistryPatch},
 	}
+	for i := 1; i < nodes; i++ {
+		cfg.Nodes = append(cfg.Nodes, v1alpha4.Node{Role: v1alpha4.WorkerRole})
+	}
+	// A cluster-wide patch reaches every node's kubelet (kind renders the
+	// KubeletConfiguration for init and join alike): an incident behaves the
+	// same on whichever node the scheduler picks.
 	if patch := kubeletPatch(v, allowCgroupV1); patch != "" {
 		cfg.KubeadmConfigPatches = []string{patch}
 	}

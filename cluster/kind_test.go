@@ -190,7 +190,7 @@ func TestKubeletPatch(t *testing.T) {
 			got := kubeletPatch(v, false)
 			assert.Equal(t, tt.want, got)
 
-			cfg := clusterConfig(v, false)
+			cfg := clusterConfig(v, false, 1)
 			require.Len(t, cfg.Nodes, 1)
 			assert.Equal(t, v1alpha4.ControlPlaneRole, cfg.Nodes[0].Role)
 			if tt.want == "" {
@@ -344,5 +344,18 @@ func TestCgroupVersionFromRuntimeInfo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, cgroupVersionOf([]byte(tt.info)))
 		})
+	}
+}
+
+func TestClusterConfigNodesAndRegistryDirectory(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		cfg := clusterConfig(nil, false, n)
+		require.Len(t, cfg.Nodes, n)
+		assert.Equal(t, "control-plane", string(cfg.Nodes[0].Role))
+		for _, node := range cfg.Nodes[1:] {
+			assert.Equal(t, "worker", string(node.Role))
+		}
+		require.Len(t, cfg.ContainerdConfigPatches, 1)
+		assert.Contains(t, cfg.ContainerdConfigPatches[0], `config_path = "/etc/containerd/certs.d"`)
 	}
 }

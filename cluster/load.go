@@ -81,6 +81,12 @@ func missingOnNodes(ctx context.Context, nodeList []nodes.Node, refs []string) (
 	return missing, nil
 }
 
+// NodeCount is how many nodes the lab cluster has.
+func (l *Lab) NodeCount() (int, error) {
+	n, err := l.nodes()
+	return len(n), err
+}
+
 func (l *Lab) nodes() ([]nodes.Node, error) {
 	nodeList, err := l.provider.ListInternalNodes(l.name)
 	if err != nil {

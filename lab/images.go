@@ -113,10 +113,36 @@ func (s *Service) deployImages(ctx context.Context) ([]images.Image, scenarios.V
 	if err != nil {
 		return nil, scenarios.Values{}, err
 	}
+	if s.registry != "" {
+		for i := range imgs {
+			imgs[i] = images.InRegistry(imgs[i], s.registry)
+		}
+	}
 	return imgs, scenarios.Values{Image: imgs[0].Ref, ForeignImage: imgs[1].Ref, NodeArch: arch}, nil
 }
 
+// RegistryMissingError says the registry the lab deploys from lacks images.
+type RegistryMissingError struct {
+	Registry string
+	Refs     []string
+}
+
+func (e *RegistryMissingError) Error() string {
+	return fmt.Sprintf("registry %s does not hold %s", e.Registry, strings.Join(e.Refs, ", "))
+}
+
 func (s *Service) ensureImages(ctx context.Context, imgs []images.Image) error {
+	if s.registry != "" {
+		// The nodes pull: what must hold is that the registry has them.
+		missing, err := images.MissingInRegistry(ctx, s.registry, imgs, s.registryInsecure)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			return &RegistryMissingError{Registry: s.registry, Refs: missing}
+		}
+		return nil
+	}
 	e := s.images
 	if e == nil {
 		// Checking is the safe default: it never runs commands on the host,

@@ -66,6 +66,10 @@ type Service struct {
 	// learner's progress is mirrored for the trainer's board ("" outside a
 	// workshop).
 	workshopNS string
+	// registry, when set, is where the nodes pull the lab's images from
+	// (REGISTRY/crashlab/workload), instead of images imported into them.
+	registry         string
+	registryInsecure bool
 
 	renamedMu sync.Mutex
 	renamed   map[string]bool // old ids already reported to onRenamed
@@ -97,6 +101,13 @@ func WithLearner(learner string) Option {
 // there, which the trainer's board watches.
 func WithWorkshop(ns string) Option {
 	return optionFunc(func(s *Service) { s.workshopNS = ns })
+}
+
+// WithRegistry deploys the lab's images by their names in registry (filled
+// by `crashlab images push`), so that the nodes pull them: for a cluster the
+// lab cannot load images into. insecure allows plain HTTP to any host.
+func WithRegistry(registry string, insecure bool) Option {
+	return optionFunc(func(s *Service) { s.registry, s.registryInsecure = registry, insecure })
 }
 
 // WithNodeArch sets the nodes' architecture instead of reading it from the

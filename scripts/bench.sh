@@ -12,5 +12,5 @@ if ! command -v kubectl >/dev/null; then
   export PATH=$PWD/.cache/bin:$PATH
 fi
 export GOFLAGS=${GOFLAGS:--mod=mod}
-CRASHLAB_BENCH=1 CRASHLAB_E2E_KEEP=1 go test -tags e2e -count=1 -timeout 60m -run 'TestBench$' -v ./e2e/ > /tmp/crashlab-bench.log 2>&1 || { tail -50 /tmp/crashlab-bench.log; exit 1; }
+CRASHLAB_BENCH=1 CRASHLAB_E2E_KEEP=1 go test -tags e2e -count=1 -timeout 60m -run "${BENCH_RUN:-TestBench\$}" -v ./e2e/ > /tmp/crashlab-bench.log 2>&1 || { tail -50 /tmp/crashlab-bench.log; exit 1; }
 grep '^BENCH' /tmp/crashlab-bench.log

@@ -134,6 +134,8 @@ func NewRoot(s Streams) *cobra.Command {
 	pf.StringVar(&g.context, "context", "", "use this kubeconfig context instead of the lab's own (kind-crashlab); the lab then acts only in its own namespaces")
 	pf.StringVar(&g.learner, "learner", os.Getenv("CRASHLAB_LEARNER"), "learner name on a shared cluster: gives each learner their own namespaces (crashlab-<learner>-<scenario>)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&g.registry, "registry", os.Getenv("CRASHLAB_REGISTRY"), "deploy the lab's images from this registry (HOST[:PORT], filled by `crashlab images push`): the nodes pull them instead of having them imported")
+	pf.BoolVar(&g.insecureRegistry, "insecure-registry", false, "talk plain HTTP to the registry even outside localhost and private addresses")
 	root.AddCommand(
 		newUpCommand(g), newDownCommand(g), newListCommand(g), newStartCommand(g),
 		newDiagnoseCommand(g), newCheckCommand(g), newResetCommand(g), newStatusCommand(g),

@@ -73,6 +73,10 @@ func TestBadInputGetsOneLineAndNonZeroExit(t *testing.T) {
 		{"workshop names file missing", []string{"--kubeconfig", kc, "workshop", "create", "--names", "/nonexistent/names.txt", "--incidents", "orders-api-down-after-config"}, 1, "read the learner names"},
 		{"workshop name unusable", []string{"--kubeconfig", kc, "workshop", "board", "--name", "Room 1"}, 2, "workshop name"},
 		{"workshop reset needs learner and id", []string{"workshop", "reset", "ana"}, 2, "accepts 2 arg"},
+		{"push to a URL instead of a host", []string{"images", "push", "http://localhost:5000"}, 2, "without http://"},
+		{"push for an unknown arch", []string{"images", "push", "localhost:5000", "--arch", "s390x"}, 2, `architecture "s390x"`},
+		{"up with no nodes", []string{"--kubeconfig", kc, "up", "--nodes", "0"}, 2, "--nodes 0: give 1 to 10"},
+		{"up with a registry URL", []string{"--kubeconfig", kc, "--registry", "http://x:5000", "up"}, 2, "without http://"},
 		{"export for an unknown arch", []string{"images", "export", "--arch", "s390x", filepath.Join(t.TempDir(), "x.tar")}, 2, `architecture "s390x"`},
 	}
 	for _, tt := range tests {

@@ -24,9 +24,13 @@ type globals struct {
 	context    string
 	learner    string
 	output     string
-	streams    Streams
-	renamedIDs map[string]bool // old ids already told about (renamed.go)
-	wait       *tui.Status     // the status line of a wait in progress (wait.go), or nil
+	// registry is where the nodes pull the lab's images from (--registry);
+	// insecure allows plain HTTP to any host (--insecure-registry).
+	registry         string
+	insecureRegistry bool
+	streams          Streams
+	renamedIDs       map[string]bool // old ids already told about (renamed.go)
+	wait             *tui.Status     // the status line of a wait in progress (wait.go), or nil
 }
 
 func (g *globals) json() bool { return g.output == "json" }
@@ -90,6 +94,7 @@ func (g *globals) labOptions(contextName string) []lab.Option {
 		lab.WithProgress(g.progress),
 		lab.WithWarnings(g.warn),
 		lab.WithRenamed(g.renamed),
+		lab.WithRegistry(g.registry, g.insecureRegistry),
 	}
 }
 
@@ -152,6 +157,7 @@ func (g *globals) dial(ctx context.Context) (*cluster.Conn, error) {
 // it; the service itself never words such advice.
 func advise(err error, id string) error {
 	var missing *lab.MissingImageError
+	var inRegistry *lab.RegistryMissingError
 	switch {
 	case err == nil:
 		return nil
@@ -161,6 +167,8 @@ func advise(err error, id string) error {
 		return fmt.Errorf("%w: the fix cannot be judged without it; run `crashlab reset %s` to start a fresh attempt", err, id)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%w: your identity on this cluster may not do that; in a workshop the trainer starts, resets and removes incidents (ask them to run `crashlab workshop reset LEARNER %s`)", err, id)
+	case errors.As(err, &inRegistry):
+		return fmt.Errorf("%w: run `crashlab images push %s` first (and `crashlab --registry %s up` on the lab's kind cluster, so its nodes pull from it)", err, inRegistry.Registry, inRegistry.Registry)
 	case errors.As(err, &missing):
 		return fmt.Errorf("%w: run `crashlab images export crashlab-images.tar` and have an admin import it on every node (`ctr -n k8s.io images import crashlab-images.tar`); a fresh import shows in the node's image list within about a minute", err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func newImagesCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "images", Short: "Work with the lab's container images"}
-	cmd.AddCommand(newImagesExportCommand(g))
+	cmd.AddCommand(newImagesExportCommand(g), newImagesPushCommand(g))
 	return cmd
 }
 
@@ -80,4 +80,39 @@ func refs(imgs []images.Image) []string {
 		out[i] = im.Ref
 	}
 	return out
+}
+
+func newImagesPushCommand(g *globals) *cobra.Command {
+	flags := &imagesExportFlags{}
+	cmd := &cobra.Command{
+		Use:   "push REGISTRY",
+		Short: "Push the lab's images to a registry (HOST[:PORT]) the cluster's nodes can pull from",
+		Long: "Pushes the lab's images as REGISTRY/crashlab/workload:TAG. Then deploy with `crashlab --registry REGISTRY start <id>` (or `workshop create`): the nodes pull the images instead of having them imported. " +
+			"On the lab's kind cluster, `crashlab --registry REGISTRY up` also tells each node's containerd to pull from it over plain HTTP.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := images.ValidateRegistry(args[0]); err != nil {
+				return usageError{err}
+			}
+			var imgs []images.Image
+			for _, a := range flags.arches {
+				set, err := images.ForNode(a)
+				if err != nil {
+					return usageError{err}
+				}
+				imgs = append(imgs, set...)
+			}
+			pushed, err := images.Push(cmd.Context(), args[0], imgs, g.insecureRegistry, func(ref string) { g.say("pushing %s", ref) })
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return g.emit(pushed)
+			}
+			g.say("Pushed %d images to %s. Deploy from it with `crashlab --registry %s start <id>`.", len(pushed), args[0], args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&flags.arches, "arch", []string{"amd64", "arm64"}, "node architectures to push images for")
+	return cmd
 }

@@ -16,6 +16,7 @@ import (
 type upFlags struct {
 	nodeImage string
 	wait      time.Duration
+	nodes     int
 }
 
 func newUpCommand(g *globals) *cobra.Command {
@@ -30,6 +31,7 @@ func newUpCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&flags.nodeImage, "image", "", "kind node image to use (default: kind's own), like `kind create cluster --image`")
 	cmd.Flags().DurationVar(&flags.wait, "wait", 5*time.Minute, "how long to wait for the node to be Ready")
+	cmd.Flags().IntVar(&flags.nodes, "nodes", 1, "how many nodes (a control plane that also runs pods, and N-1 workers); for a workshop room")
 	return cmd
 }
 
@@ -39,11 +41,19 @@ func runUp(ctx context.Context, g *globals, flags *upFlags) error {
 	if g.context != "" && g.context != cluster.ContextName {
 		return fmt.Errorf("up manages only the lab's own kind cluster, not context %q: on an existing cluster skip `up` and run `crashlab --context %s start <id>`", g.context, g.context)
 	}
+	if flags.nodes < 1 || flags.nodes > 10 {
+		return usageError{fmt.Errorf("--nodes %d: give 1 to 10 (each node is a container on this machine)", flags.nodes)}
+	}
+	if g.registry != "" {
+		if err := images.ValidateRegistry(g.registry); err != nil {
+			return usageError{err}
+		}
+	}
 	kind := cluster.NewLab(cluster.WithLogger(newLogger(g)))
 	if err := kind.Preflight(); err != nil {
 		return err
 	}
-	opts := []cluster.UpOption{cluster.WithNodeImage(flags.nodeImage), cluster.WithWaitForReady(flags.wait)}
+	opts := []cluster.UpOption{cluster.WithNodeImage(flags.nodeImage), cluster.WithWaitForReady(flags.wait), cluster.WithNodes(flags.nodes)}
 	if g.kubeconfig != "" {
 		opts = append(opts, cluster.WithKubeconfigPath(g.kubeconfig))
 	}
@@ -65,6 +75,14 @@ func runUp(ctx context.Context, g *globals, flags *upFlags) error {
 	}
 	if err := kind.LoadImages(ctx, func(w io.Writer) error { return images.WriteArchive(w, imgs...) }, refs(imgs)); err != nil {
 		return err
+	}
+	if g.registry != "" {
+		if err := kind.TrustRegistry(ctx, g.registry); err != nil {
+			return err
+		}
+	}
+	if n, err := kind.NodeCount(); err == nil && !res.Created && n != flags.nodes && flags.nodes > 1 {
+		g.warn(fmt.Sprintf("the existing cluster has %d node(s); --nodes applies when it is created: `crashlab down`, then `crashlab up --nodes %d`", n, flags.nodes))
 	}
 	if g.json() {
 		return g.emit(res)

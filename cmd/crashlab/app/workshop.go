@@ -242,7 +242,7 @@ func runWorkshopBoard(ctx context.Context, g *globals, flags *workshopFlags) err
 func (g *globals) trainerDeployer(conn *cluster.Conn, scratch string) workshop.Deployer {
 	ensurer := lab.ClusterImages{Client: conn.Client, IsLab: conn.IsLab, Logger: newLogger(g)}
 	return func(ctx context.Context, learner, id string) (string, error) {
-		svc, err := lab.New(conn.Client, lab.WithContextName(conn.Context), lab.WithLearner(learner), lab.WithImageEnsurer(ensurer), lab.WithProgressDir(scratch), lab.WithWarnings(g.warn))
+		svc, err := lab.New(conn.Client, lab.WithContextName(conn.Context), lab.WithLearner(learner), lab.WithImageEnsurer(ensurer), lab.WithProgressDir(scratch), lab.WithWarnings(g.warn), lab.WithRegistry(g.registry, g.insecureRegistry))
 		if err != nil {
 			return "", err
 		}
