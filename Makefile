@@ -6,7 +6,7 @@ ARCHES := amd64 arm64
 WORKLOAD_BINS := $(foreach a,$(ARCHES),images/bin/workload-linux-$(a))
 CRASHLAB := bin/crashlab
 
-.PHONY: all build workload lab test unit e2e e2e-1.34 bench bench-workshop facts facts-k8s-local fmt vet clean cluster-env
+.PHONY: all build workload lab test unit e2e e2e-1.34 e2e-nodes bench bench-workshop facts facts-k8s-local fmt vet clean cluster-env
 
 all: build
 
@@ -37,6 +37,13 @@ e2e: build
 # kubelet caps the back-off only behind the alpha gate.
 e2e-1.34: build
 	CRASHLAB_NODE_IMAGE=kind-offline/node:v1.34.4 ./scripts/e2e.sh
+
+# The incidents whose failure involves a node (its architecture, labels,
+# capacity, image list) and one crash loop, on a two-node cluster: a workshop
+# room's `crashlab up --nodes N` must not change what they teach.
+NODE_SENSITIVE := invoice-api-down-after-rebuild,payments-api-stuck-pending,indexer-stuck-pending,mailer-down-after-cluster-move,orders-api-down-after-config
+e2e-nodes: build
+	CRASHLAB_E2E_NODES=2 CRASHLAB_E2E_ONLY=$(NODE_SENSITIVE) ./scripts/e2e.sh
 
 # Every incident's failure once, what was seen written to docs/facts/: on
 # the lab's kind node, and on the second runtime (../shared/k8s-local,

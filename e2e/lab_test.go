@@ -43,16 +43,21 @@ type scenarioSpec struct {
 }
 
 // specs reads every catalogued scenario's fixes/ folder from the repository.
-// CRASHLAB_E2E_ONLY=<id> runs one scenario (and skips the cluster-wide tests)
-// while a scenario is being written.
+// CRASHLAB_E2E_ONLY=<id>[,<id>...] runs only those scenarios (and skips the
+// cluster-wide tests): while a scenario is being written, or for
+// `make e2e-nodes`.
 func specs(t testing.TB) []scenarioSpec {
 	t.Helper()
 	root, err := fixes.RepoRoot()
 	require.NoError(t, err)
 	only := os.Getenv("CRASHLAB_E2E_ONLY")
 	var out []scenarioSpec
+	wanted := map[string]bool{}
+	for _, id := range strings.Split(only, ",") {
+		wanted[strings.TrimSpace(id)] = true
+	}
 	for _, s := range catalog.All() {
-		if only != "" && s.ID != only {
+		if only != "" && !wanted[s.ID] {
 			continue
 		}
 		f, err := fixes.LoadScenario(root, s)
@@ -83,6 +88,10 @@ func TestLab(t *testing.T) {
 	up := []string{"up"}
 	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
 		up = append(up, "--image", img)
+	}
+	// CRASHLAB_E2E_NODES=N: the cluster a workshop room would use.
+	if n := os.Getenv("CRASHLAB_E2E_NODES"); n != "" {
+		up = append(up, "--nodes", n)
 	}
 	t0 := time.Now()
 	r := crashlab(t, kubeconfig, up...)

@@ -98,6 +98,34 @@ func TestStartDeploysNothingWithoutTheImages(t *testing.T) {
 	assert.True(t, f.entry("ann", scenarioID).Started.IsZero())
 }
 
+// A workshop learner's incident was deployed by the trainer: their first
+// start begins the attempt without asking for images (a learner may not
+// read what the nodes hold, and a fresh node lists its images late), and
+// their reset is the trainer's.
+func TestWorkshopLearnerStartsWhatTheTrainerDeployed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.service("ann").Start(ctx, scenarioID)
+	require.NoError(t, err, "the trainer's deploy")
+	f.images.asked = nil
+	f.images.err = errors.New("no image list for you")
+	learnerDir := t.TempDir()
+	learner := f.service("ann", lab.WithProgressDir(learnerDir), lab.WithWorkshop("crashlab-workshop-room"))
+
+	started, err := learner.Start(ctx, scenarioID)
+	require.ErrorIs(t, err, scenarios.ErrAlreadyStarted)
+	assert.Equal(t, "crashlab-ann-"+scenarioID, started.Namespace)
+	assert.Empty(t, f.images.asked, "no image check for a deployed incident")
+	st, err := progress.Open(learnerDir, "workshop", "ann")
+	require.NoError(t, err)
+	assert.False(t, st.Entries[scenarioID].Started.IsZero(), "the learner's attempt begins")
+
+	_, err = learner.Reset(ctx, scenarioID)
+	require.ErrorIs(t, err, lab.ErrTrainerResets)
+	_, err = f.cs.CoreV1().Namespaces().Get(ctx, started.Namespace, metav1.GetOptions{})
+	assert.NoError(t, err, "nothing deleted")
+}
+
 func TestUnknownScenarioIsRefusedByEveryVerb(t *testing.T) {
 	f := newFixture(t)
 	svc := f.service("")

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/crashlab/crashlab/cluster"
@@ -30,18 +31,27 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 	if err != nil {
 		return Started{}, err
 	}
+	started := Started{Scenario: sc, Namespace: ns}
+	// A namespace already completely deployed needs no images and no
+	// deploy: asked first, so that a workshop learner (whose trainer
+	// deployed it, and who may not list what the nodes hold) just begins.
+	c, err := s.cluster()
+	if err != nil {
+		return Started{}, err
+	}
+	if deployed, err := scenarios.Deployed(ctx, c, ns); err != nil {
+		return Started{}, err
+	} else if deployed {
+		s.beginIfNew(sc)
+		return started, fmt.Errorf("%w in namespace %s", scenarios.ErrAlreadyStarted, ns)
+	}
 	vals, err := s.prepare(ctx, sc)
 	if err != nil {
 		return Started{}, err
 	}
-	started := Started{Scenario: sc, Namespace: ns}
 	if err := scenarios.Deploy(ctx, s.client, sc, ns, s.learner, vals); err != nil {
 		if errors.Is(err, scenarios.ErrAlreadyStarted) {
-			// Deployed by someone else (a workshop's trainer): the learner's
-			// first start begins their attempt.
-			if entryOf(s.entries(), sc).Started.IsZero() {
-				s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
-			}
+			s.beginIfNew(sc)
 			return started, err
 		}
 		return Started{}, err
@@ -51,6 +61,18 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 	return started, nil
 }
 
+// ErrTrainerResets is a workshop learner's reset: only the trainer's
+// identity may delete and deploy a namespace.
+var ErrTrainerResets = errors.New("in a workshop your trainer resets incidents")
+
+// beginIfNew begins the learner's first attempt at a scenario someone else
+// deployed (a workshop's trainer); an attempt already begun is left alone.
+func (s *Service) beginIfNew(sc scenarios.Scenario) {
+	if entryOf(s.entries(), sc).Started.IsZero() {
+		s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
+	}
+}
+
 // Reset deletes the scenario's namespace, waits until it is gone and deploys
 // the scenario again, so the broken state comes back exactly. The learner's
 // progress is left as it is: a reset is a retry, not a new start.
@@ -58,6 +80,10 @@ func (s *Service) Reset(ctx context.Context, id string) (Started, error) {
 	sc, ns, err := s.scenarioIn(id)
 	if err != nil {
 		return Started{}, err
+	}
+	if s.workshopNS != "" {
+		// A learner may not delete namespaces; their trainer deploys.
+		return Started{}, ErrTrainerResets
 	}
 	vals, err := s.prepare(ctx, sc)
 	if err != nil {

@@ -57,6 +57,20 @@ func DeployTriage(ctx context.Context, c kubernetes.Interface, ss []Scenario, ns
 	return cluster.RecordObjects(ctx, c, ns, all, sums)
 }
 
+// Deployed tells whether ns is a lab namespace whose one scenario is
+// completely deployed (its record's digest is on it). A missing namespace,
+// or one the caller may not read, is not deployed: Deploy then says why.
+func Deployed(ctx context.Context, c kubernetes.Interface, ns string) (bool, error) {
+	existing, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, nil
+	}
+	return cluster.CheckOwned(existing) == nil && existing.Annotations[digestAnnotation("")] != "", nil
+}
+
 // TriageLabel is the scenario label of a triage round's namespace.
 const TriageLabel = "triage"
 
@@ -73,11 +87,6 @@ func deployObjects(ctx context.Context, c kubernetes.Interface, s Scenario, ns, 
 		return nil, nil, err
 	}
 	lbls := cluster.LabLabels(s.ID, learner)
-	// A namespace already deployed is reported before any create: a
-	// workshop learner may read their namespaces but not create any.
-	if existing, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil && cluster.CheckOwned(existing) == nil && existing.Annotations[digestAnnotation(slot)] != "" {
-		return nil, nil, fmt.Errorf("%w in namespace %s", ErrAlreadyStarted, ns)
-	}
 	nsObj, err := cluster.CreateNamespace(ctx, c, ns, nsLabels)
 	if err != nil {
 		return nil, nil, err

@@ -165,6 +165,8 @@ func advise(err error, id string) error {
 		return fmt.Errorf("%w: run `crashlab start %s`", err, id)
 	case scenarios.IsRecordProblem(err):
 		return fmt.Errorf("%w: the fix cannot be judged without it; run `crashlab reset %s` to start a fresh attempt", err, id)
+	case errors.Is(err, lab.ErrTrainerResets):
+		return fmt.Errorf("%w: ask them to run `crashlab workshop reset LEARNER %s`", err, id)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%w: your identity on this cluster may not do that; in a workshop the trainer starts, resets and removes incidents (ask them to run `crashlab workshop reset LEARNER %s`)", err, id)
 	case errors.As(err, &inRegistry):
