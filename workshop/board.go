@@ -29,6 +29,10 @@ const (
 	StateDiagnosed  = "diagnosed"
 	StateFixed      = "fixed"
 	StateGivenUp    = "given up"
+	// StateBrokenAgain is a fix the learner's progress records while the
+	// pods the board watches are not all Ready: broken after the fix, or a
+	// progress entry written by hand. The trainer sees it either way.
+	StateBrokenAgain = "broken again"
 )
 
 // Cell is one learner's incident on the board.
@@ -100,6 +104,9 @@ func Compute(name string, namespaces []*corev1.Namespace, pods []*corev1.Pod, pr
 			c.State = StateNotStarted
 		case lab.StatusSolved:
 			c.State = StateFixed
+			if !healthy {
+				c.State = StateBrokenAgain
+			}
 		case lab.StatusGivenUp:
 			c.State = StateGivenUp
 		case lab.StatusDiagnosed:

@@ -254,6 +254,7 @@ func TestComputeBoard(t *testing.T) {
 		{"started, pods ready but not judged", progress.Entry{Started: started}, []*corev1.Pod{pod("x", "a", true, "")}, workshop.StateStarted, "1/1 ready", 300},
 		{"diagnosed", progress.Entry{Started: started, Diagnosed: now.Add(-time.Minute), DiagnosedAfter: 4 * time.Minute}, nil, workshop.StateDiagnosed, "no pods", 300},
 		{"fixed", progress.Entry{Started: started, Fixed: now, FixedAfter: 5 * time.Minute, BestScore: 85}, []*corev1.Pod{pod("x", "a", true, "")}, workshop.StateFixed, "1/1 ready", 300},
+		{"fixed on record, pods crashing", progress.Entry{Started: started, Fixed: now, FixedAfter: 5 * time.Minute, BestScore: 85}, []*corev1.Pod{pod("x", "a", false, "CrashLoopBackOff")}, workshop.StateBrokenAgain, "0/1 ready, CrashLoopBackOff", 300},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

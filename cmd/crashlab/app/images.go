@@ -38,13 +38,9 @@ func newImagesExportCommand(g *globals) *cobra.Command {
 // runImagesExport needs no cluster: it is how the images reach the nodes of
 // a cluster the lab cannot load them into itself.
 func runImagesExport(g *globals, flags *imagesExportFlags, path string) error {
-	var imgs []images.Image
-	for _, a := range flags.arches {
-		set, err := images.ForNode(a)
-		if err != nil {
-			return usageError{err}
-		}
-		imgs = append(imgs, set...)
+	imgs, err := imagesFor(flags.arches)
+	if err != nil {
+		return err
 	}
 	// Written next to the target and renamed, so an interrupted export
 	// never leaves a half archive under the real name.
@@ -94,13 +90,9 @@ func newImagesPushCommand(g *globals) *cobra.Command {
 			if err := images.ValidateRegistry(args[0]); err != nil {
 				return usageError{err}
 			}
-			var imgs []images.Image
-			for _, a := range flags.arches {
-				set, err := images.ForNode(a)
-				if err != nil {
-					return usageError{err}
-				}
-				imgs = append(imgs, set...)
+			imgs, err := imagesFor(flags.arches)
+			if err != nil {
+				return err
 			}
 			pushed, err := images.Push(cmd.Context(), args[0], imgs, g.insecureRegistry, func(ref string) { g.say("pushing %s", ref) })
 			if err != nil {
@@ -115,4 +107,18 @@ func newImagesPushCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringSliceVar(&flags.arches, "arch", []string{"amd64", "arm64"}, "node architectures to push images for")
 	return cmd
+}
+
+// imagesFor is every image the lab runs on nodes of the given architectures
+// (each node's own build and its foreign twin); an unknown one is bad input.
+func imagesFor(arches []string) ([]images.Image, error) {
+	var imgs []images.Image
+	for _, a := range arches {
+		set, err := images.ForNode(a)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		imgs = append(imgs, set...)
+	}
+	return imgs, nil
 }

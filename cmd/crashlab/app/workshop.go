@@ -185,18 +185,12 @@ func runWorkshopCreate(ctx context.Context, g *globals, flags *workshopFlags) er
 	if err := p.Validate(); err != nil {
 		return usageError{err}
 	}
-	conn, err := g.dial(ctx)
+	conn, deploy, done, err := g.trainer(ctx)
 	if err != nil {
 		return err
 	}
-	// The trainer's own progress is not the learners': their starts are
-	// recorded nowhere but in the cluster.
-	scratch, err := os.MkdirTemp("", "crashlab-workshop-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(scratch)
-	if err := workshop.Create(ctx, conn.Client, p, g.trainerDeployer(conn, scratch), func(m string) { g.say("%s", m) }); err != nil {
+	defer done()
+	if err := workshop.Create(ctx, conn.Client, p, deploy, func(m string) { g.say("%s", m) }); err != nil {
 		return err
 	}
 	g.say("Workshop %q: %d learner(s), incidents %s.", p.Name, len(p.Learners), strings.Join(p.Incidents, ", "))
@@ -237,8 +231,24 @@ func runWorkshopBoard(ctx context.Context, g *globals, flags *workshopFlags) err
 	})
 }
 
+// trainer connects with the trainer's identity and returns the deployer
+// that starts one incident for a learner; done removes the scratch
+// directory where those starts' progress goes, since the trainer's own
+// progress is not the learners' (theirs is recorded in the cluster).
+func (g *globals) trainer(ctx context.Context) (*cluster.Conn, workshop.Deployer, func(), error) {
+	conn, err := g.dial(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	scratch, err := os.MkdirTemp("", "crashlab-workshop-")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return conn, g.trainerDeployer(conn, scratch), func() { os.RemoveAll(scratch) }, nil
+}
+
 // trainerDeployer starts one incident for a learner with the trainer's
-// identity; the trainer's own progress is kept in scratch, not the learner's.
+// identity; the starts' progress goes to scratch.
 func (g *globals) trainerDeployer(conn *cluster.Conn, scratch string) workshop.Deployer {
 	ensurer := lab.ClusterImages{Client: conn.Client, IsLab: conn.IsLab, Logger: newLogger(g)}
 	return func(ctx context.Context, learner, id string) (string, error) {
@@ -260,16 +270,12 @@ func runWorkshopReset(ctx context.Context, g *globals, flags *workshopFlags, lea
 	if err != nil {
 		return err
 	}
-	conn, err := g.dial(ctx)
+	conn, deploy, done, err := g.trainer(ctx)
 	if err != nil {
 		return err
 	}
-	scratch, err := os.MkdirTemp("", "crashlab-workshop-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(scratch)
-	if err := workshop.Reset(ctx, conn.Client, flags.name, learner, sc.ID, g.trainerDeployer(conn, scratch)); err != nil {
+	defer done()
+	if err := workshop.Reset(ctx, conn.Client, flags.name, learner, sc.ID, deploy); err != nil {
 		return err
 	}
 	g.say("%s's %s is deployed again, broken as at the start.", learner, sc.ID)
