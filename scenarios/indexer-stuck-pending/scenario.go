@@ -34,16 +34,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 	need, needErr := grader.ArgMiB(b.TargetContainer().Args, needArg)
 	low, high := need+max(minHeadroomMiB, need/4), need*maxFactor
 	return []grader.Check{
-		{Name: "scheduler-decides", Run: func(s *grader.State) grader.Result {
-			spec := s.TargetPodSpec()
-			if spec == nil {
-				return grader.Fail("%s %s has no pod template", s.Target.Kind, s.Target.Name)
-			}
-			if spec.NodeName != "" {
-				return grader.Fail("the pod template pins its pods to node %s with nodeName: that skips the scheduler, so nothing checks the request against the node's room (with the original request the kubelet itself rejects every such pod); let the scheduler place the pods", spec.NodeName)
-			}
-			return grader.Pass("the scheduler places the pods")
-		}},
+		grader.SchedulerDecides(", so nothing checks the request against the node's room (with the original request the kubelet itself rejects every such pod); let the scheduler place the pods"),
 		{Name: "memory-request", Run: func(s *grader.State) grader.Result {
 			if needErr != nil {
 				return grader.Fail("the lab cannot tell what the app needs: %v", needErr)

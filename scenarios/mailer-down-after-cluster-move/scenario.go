@@ -28,14 +28,11 @@ func checks(b scenarios.Baseline) []grader.Check {
 	}
 	return []grader.Check{
 		{Name: "image-on-node", Run: func(s *grader.State) grader.Result {
-			c := s.Container()
-			switch {
-			case c == nil:
-				return grader.Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)
-			case c.Image == broken:
-				return grader.Fail("the container still names %s, which the node does not hold: with Never the node will not pull it, and with a pull there is no registry that serves it", c.Image)
-			case c.Image != released:
-				return grader.Fail("%s is not the mailer's released image: an image that merely starts is not the mailer; use the released crashlab.local/workload tag the node holds", c.Image)
+			c, refused := grader.ReleasedImage(s, broken, released,
+				"the container still names %s, which the node does not hold: with Never the node will not pull it, and with a pull there is no registry that serves it",
+				"%s is not the mailer's released image: an image that merely starts is not the mailer; use the released crashlab.local/workload tag the node holds")
+			if refused != nil {
+				return *refused
 			}
 			switch c.ImagePullPolicy {
 			case corev1.PullNever:

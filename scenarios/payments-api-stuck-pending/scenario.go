@@ -35,16 +35,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 	}
 	sort.Strings(broken)
 	return []grader.Check{
-		{Name: "scheduler-decides", Run: func(s *grader.State) grader.Result {
-			spec := s.TargetPodSpec()
-			if spec == nil {
-				return grader.Fail("%s %s has no pod template", s.Target.Kind, s.Target.Name)
-			}
-			if spec.NodeName != "" {
-				return grader.Fail("the pod template pins its pods to node %s with nodeName: that skips the scheduler (with the selector kept, the kubelet itself rejects every such pod); fix the selector and let the scheduler place the pods", spec.NodeName)
-			}
-			return grader.Pass("the scheduler places the pods")
-		}},
+		grader.SchedulerDecides(" (with the selector kept, the kubelet itself rejects every such pod); fix the selector and let the scheduler place the pods"),
 		{Name: "node-selector", Run: func(s *grader.State) grader.Result {
 			spec := s.TargetPodSpec()
 			if spec == nil {

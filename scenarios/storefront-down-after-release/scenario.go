@@ -26,14 +26,12 @@ func checks(b scenarios.Baseline) []grader.Check {
 	}
 	return []grader.Check{
 		{Name: "image-released", Run: func(s *grader.State) grader.Result {
-			c := s.Container()
+			c, refused := grader.ReleasedImage(s, broken, released,
+				"the container still names %s, in a registry that exists only on the developers' laptops: whatever the pull policy, no node can get it",
+				"%s is not the storefront's released image: an image that merely starts is not the shop; use the released image the platform loads onto the nodes")
 			switch {
-			case c == nil:
-				return grader.Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)
-			case c.Image == broken:
-				return grader.Fail("the container still names %s, in a registry that exists only on the developers' laptops: whatever the pull policy, no node can get it", c.Image)
-			case c.Image != released:
-				return grader.Fail("%s is not the storefront's released image: an image that merely starts is not the shop; use the released image the platform loads onto the nodes", c.Image)
+			case refused != nil:
+				return *refused
 			case c.ImagePullPolicy == corev1.PullAlways:
 				return grader.Fail("imagePullPolicy Always makes the node pull %s at every start, and no registry serves the lab's images: keep IfNotPresent", c.Image)
 			}
