@@ -341,8 +341,13 @@ func downTo(screen string, q grader.Question, want string) []string {
 func (p *pane) submit(t *testing.T, prompt string) {
 	t.Helper()
 	p.keys(t, "Enter")
+	// A key can be lost under load, so a prompt still waiting gets Enter
+	// again; but a key can also arrive late, and a second Enter then lands
+	// on the next prompt (a select takes it as a choice). So wait long
+	// before pressing again: a late key has come by then (seen in CI: a
+	// 3 s wait pressed twice and answered the next question).
 	for i := 0; i < 3; i++ {
-		deadline := time.Now().Add(3 * time.Second)
+		deadline := time.Now().Add(12 * time.Second)
 		for time.Now().Before(deadline) {
 			if !p.waitingAt(t, prompt) {
 				return
