@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/progress"
 )
 
 // all is every verb a learner needs on the objects of their incidents: they
@@ -71,12 +72,12 @@ func learnerRBAC(name, learner string, namespaces, records []string) []runtime.O
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: own},
 		Subjects:   subject,
 	})
-	names := append([]string{progressName(learner)}, records...)
+	names := append([]string{progress.MirrorName(learner)}, records...)
 	objs = append(objs, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: "learner-" + learner, Namespace: ws, Labels: l},
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: names, Verbs: []string{"get"}},
-			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{progressName(learner)}, Verbs: []string{"update", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{progress.MirrorName(learner)}, Verbs: []string{"update", "patch"}},
 		},
 	}, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "learner-" + learner, Namespace: ws, Labels: l},

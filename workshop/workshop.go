@@ -131,9 +131,6 @@ func (p Plan) Validate() error {
 // learner's attempt record of one incident.
 func recordName(learner, id string) string { return "attempt-" + learner + "-" + id }
 
-// progressName is a learner's progress ConfigMap in the workshop namespace.
-func progressName(learner string) string { return progress.MirrorName(learner) }
-
 // Labels are the labels of every object of the workshop.
 func Labels(name string) map[string]string {
 	return map[string]string{cluster.LabelManagedBy: cluster.ManagedBy, cluster.LabelWorkshop: name}
@@ -159,7 +156,7 @@ type Deployer func(ctx context.Context, learner, id string) (string, error)
 // into the workshop namespace, and the bindings that give the learner their
 // namespaces and nothing else. Running it again completes an interrupted
 // create and adds learners or incidents; nothing is created twice.
-func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer, progress func(string)) error {
+func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer, report func(string)) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -175,17 +172,16 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 		return err
 	}
 	for _, l := range p.Learners {
-		progress(fmt.Sprintf("learner %s: %d incident(s)", l, len(p.Incidents)))
+		report(fmt.Sprintf("learner %s: %d incident(s)", l, len(p.Incidents)))
 		ll := with(base, cluster.LabelLearner, l, LabelRole, "learner")
 		if err := apply(ctx, c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: l, Namespace: ws, Labels: ll}}); err != nil {
 			return err
 		}
 		// The progress ConfigMap exists before the learner writes to it, so
 		// that their Role needs no create (which RBAC cannot limit by name).
-		if err := createIfMissing(ctx, c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: progressName(l), Namespace: ws, Labels: with(ll, scenarios.LabelRecord, "progress")}}); err != nil {
+		if err := createIfMissing(ctx, c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: progress.MirrorName(l), Namespace: ws, Labels: with(ll, scenarios.LabelRecord, "progress")}}); err != nil {
 			return err
 		}
-		var records []string
 		for _, id := range p.Incidents {
 			ns, err := deploy(ctx, l, id)
 			if err != nil && !errors.Is(err, scenarios.ErrAlreadyStarted) {
@@ -211,15 +207,18 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 			}); err != nil {
 				return err
 			}
-			records = append(records, recordName(l, id))
 		}
 		// What the learner may read and write in the workshop namespace:
-		// their own records (read), their progress (read and write).
-		all, err := learnerNamespaces(ctx, c, p.Name, l)
+		// their own records (read), their progress (read and write), for
+		// every incident they have, earlier creates' included.
+		all, ids, err := learnerNamespaces(ctx, c, p.Name, l)
 		if err != nil {
 			return err
 		}
-		records = recordsOf(p.Name, l, all, records)
+		records := make([]string, len(ids))
+		for i, id := range ids {
+			records[i] = recordName(l, id)
+		}
 		for _, o := range learnerRBAC(p.Name, l, all, records) {
 			if err := apply(ctx, c, o); err != nil {
 				return err
@@ -229,38 +228,20 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 	return nil
 }
 
-// recordsOf lists every record name of the learner's namespaces (earlier
-// creates' incidents too), sorted and unique.
-func recordsOf(name, learner string, namespaces, now []string) []string {
-	set := map[string]bool{}
-	for _, r := range now {
-		set[r] = true
-	}
-	for _, ns := range namespaces {
-		id := strings.TrimPrefix(ns, "crashlab-"+learner+"-")
-		set[recordName(learner, id)] = true
-	}
-	var out []string
-	for r := range set {
-		out = append(out, r)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// learnerNamespaces lists a learner's incident namespaces in the workshop.
-func learnerNamespaces(ctx context.Context, c kubernetes.Interface, name, learner string) ([]string, error) {
+// learnerNamespaces lists a learner's incident namespaces in the workshop,
+// sorted, and the incident of each (its scenario label).
+func learnerNamespaces(ctx context.Context, c kubernetes.Interface, name, learner string) (namespaces, incidents []string, err error) {
 	sel := labels.Set(with(Labels(name), cluster.LabelLearner, learner, LabelRole, "incident")).String()
 	list, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
-		return nil, fmt.Errorf("list %s's namespaces: %w", learner, err)
+		return nil, nil, fmt.Errorf("list %s's namespaces: %w", learner, err)
 	}
-	var out []string
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	for _, ns := range list.Items {
-		out = append(out, ns.Name)
+		namespaces = append(namespaces, ns.Name)
+		incidents = append(incidents, ns.Labels[cluster.LabelScenario])
 	}
-	sort.Strings(out)
-	return out, nil
+	return namespaces, incidents, nil
 }
 
 // ensureNamespaceLabels adds labels to a lab namespace (never a foreign one).
@@ -339,7 +320,7 @@ func Learners(ctx context.Context, c kubernetes.Interface, name string) ([]Learn
 	}
 	var out []Learner
 	for _, sa := range sas.Items {
-		nss, err := learnerNamespaces(ctx, c, name, sa.Name)
+		nss, _, err := learnerNamespaces(ctx, c, name, sa.Name)
 		if err != nil {
 			return nil, err
 		}
