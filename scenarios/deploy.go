@@ -28,7 +28,14 @@ var ErrAlreadyStarted = errors.New("scenario already started")
 // the namespace. An interrupted Deploy can be run again: objects it already
 // created (lab-labelled) are taken as they are, and the record is rewritten.
 func Deploy(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner string, v Values) error {
-	uids, digests, err := deployObjects(ctx, c, s, ns, learner, v, "", cluster.LabLabels(s.ID, learner))
+	return DeployLabelled(ctx, c, s, ns, cluster.LabLabels(s.ID, learner), v)
+}
+
+// DeployLabelled is Deploy with the labels of the namespace and of every
+// object given by the caller: an interview labels them with an opaque token
+// instead of the scenario's id, which would tell the candidate the incident.
+func DeployLabelled(ctx context.Context, c kubernetes.Interface, s Scenario, ns string, lbls map[string]string, v Values) error {
+	uids, digests, err := deployObjects(ctx, c, s, ns, v, "", lbls, lbls)
 	if err != nil {
 		return err
 	}
@@ -43,7 +50,7 @@ func DeployTriage(ctx context.Context, c kubernetes.Interface, ss []Scenario, ns
 	all, sums := map[string]string{}, map[string]string{}
 	nsLabels := cluster.LabLabels(TriageLabel, learner)
 	for _, s := range ss {
-		uids, digests, err := deployObjects(ctx, c, s, ns, learner, v, s.ID, nsLabels)
+		uids, digests, err := deployObjects(ctx, c, s, ns, v, s.ID, cluster.LabLabels(s.ID, learner), nsLabels)
 		if err != nil {
 			return err
 		}
@@ -75,9 +82,10 @@ func Deployed(ctx context.Context, c kubernetes.Interface, ns string) (bool, err
 const TriageLabel = "triage"
 
 // deployObjects creates the namespace (labelled nsLabels) when needed, the
-// scenario's objects and its attempt record in slot; it returns the UIDs and
-// the record's digest annotation for the caller to put on the namespace.
-func deployObjects(ctx context.Context, c kubernetes.Interface, s Scenario, ns, learner string, v Values, slot string, nsLabels map[string]string) (map[string]string, map[string]string, error) {
+// scenario's objects (labelled lbls) and its attempt record in slot; it
+// returns the UIDs and the record's digest annotation for the caller to put
+// on the namespace.
+func deployObjects(ctx context.Context, c kubernetes.Interface, s Scenario, ns string, v Values, slot string, lbls, nsLabels map[string]string) (map[string]string, map[string]string, error) {
 	text, err := s.renderText(v)
 	if err != nil {
 		return nil, nil, err
@@ -86,7 +94,6 @@ func deployObjects(ctx context.Context, c kubernetes.Interface, s Scenario, ns, 
 	if err != nil {
 		return nil, nil, err
 	}
-	lbls := cluster.LabLabels(s.ID, learner)
 	nsObj, err := cluster.CreateNamespace(ctx, c, ns, nsLabels)
 	if err != nil {
 		return nil, nil, err
@@ -102,7 +109,7 @@ func deployObjects(ctx context.Context, c kubernetes.Interface, s Scenario, ns, 
 		}
 		uids[cluster.ObjectKey(kind, name)] = uid
 	}
-	data, err := attemptData(s.ID, text, v, uids, time.Now())
+	data, err := attemptData(s.ID, text, v, uids, time.Now(), s.Seed())
 	if err != nil {
 		return nil, nil, err
 	}
