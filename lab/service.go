@@ -7,7 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
@@ -61,6 +61,7 @@ type Service struct {
 	currentLogs grader.LogReader
 	onProgress  func(string)
 	onWarning   func(string)
+	onRenamed   func(oldID, newID string)
 	// workshopNS is the workshop namespace of a workshop learner, where the
 	// learner's progress is mirrored for the trainer's board ("" outside a
 	// workshop).
@@ -72,9 +73,9 @@ type Service struct {
 	// (REGISTRY/crashlab/workload), instead of images imported into them.
 	registry         string
 	registryInsecure bool
-	// variant is the seed Start and Reset deploy a blind variant with (0:
-	// the base incident, or on Reset the seed the record holds).
-	variant uint64
+
+	renamedMu sync.Mutex
+	renamed   map[string]bool // old ids already reported to onRenamed
 }
 
 // Option configures a Service.
@@ -110,15 +111,6 @@ func WithWorkshop(ns string) Option {
 // lab cannot load images into. insecure allows plain HTTP to any host.
 func WithRegistry(registry string, insecure bool) Option {
 	return optionFunc(func(s *Service) { s.registry, s.registryInsecure = registry, insecure })
-}
-
-// WithVariant makes Start deploy the blind variant of seed
-// (scenarios.Scenario.Variant): the incident's names and values drawn from
-// it, the same for the same seed. The seed goes into the attempt record, and
-// every other verb plays the variant the record names, so only Start (and
-// Reset, to deal another one) reads this option. Seed 0 is the base incident.
-func WithVariant(seed uint64) Option {
-	return optionFunc(func(s *Service) { s.variant = seed })
 }
 
 // WithNodeArch sets the nodes' architecture instead of reading it from the
@@ -162,6 +154,13 @@ func WithWarnings(fn func(message string)) Option {
 	return optionFunc(func(s *Service) { s.onWarning = fn })
 }
 
+// WithRenamed receives a scenario id given by its earlier name (an alias in
+// scenario.yaml) and the id it has now, once per old id, so the learner can
+// be told to use the new one.
+func WithRenamed(fn func(oldID, newID string)) Option {
+	return optionFunc(func(s *Service) { s.onRenamed = fn })
+}
+
 // New returns a Service on client. client may be nil for the verbs that need
 // no cluster (Scenarios, Scenario, Namespace, List, Hint, Explain). A learner
 // name that cannot be part of a namespace is refused here, before any verb
@@ -173,6 +172,8 @@ func New(client kubernetes.Interface, opts ...Option) (*Service, error) {
 		catalog:     builtinCatalog{},
 		onProgress:  func(string) {},
 		onWarning:   func(string) {},
+		onRenamed:   func(string, string) {},
+		renamed:     map[string]bool{},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -195,11 +196,24 @@ func (s *Service) ContextName() string { return s.contextName }
 // Scenarios returns the catalogue, ordered by level then id.
 func (s *Service) Scenarios() []scenarios.Scenario { return s.catalog.All() }
 
-// Scenario finds a scenario of the catalogue by id.
+// Scenario finds a scenario of the catalogue by id, or by an earlier id (an
+// alias), which WithRenamed hears about.
 func (s *Service) Scenario(id string) (scenarios.Scenario, error) { return s.lookup(id) }
 
 // lookup is the one place the service resolves an id given by the learner.
-func (s *Service) lookup(id string) (scenarios.Scenario, error) { return s.catalog.Get(id) }
+func (s *Service) lookup(id string) (scenarios.Scenario, error) {
+	sc, err := s.catalog.Get(id)
+	if err == nil && sc.ID != id {
+		s.renamedMu.Lock()
+		first := !s.renamed[id]
+		s.renamed[id] = true
+		s.renamedMu.Unlock()
+		if first {
+			s.onRenamed(id, sc.ID)
+		}
+	}
+	return sc, err
+}
 
 // Namespace is the learner's namespace of a scenario.
 func (s *Service) Namespace(id string) (string, error) {
@@ -218,37 +232,6 @@ func (s *Service) scenarioIn(id string) (scenarios.Scenario, string, error) {
 	ns, err := s.Namespace(sc.ID)
 	return sc, ns, err
 }
-
-// played is the scenario as the attempt in ns deployed it: the variant of
-// the seed its record holds. Without a record it can read (none yet, no
-// client, or one that was altered) it is the base incident, so status and
-// hints still answer; check, which needs the record, says what is wrong.
-func (s *Service) played(ctx context.Context, sc scenarios.Scenario, ns string) scenarios.Scenario {
-	if s.client == nil {
-		return sc
-	}
-	a, err := scenarios.LoadAttempt(ctx, s.client, sc, ns)
-	if err != nil {
-		return sc
-	}
-	return a.Variant
-}
-
-// playedNow is played for the verbs that take no context (hints, explain):
-// one read of the record, bounded.
-func (s *Service) playedNow(sc scenarios.Scenario) scenarios.Scenario {
-	ns, err := s.Namespace(sc.ID)
-	if err != nil || s.client == nil {
-		return sc
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), playedTimeout)
-	defer cancel()
-	return s.played(ctx, sc, ns)
-}
-
-// playedTimeout bounds playedNow's read of the record: past it the base
-// incident's texts are shown rather than none.
-const playedTimeout = 10 * time.Second
 
 func (s *Service) cluster() (kubernetes.Interface, error) {
 	if s.client == nil {
