@@ -47,11 +47,65 @@ func Kubeconfigs(ctx context.Context, c kubernetes.Interface, cfg *rest.Config, 
 	if len(learners) == 0 {
 		return nil, fmt.Errorf("workshop %q has no learners: run `crashlab workshop create` first", name)
 	}
+	target, err := clusterOf(cfg, server)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	var out []Issued
+	for _, l := range learners {
+		ns := ""
+		if len(l.Namespaces) > 0 {
+			ns = l.Namespaces[0]
+		}
+		path := filepath.Join(dir, l.Name+".kubeconfig")
+		expires, err := writeKubeconfig(ctx, c, target, Access{
+			ServiceAccountNamespace: Namespace(name), ServiceAccount: l.Name,
+			Context: cluster.WorkshopContext(name, l.Name), Namespace: ns, Expiry: expiry,
+		}, path)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, Issued{Learner: l.Name, Path: path, Expires: expires})
+	}
+	return out, nil
+}
+
+// Access is one ServiceAccount's kubeconfig: whose token, the context's name
+// (which tells the lab what kind of kubeconfig it is) and its namespace.
+type Access struct {
+	ServiceAccountNamespace string
+	ServiceAccount          string
+	Context                 string
+	Namespace               string
+	Expiry                  time.Duration
+}
+
+// WriteKubeconfig writes path as a private (0600) kubeconfig for a.ServiceAccount,
+// with a token from the TokenRequest API that expires after a.Expiry, and the
+// cluster's address (server, else cfg's) and CA as cfg has them; it returns
+// when the token expires. An interview writes its candidate's file with it.
+func WriteKubeconfig(ctx context.Context, c kubernetes.Interface, cfg *rest.Config, server string, a Access, path string) (time.Time, error) {
+	if a.Expiry < MinExpiry {
+		return time.Time{}, fmt.Errorf("--expiry %s is too short: the API server issues tokens for at least %s", a.Expiry, MinExpiry)
+	}
+	target, err := clusterOf(cfg, server)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return writeKubeconfig(ctx, c, target, a, path)
+}
+
+// clusterOf is the cluster entry of the kubeconfigs the lab writes.
+func clusterOf(cfg *rest.Config, server string) (*clientcmdapi.Cluster, error) {
 	if server == "" {
 		server = cfg.Host
 	}
 	ca := cfg.TLSClientConfig.CAData
 	if len(ca) == 0 && cfg.TLSClientConfig.CAFile != "" {
+		var err error
 		if ca, err = os.ReadFile(cfg.TLSClientConfig.CAFile); err != nil {
 			return nil, fmt.Errorf("read the cluster's CA %s: %w", cfg.TLSClientConfig.CAFile, err)
 		}
@@ -59,38 +113,29 @@ func Kubeconfigs(ctx context.Context, c kubernetes.Interface, cfg *rest.Config, 
 	if len(ca) == 0 && !cfg.TLSClientConfig.Insecure && strings.HasPrefix(server, "https://") {
 		return nil, errors.New("the kubeconfig you use has no CA for this cluster, so the learners' files would have none: use a kubeconfig with certificate-authority-data")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
+	return &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca, InsecureSkipTLSVerify: cfg.TLSClientConfig.Insecure}, nil
+}
+
+func writeKubeconfig(ctx context.Context, c kubernetes.Interface, target *clientcmdapi.Cluster, a Access, path string) (time.Time, error) {
+	secs := int64(a.Expiry / time.Second)
+	tr, err := c.CoreV1().ServiceAccounts(a.ServiceAccountNamespace).CreateToken(ctx, a.ServiceAccount, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("token for %s: %w", a.ServiceAccount, err)
 	}
-	secs := int64(expiry / time.Second)
-	var out []Issued
-	for _, l := range learners {
-		tr, err := c.CoreV1().ServiceAccounts(Namespace(name)).CreateToken(ctx, l.Name, &authenticationv1.TokenRequest{
-			Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			return out, fmt.Errorf("token for %s: %w", l.Name, err)
-		}
-		ctxName := cluster.WorkshopContext(name, l.Name)
-		kc := clientcmdapi.NewConfig()
-		kc.Clusters[ctxName] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca, InsecureSkipTLSVerify: cfg.TLSClientConfig.Insecure}
-		kc.AuthInfos[ctxName] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-		ns := ""
-		if len(l.Namespaces) > 0 {
-			ns = l.Namespaces[0]
-		}
-		kc.Contexts[ctxName] = &clientcmdapi.Context{Cluster: ctxName, AuthInfo: ctxName, Namespace: ns}
-		kc.CurrentContext = ctxName
-		path := filepath.Join(dir, l.Name+".kubeconfig")
-		if err := clientcmd.WriteToFile(*kc, path); err != nil {
-			return out, fmt.Errorf("write %s: %w", path, err)
-		}
-		if err := os.Chmod(path, 0o600); err != nil {
-			return out, err
-		}
-		out = append(out, Issued{Learner: l.Name, Path: path, Expires: tr.Status.ExpirationTimestamp.Time})
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters[a.Context] = target
+	kc.AuthInfos[a.Context] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	kc.Contexts[a.Context] = &clientcmdapi.Context{Cluster: a.Context, AuthInfo: a.Context, Namespace: a.Namespace}
+	kc.CurrentContext = a.Context
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		return time.Time{}, fmt.Errorf("write %s: %w", path, err)
 	}
-	return out, nil
+	if err := os.Chmod(path, 0o600); err != nil {
+		return time.Time{}, err
+	}
+	return tr.Status.ExpirationTimestamp.Time, nil
 }
 
 // Identity is who a workshop kubeconfig says its user is.

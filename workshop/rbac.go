@@ -32,19 +32,37 @@ func learnerOwnRoleName(name, learner string) string { return "crashlab-" + name
 func learnerClusterRole(name string) *rbacv1.ClusterRole {
 	return &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: learnerClusterRoleName(name), Labels: with(Labels(name), LabelRole, "learner")},
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"pods", "configmaps", "secrets", "services", "persistentvolumeclaims"}, Verbs: all},
-			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
-			{APIGroups: []string{""}, Resources: []string{"pods/exec", "pods/portforward", "pods/attach"}, Verbs: []string{"get", "create"}},
-			{APIGroups: []string{""}, Resources: []string{"pods/ephemeralcontainers"}, Verbs: []string{"get", "update", "patch"}},
-			{APIGroups: []string{""}, Resources: []string{"events", "endpoints", "resourcequotas", "limitranges"}, Verbs: read},
-			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets", "daemonsets", "controllerrevisions"}, Verbs: all},
-			{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale", "statefulsets/scale", "replicasets/scale"}, Verbs: []string{"get", "update", "patch"}},
-			{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: all},
-			{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: read},
-			{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: read},
-		},
+		Rules:      LearnerRules(),
 	}
+}
+
+// LearnerRules are a learner's rights inside an incident namespace (see
+// learnerClusterRole); an interview gives its candidate the same.
+func LearnerRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods", "configmaps", "secrets", "services", "persistentvolumeclaims"}, Verbs: all},
+		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/exec", "pods/portforward", "pods/attach"}, Verbs: []string{"get", "create"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/ephemeralcontainers"}, Verbs: []string{"get", "update", "patch"}},
+		{APIGroups: []string{""}, Resources: []string{"events", "endpoints", "resourcequotas", "limitranges"}, Verbs: read},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets", "daemonsets", "controllerrevisions"}, Verbs: all},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale", "statefulsets/scale", "replicasets/scale"}, Verbs: []string{"get", "update", "patch"}},
+		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: all},
+		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: read},
+		{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: read},
+	}
+}
+
+// NodeReader is the rule that lets a learner read the nodes, which the
+// incidents ask about (architecture, labels, images, capacity).
+func NodeReader() rbacv1.PolicyRule {
+	return rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: read}
+}
+
+// Apply creates a ServiceAccount or RBAC object, or brings the lab's own
+// object of that name up to date; one the lab did not create is refused.
+func Apply(ctx context.Context, c kubernetes.Interface, o runtime.Object) error {
+	return apply(ctx, c, o)
 }
 
 // learnerRBAC is one learner's own: a ClusterRole that lets them read their
@@ -61,7 +79,7 @@ func learnerRBAC(name, learner string, namespaces, records []string) []runtime.O
 	cr := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: own, Labels: l},
 		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: read},
+			NodeReader(),
 		},
 	}
 	if len(namespaces) > 0 {
