@@ -18,9 +18,12 @@ func newCheckCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "check <id>",
 		Short:             "Grade your fix against the live cluster: healthy, stable, and fixed the right way",
-		Args:              cobra.ExactArgs(1),
+		Args:              idArgs(g, cobra.ExactArgs(1), "check"),
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return runInterviewCheck(cmd.Context(), g, flags)
+			}
 			return runCheck(cmd.Context(), g, flags, args[0])
 		},
 	}

@@ -24,9 +24,12 @@ func newDiagnoseCommand(g *globals) *cobra.Command {
 		Use:               "diagnose <id>",
 		Short:             "Answer the diagnosis questions; graded against the live pods",
 		Long:              "Asks the scenario's diagnosis questions interactively when stdin is a terminal; otherwise pass every answer with --answer question=value (choice questions take the choice id).",
-		Args:              cobra.ExactArgs(1),
+		Args:              idArgs(g, cobra.ExactArgs(1), "diagnose"),
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return runInterviewDiagnose(cmd.Context(), g, flags)
+			}
 			return runDiagnose(cmd.Context(), g, flags, args[0])
 		},
 	}

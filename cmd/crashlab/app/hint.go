@@ -16,9 +16,12 @@ func newHintCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "hint <id>",
 		Short:             "Show the next hint, from where to look to what to change",
-		Args:              cobra.ExactArgs(1),
+		Args:              idArgs(g, cobra.ExactArgs(1), "hint"),
 		ValidArgsFunction: scenarioIDs,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return runInterviewHint(cmd.Context(), g, flags)
+			}
 			return runHint(g, flags, args[0])
 		},
 	}

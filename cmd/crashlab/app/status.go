@@ -28,9 +28,15 @@ func newStatusCommand(g *globals) *cobra.Command {
 			"(\"back-off 40s restarting failed container=...\") added to the last termination's finishedAt, within the kubelet's cap " +
 			"(crashLoopBackOff.maxContainerRestartPeriod, read once from its /configz where that is allowed). " +
 			"On a terminal the view is redrawn in place and counts down; otherwise a block is appended only when something changed. Ctrl-C ends it.",
-		Args:              cobra.MaximumNArgs(1),
+		Args:              idArgs(g, cobra.MaximumNArgs(1), "status"),
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.interviewContext() != "" {
+				if flags.watch {
+					return usageError{errors.New("status --watch is not relayed in an interview: run `crashlab status` again, or watch with `kubectl get pods -w`")}
+				}
+				return runInterviewStatus(cmd.Context(), g)
+			}
 			if flags.watch {
 				return runStatusWatch(cmd.Context(), g, args)
 			}
