@@ -158,6 +158,10 @@ func TestLab(t *testing.T) {
 		t.Run("workshop", func(t *testing.T) {
 			workshopRoom(t, kubeconfig, c, vals, specNamed(t, all, "orders-api-down-after-config"))
 		})
+		// Not parallel, like the workshop: it waits on a relay.
+		t.Run("interview", func(t *testing.T) {
+			interviewRoom(t, kubeconfig, c, vals, specNamed(t, all, "orders-api-down-after-config"))
+		})
 		t.Run("fail-closed", func(t *testing.T) {
 			failClosed(t, kubeconfig, c)
 		})

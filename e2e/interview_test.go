@@ -1,0 +1,272 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/cmd/crashlab/app"
+	"github.com/crashlab/crashlab/interview"
+	"github.com/crashlab/crashlab/scenarios"
+	"github.com/crashlab/crashlab/scenarios/fixes"
+)
+
+// lockedBuffer is a buffer the interviewer's goroutines may write at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// interviewReport is the part of `interview start -o json` the test reads.
+type interviewReport struct {
+	Incident  string            `json:"incident"`
+	Namespace string            `json:"namespace"`
+	Candidate string            `json:"candidate"`
+	Outcome   string            `json:"outcome"`
+	Score     *int              `json:"score"`
+	Events    []interview.Event `json:"events"`
+}
+
+// interviewRoom plays an interview on the real cluster: the interviewer's
+// `interview start` runs in the background; with the candidate's
+// kubeconfig, `kubectl auth can-i` and real requests show that the record,
+// the interview record and the namespace's digest are out of reach; the
+// candidate diagnoses through the relay, fixes with their own identity and
+// checks; the interviewer's report says solved, with the events.
+func interviewRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenarios.Values, spec scenarioSpec) {
+	ctx := context.Background()
+	id := spec.s.ID
+	kc := filepath.Join(t.TempDir(), "ada.kubeconfig")
+	var out, errb lockedBuffer
+	ictx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		// --seed 0 is the base incident, whose fixes/ the test applies.
+		done <- app.Run(ictx, app.Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, []string{
+			"--kubeconfig", kubeconfig, "-o", "json", "interview", "start", "--candidate", "ada", "--incident", id,
+			"--seed", "0", "--limit", "20m", "--expiry", "1h", "--kubeconfig-out", kc})
+	}()
+	finished := false
+	t.Cleanup(func() {
+		if !finished {
+			stop()
+			<-done
+		}
+		stop()
+		t.Logf("interviewer's terminal:\n%s", errb.String())
+		cleanupInterviews(t, c)
+	})
+
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(kc)
+		return err == nil
+	}, 5*time.Minute, time.Second, "the interviewer writes the candidate's kubeconfig: %s", errb.String())
+	raw, err := clientcmd.LoadFromFile(kc)
+	require.NoError(t, err)
+	token, ok := interview.TokenOf(raw.CurrentContext)
+	require.True(t, ok, "the context marks an interview: %s", raw.CurrentContext)
+	ns := raw.Contexts[raw.CurrentContext].Namespace
+	require.Equal(t, interview.Namespace(token), ns)
+	cand := newClient(t, kc, raw.CurrentContext)
+	record := "attempt-" + token
+
+	t.Run("nothing-names-the-incident", func(t *testing.T) {
+		nsObj, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.NoError(t, cluster.CheckOwned(nsObj), "the lab's own: reset and down may delete it")
+		assert.NotContains(t, ns, id)
+		for k, v := range nsObj.Labels {
+			assert.NotContains(t, v, id, "namespace label %s", k)
+		}
+		deps, err := cand.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		for _, d := range deps.Items {
+			for k, v := range d.Labels {
+				assert.NotContains(t, v, id, "%s's label %s", d.Name, k)
+			}
+			for k, v := range d.Spec.Template.Labels {
+				assert.NotContains(t, v, id, "%s's pod label %s", d.Name, k)
+			}
+		}
+		cms, err := cand.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		for _, cm := range cms.Items {
+			assert.NotEqual(t, scenarios.AttemptRecordName, cm.Name, "the record left the candidate's namespace")
+		}
+	})
+
+	t.Run("isolation", func(t *testing.T) {
+		cases := []struct {
+			verb, resource, group, ns, name string
+			allowed                         bool
+		}{
+			{"get", "configmaps", "", interview.SystemNamespace, record, false},
+			{"update", "configmaps", "", interview.SystemNamespace, record, false},
+			{"get", "configmaps", "", interview.SystemNamespace, "interview-" + token, false},
+			{"list", "configmaps", "", interview.SystemNamespace, "", false},
+			{"patch", "namespaces", "", "", ns, false},
+			{"update", "namespaces", "", "", ns, false},
+			{"get", "pods", "", "kube-system", "", false},
+			{"get", "pods", "", "default", "", false},
+			{"create", "rolebindings", "rbac.authorization.k8s.io", ns, "", false},
+			{"get", "pods", "", ns, "", true},
+			{"update", "deployments", "apps", ns, "", true},
+			{"create", "configmaps", "", ns, "", true},
+			{"list", "nodes", "", "", "", true},
+		}
+		kubectl, kerr := exec.LookPath("kubectl")
+		for _, tc := range cases {
+			what := fmt.Sprintf("%s %s/%s in %q", tc.verb, tc.resource, tc.name, tc.ns)
+			rev, err := cand.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: tc.verb, Resource: tc.resource, Group: tc.group, Namespace: tc.ns, Name: tc.name},
+			}}, metav1.CreateOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.allowed, rev.Status.Allowed, "the candidate may %s: %v", what, tc.allowed)
+			if kerr != nil {
+				continue
+			}
+			res := tc.resource
+			if tc.group != "" {
+				res += "." + tc.group
+			}
+			if tc.name != "" {
+				res += "/" + tc.name
+			}
+			args := []string{"--kubeconfig", kc, "auth", "can-i", tc.verb, res}
+			if tc.ns != "" {
+				args = append(args, "-n", tc.ns)
+			}
+			got, _ := exec.Command(kubectl, args...).Output()
+			assert.Equal(t, map[bool]string{true: "yes", false: "no"}[tc.allowed], strings.TrimSpace(string(got)), "kubectl auth can-i %s", strings.Join(args[2:], " "))
+		}
+		if kerr != nil && os.Getenv("CI") != "" {
+			t.Error("kubectl is needed for the auth can-i half of the isolation test")
+		}
+
+		// Real requests, not only reviews.
+		_, err := cand.CoreV1().ConfigMaps(interview.SystemNamespace).Get(ctx, record, metav1.GetOptions{})
+		assert.True(t, apierrors.IsForbidden(err), "the record: %v", err)
+		_, err = cand.CoreV1().ConfigMaps(interview.SystemNamespace).Get(ctx, "interview-"+token, metav1.GetOptions{})
+		assert.True(t, apierrors.IsForbidden(err), "the interview record: %v", err)
+		patch := []byte(`{"metadata":{"annotations":{"` + scenarios.AnnotationAttemptDigest + `":"forged"}}}`)
+		_, err = cand.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, patch, metav1.PatchOptions{})
+		assert.True(t, apierrors.IsForbidden(err), "the digest on the namespace: %v", err)
+		_, err = cand.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{})
+		assert.True(t, apierrors.IsForbidden(err), "another namespace: %v", err)
+	})
+
+	// The candidate diagnoses through the relay, without the id.
+	right, _ := answersFromPods(t, c, ns, spec.s.Workload.Container, spec.s.Questions, spec)
+	var r result
+	for attempt := 0; attempt < 3; attempt++ {
+		args := []string{"-o", "json", "diagnose"}
+		for k, v := range right {
+			args = append(args, "--answer", k+"="+v)
+		}
+		if r = crashlab(t, kc, args...); r.code == 0 {
+			break
+		}
+		time.Sleep(5 * time.Second)
+	}
+	require.Equal(t, 0, r.code, "the candidate's diagnosis, judged by the interviewer: %s %s", r.out, r.err)
+	assert.NotContains(t, r.out, id, "the reply never names the incident")
+
+	r = crashlab(t, kc, "hint")
+	require.Equal(t, 0, r.code, r.err)
+	assert.Contains(t, r.out, "Hint 1/")
+
+	passing := spec.folder.Passing()
+	require.NotEmpty(t, passing)
+	require.NoError(t, fixes.Apply(ctx, cand, ns, vals, passing[0]), "the candidate's rights are enough for the fix")
+	r = crashlab(t, kc, "-o", "json", "check", "--timeout", "3m")
+	v := verdictOf(t, r)
+	require.True(t, v.Passed, "the candidate's fix %s: %+v", passing[0].Name, v.Checks)
+
+	// Solved: the interviewer's process ends by itself with the report.
+	select {
+	case err := <-done:
+		finished = true
+		require.NoError(t, err, errb.String())
+	case <-time.After(time.Minute):
+		t.Fatalf("the interviewer did not end after the solve:\n%s", errb.String())
+	}
+	var rep interviewReport
+	require.NoError(t, json.Unmarshal([]byte(out.String()), &rep), out.String())
+	assert.Equal(t, "solved", rep.Outcome)
+	assert.Equal(t, id, rep.Incident)
+	assert.Equal(t, "ada", rep.Candidate)
+	assert.Equal(t, ns, rep.Namespace)
+	require.NotNil(t, rep.Score)
+	kinds := map[string]bool{}
+	for _, e := range rep.Events {
+		kinds[e.Kind] = true
+		if e.Kind == "check" {
+			require.NotNil(t, e.Passed)
+			assert.True(t, *e.Passed)
+		}
+	}
+	for _, k := range []string{"questions", "answer", "diagnosis", "hint", "check"} {
+		assert.True(t, kinds[k], "the report has a %s event: %+v", k, rep.Events)
+	}
+
+	// With the interviewer gone, the candidate's command says so in one line.
+	begin := time.Now()
+	r = crashlab(t, kc, "status")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.err, "no interviewer is answering")
+	assert.Less(t, time.Since(begin), 30*time.Second)
+}
+
+// cleanupInterviews deletes what interviews left: their namespaces (the
+// lab's, by label), the system namespace and the cluster-wide RBAC.
+func cleanupInterviews(t *testing.T, c kubernetes.Interface) {
+	ctx := context.Background()
+	nss, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: interview.LabelInterview})
+	if err == nil {
+		for _, n := range nss.Items {
+			_ = cluster.DeleteNamespace(ctx, c, n.Name, 0)
+		}
+	}
+	_ = cluster.DeleteNamespace(ctx, c, interview.SystemNamespace, 0)
+	crbs, err := c.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{LabelSelector: interview.LabelInterview})
+	if err == nil {
+		for _, b := range crbs.Items {
+			_ = c.RbacV1().ClusterRoleBindings().Delete(ctx, b.Name, metav1.DeleteOptions{})
+		}
+	}
+	for _, name := range []string{"crashlab-interview-candidate", "crashlab-interview-nodes"} {
+		_ = c.RbacV1().ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{})
+	}
+}
