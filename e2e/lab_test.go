@@ -153,6 +153,10 @@ func TestLab(t *testing.T) {
 			t.Parallel()
 			triageRound(t, kubeconfig, c, vals, all)
 		})
+		t.Run("blind-variants", func(t *testing.T) {
+			t.Parallel()
+			blindVariants(t, kubeconfig, c, vals, specNamed(t, all, "orders-api-down-after-config"))
+		})
 		// Not parallel either: the board's 2 s promise is measured on a
 		// cluster the scenarios do not load yet.
 		t.Run("workshop", func(t *testing.T) {

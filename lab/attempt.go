@@ -129,7 +129,7 @@ func (s *Service) Questions(id string) ([]grader.Question, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.attemptQuestions(sc), nil
+	return s.attemptQuestions(s.playedNow(sc)), nil
 }
 
 func (s *Service) attemptQuestions(sc scenarios.Scenario) []grader.Question {

@@ -37,7 +37,8 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 	if err != nil {
 		return grader.Verdict{}, err
 	}
-	return s.judgeFix(ctx, sc, ns, attempt, opts, true)
+	// Judged as the attempt deployed it: the variant its record names.
+	return s.judgeFix(ctx, attempt.Variant, ns, attempt, opts, true)
 }
 
 // judgeFix runs the scenario's fix checks in ns against attempt, and

@@ -82,7 +82,7 @@ func (s *Service) showHints(id string, next func(seen, all int) int) (Hints, err
 	if err != nil {
 		return Hints{}, err
 	}
-	h := Hints{Scenario: sc.ID, Namespace: ns, All: sc.Hints}
+	h := Hints{Scenario: sc.ID, Namespace: ns, All: s.playedNow(sc).Hints}
 	st, err := s.openProgress()
 	if err != nil {
 		return h, fmt.Errorf("read the hint count: %w", err)
@@ -137,7 +137,7 @@ func (s *Service) Explain(id string) (Explanation, error) {
 	if !revealed(e) {
 		return Explanation{}, fmt.Errorf("scenario %s is %w", sc.ID, ErrNotSolved)
 	}
-	return explanationOf(sc, e), nil
+	return explanationOf(s.playedNow(sc), e), nil
 }
 
 // GiveUp records that the learner gave up on the scenario (the attempt then
@@ -161,7 +161,7 @@ func (s *Service) GiveUp(id string) (Explanation, error) {
 	}); err != nil {
 		return Explanation{}, fmt.Errorf("record giving up: %w", err)
 	}
-	return explanationOf(sc, saved), nil
+	return explanationOf(s.playedNow(sc), saved), nil
 }
 
 func explanationOf(sc scenarios.Scenario, e progress.Entry) Explanation {

@@ -47,7 +47,7 @@ func (s *Service) Status(ctx context.Context, ids ...string) ([]ScenarioFacts, e
 			// namespace of that name the lab does not own) is not shown.
 			continue
 		}
-		f, err := s.observer().Observe(ctx, sc.Target(ns))
+		f, err := s.observer().Observe(ctx, s.played(ctx, sc, ns).Target(ns))
 		if err != nil {
 			return nil, err
 		}
@@ -71,6 +71,7 @@ func (s *Service) Diagnose(ctx context.Context, id string, answers map[string]st
 	if err := s.requireStarted(ctx, sc.ID, ns); err != nil {
 		return grader.Verdict{}, err
 	}
+	sc = s.played(ctx, sc, ns)
 	f, err := s.observer().Observe(ctx, sc.Target(ns))
 	if err != nil {
 		return grader.Verdict{}, err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
@@ -73,6 +74,9 @@ type Service struct {
 	// (REGISTRY/crashlab/workload), instead of images imported into them.
 	registry         string
 	registryInsecure bool
+	// variant is the seed Start and Reset deploy a blind variant with (0:
+	// the base incident, or on Reset the seed the record holds).
+	variant uint64
 
 	renamedMu sync.Mutex
 	renamed   map[string]bool // old ids already reported to onRenamed
@@ -111,6 +115,15 @@ func WithWorkshop(ns string) Option {
 // lab cannot load images into. insecure allows plain HTTP to any host.
 func WithRegistry(registry string, insecure bool) Option {
 	return optionFunc(func(s *Service) { s.registry, s.registryInsecure = registry, insecure })
+}
+
+// WithVariant makes Start deploy the blind variant of seed
+// (scenarios.Scenario.Variant): the incident's names and values drawn from
+// it, the same for the same seed. The seed goes into the attempt record, and
+// every other verb plays the variant the record names, so only Start (and
+// Reset, to deal another one) reads this option. Seed 0 is the base incident.
+func WithVariant(seed uint64) Option {
+	return optionFunc(func(s *Service) { s.variant = seed })
 }
 
 // WithNodeArch sets the nodes' architecture instead of reading it from the
@@ -232,6 +245,37 @@ func (s *Service) scenarioIn(id string) (scenarios.Scenario, string, error) {
 	ns, err := s.Namespace(sc.ID)
 	return sc, ns, err
 }
+
+// played is the scenario as the attempt in ns deployed it: the variant of
+// the seed its record holds. Without a record it can read (none yet, no
+// client, or one that was altered) it is the base incident, so status and
+// hints still answer; check, which needs the record, says what is wrong.
+func (s *Service) played(ctx context.Context, sc scenarios.Scenario, ns string) scenarios.Scenario {
+	if s.client == nil {
+		return sc
+	}
+	a, err := scenarios.LoadAttempt(ctx, s.client, sc, ns)
+	if err != nil {
+		return sc
+	}
+	return a.Variant
+}
+
+// playedNow is played for the verbs that take no context (hints, explain):
+// one read of the record, bounded.
+func (s *Service) playedNow(sc scenarios.Scenario) scenarios.Scenario {
+	ns, err := s.Namespace(sc.ID)
+	if err != nil || s.client == nil {
+		return sc
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), playedTimeout)
+	defer cancel()
+	return s.played(ctx, sc, ns)
+}
+
+// playedTimeout bounds playedNow's read of the record: past it the base
+// incident's texts are shown rather than none.
+const playedTimeout = 10 * time.Second
 
 func (s *Service) cluster() (kubernetes.Interface, error) {
 	if s.client == nil {

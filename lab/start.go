@@ -43,8 +43,13 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 		return Started{}, err
 	} else if deployed {
 		s.beginIfNew(sc)
+		started.Scenario = s.played(ctx, sc, ns)
 		return started, fmt.Errorf("%w in namespace %s", scenarios.ErrAlreadyStarted, ns)
 	}
+	if sc, err = sc.Variant(s.variant); err != nil {
+		return Started{}, err
+	}
+	started.Scenario = sc
 	vals, err := s.prepare(ctx, sc)
 	if err != nil {
 		return Started{}, err
@@ -52,6 +57,7 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 	if err := s.deploy(ctx, sc, ns, vals); err != nil {
 		if errors.Is(err, scenarios.ErrAlreadyStarted) {
 			s.beginIfNew(sc)
+			started.Scenario = s.played(ctx, sc, ns)
 			return started, err
 		}
 		return Started{}, err
@@ -84,6 +90,14 @@ func (s *Service) Reset(ctx context.Context, id string) (Started, error) {
 	if s.workshopNS != "" {
 		// A learner may not delete namespaces; their trainer deploys.
 		return Started{}, ErrTrainerResets
+	}
+	// The same variant comes back, unless the service deals another.
+	seed := s.variant
+	if seed == 0 {
+		seed = s.played(ctx, sc, ns).Seed()
+	}
+	if sc, err = sc.Variant(seed); err != nil {
+		return Started{}, err
 	}
 	vals, err := s.prepare(ctx, sc)
 	if err != nil {
@@ -128,6 +142,7 @@ func (s *Service) WaitForFailure(ctx context.Context, id string, timeout time.Du
 	if _, err := s.cluster(); err != nil {
 		return grader.Facts{}, err
 	}
+	sc = s.played(ctx, sc, ns)
 	// No progress callback: the grader reports on every pod event, far too
 	// often for a terminal while pods crash-loop.
 	return s.observer().WaitForSignature(ctx, sc.Target(ns), sc.Signature, timeout, nil)
@@ -137,6 +152,9 @@ func (s *Service) WaitForFailure(ctx context.Context, id string, timeout time.Du
 func (s *Service) Manifests(ctx context.Context, id string) ([]byte, error) {
 	sc, err := s.lookup(id)
 	if err != nil {
+		return nil, err
+	}
+	if sc, err = sc.Variant(s.variant); err != nil {
 		return nil, err
 	}
 	_, vals, err := s.deployImages(ctx)

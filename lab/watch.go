@@ -83,7 +83,7 @@ func (s *Service) Watch(ctx context.Context, opts WatchOptions, ids ...string) (
 			if err := s.requireStarted(ctx, sc.ID, ns); err != nil {
 				return nil, err
 			}
-			list = append(list, sc)
+			list = append(list, s.played(ctx, sc, ns))
 		}
 	} else {
 		for _, sc := range s.catalog.All() {
@@ -92,7 +92,7 @@ func (s *Service) Watch(ctx context.Context, opts WatchOptions, ids ...string) (
 				return nil, err
 			}
 			if err := s.requireStarted(ctx, sc.ID, ns); err == nil {
-				list = append(list, sc)
+				list = append(list, s.played(ctx, sc, ns))
 			} else if !errors.Is(err, ErrNotStarted) && ctx.Err() != nil {
 				return nil, ctx.Err()
 			}

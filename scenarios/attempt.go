@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +49,11 @@ var (
 
 // Attempt is the record of one start.
 type Attempt struct {
-	Scenario  string
+	Scenario string
+	// Variant is the scenario as this attempt deployed it: the variant of
+	// the recorded seed, or the base incident. Every verb judges, shows and
+	// hints from it, never from a seed given again on the command line.
+	Variant   Scenario
 	Baseline  Baseline
 	UIDs      map[string]string
 	StartedAt time.Time
@@ -60,9 +65,12 @@ const (
 	keyValues    = "values.json"
 	keyUIDs      = "uids.json"
 	keyStarted   = "startedAt"
+	// keyVariant is the seed of a blind variant (Scenario.Variant), written
+	// only for one: a base incident's record is what it always was.
+	keyVariant = "variant"
 )
 
-func attemptData(scenario, manifests string, v Values, uids map[string]string, started time.Time) (map[string]string, error) {
+func attemptData(scenario, manifests string, v Values, uids map[string]string, started time.Time, seed uint64) (map[string]string, error) {
 	vb, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -71,7 +79,11 @@ func attemptData(scenario, manifests string, v Values, uids map[string]string, s
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{keyScenario: scenario, keyManifests: manifests, keyValues: string(vb), keyUIDs: string(ub), keyStarted: started.UTC().Format(time.RFC3339)}, nil
+	data := map[string]string{keyScenario: scenario, keyManifests: manifests, keyValues: string(vb), keyUIDs: string(ub), keyStarted: started.UTC().Format(time.RFC3339)}
+	if seed != 0 {
+		data[keyVariant] = strconv.FormatUint(seed, 10)
+	}
+	return data, nil
 }
 
 // Digest is the digest the lab keeps of a record's data.
@@ -138,7 +150,7 @@ func LoadTriageAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, 
 }
 
 func loadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns, slot string) (Attempt, error) {
-	a := Attempt{Scenario: s.ID}
+	a := Attempt{Scenario: s.ID, Variant: s}
 	nsObj, err := cluster.GetOwned(ctx, c, ns)
 	if err != nil {
 		return a, err
@@ -179,6 +191,13 @@ func loadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns, sl
 	if slot == "" && len(recorded) != len(a.UIDs) {
 		return a, fmt.Errorf("%w: the namespace records objects the attempt does not", ErrRecordAltered)
 	}
+	seed, err := recordedSeed(cm.Data)
+	if err != nil {
+		return a, err
+	}
+	if a.Variant, err = s.Variant(seed); err != nil {
+		return a, fmt.Errorf("%w: %v", ErrRecordAltered, err)
+	}
 	var v Values
 	if err := json.Unmarshal([]byte(cm.Data[keyValues]), &v); err != nil {
 		return a, fmt.Errorf("%w: unreadable values: %v", ErrRecordAltered, err)
@@ -186,9 +205,23 @@ func loadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns, sl
 	if a.Baseline, err = decodeBaseline(s.ID, cm.Data[keyManifests], v); err != nil {
 		return a, fmt.Errorf("%w: %v", ErrRecordAltered, err)
 	}
-	a.Baseline.Workload = s.Workload
+	a.Baseline.Workload, a.Baseline.Draw = a.Variant.Workload, a.Variant.draw
 	a.StartedAt, _ = time.Parse(time.RFC3339, cm.Data[keyStarted])
 	return a, nil
+}
+
+// recordedSeed is the variant seed of a record's data; 0 (the base
+// incident) when it has none.
+func recordedSeed(data map[string]string) (uint64, error) {
+	raw, ok := data[keyVariant]
+	if !ok {
+		return 0, nil
+	}
+	seed, err := strconv.ParseUint(raw, 10, 64)
+	if err != nil || seed == 0 {
+		return 0, fmt.Errorf("%w: unreadable variant seed %q", ErrRecordAltered, raw)
+	}
+	return seed, nil
 }
 
 // MoveRecord moves the attempt record of lab namespace ns to ConfigMap

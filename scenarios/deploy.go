@@ -109,7 +109,7 @@ func deployObjects(ctx context.Context, c kubernetes.Interface, s Scenario, ns s
 		}
 		uids[cluster.ObjectKey(kind, name)] = uid
 	}
-	data, err := attemptData(s.ID, text, v, uids, time.Now())
+	data, err := attemptData(s.ID, text, v, uids, time.Now(), s.Seed())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -56,6 +56,10 @@ type Meta struct {
 	// grader.Result.Approach; the explanation names the learner's and the
 	// others. A unit test of scenarios/fixes keeps them in step with fixes/.
 	Approaches []Approach `json:"approaches"`
+	// Params are the names and values a blind variant draws from a seed
+	// (see Param and Scenario.Variant); none means every variant is the
+	// base incident.
+	Params []Param `json:"params,omitempty"`
 }
 
 // Approach is one accepted way to fix a scenario.
@@ -114,7 +118,18 @@ type Baseline struct {
 	Objects []runtime.Object
 	// Workload is the scenario's, set when checks are built from the baseline.
 	Workload Workload
+	// Draw is the variant the objects were rendered with (the zero Draw for
+	// the base incident), so that Go checks name the variant's objects.
+	Draw Draw
 }
+
+// Name is the deployed variant's value for a literal of the base incident
+// (a constant of a scenario's Go checks, such as the Secret "orders-db");
+// the literal itself for the base incident or a literal no param names.
+func (b Baseline) Name(literal string) string { return b.Draw.Name(literal) }
+
+// Param is the deployed variant's value of the param of that name.
+func (b Baseline) Param(name string) string { return b.Draw.Param(name) }
 
 // TargetContainer is the scenario's container as deployed.
 func (b Baseline) TargetContainer() *corev1.Container {
@@ -237,6 +252,8 @@ type Scenario struct {
 	Meta
 	manifests string
 	hooks     Hooks
+	// draw is the variant's (Variant); the zero Draw for the base incident.
+	draw Draw
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -342,6 +359,11 @@ func (s Scenario) validate() error {
 			return fmt.Errorf("scenario %s: signature or teaches: %w", s.ID, err)
 		}
 	}
+	if s.draw.IsBase() {
+		if err := s.validateParams(); err != nil {
+			return fmt.Errorf("scenario %s: %w", s.ID, err)
+		}
+	}
 	b, err := s.Render(Values{Image: "example/image:v1", ForeignImage: "example/foreign:v1", NodeArch: "amd64"})
 	if err != nil {
 		return err
@@ -362,7 +384,7 @@ func (s Scenario) Render(v Values) (Baseline, error) {
 		return Baseline{Values: v}, err
 	}
 	b, err := decodeBaseline(s.ID, text, v)
-	b.Workload = s.Workload
+	b.Workload, b.Draw = s.Workload, s.draw
 	return b, err
 }
 
@@ -400,7 +422,7 @@ func (s Scenario) Target(ns string) grader.Target {
 
 // FixChecks are the shared rules plus the scenario's own.
 func (s Scenario) FixChecks(b Baseline) []grader.Check {
-	b.Workload = s.Workload
+	b.Workload, b.Draw = s.Workload, s.draw
 	var out []grader.Check
 	if s.hooks.Live == nil {
 		out = append(out, grader.WorkloadKept(s.Workload.Replicas))
@@ -421,11 +443,11 @@ func (s Scenario) FixChecks(b Baseline) []grader.Check {
 // Live is the live judge of a fix: the scenario's own, or the Deployment one.
 func (s Scenario) Live(c kubernetes.Interface, ns string, b Baseline, opt grader.LiveOptions) grader.LiveJudge {
 	if s.hooks.Live != nil {
-		b.Workload = s.Workload
+		b.Workload, b.Draw = s.Workload, s.draw
 		return s.hooks.Live(c, ns, b, opt)
 	}
 	opt.Replicas = s.Workload.Replicas
 	opt.FailsWithin = s.FailsWithin.Duration
-	b.Workload = s.Workload
+	b.Workload, b.Draw = s.Workload, s.draw
 	return grader.WorkloadLive(c, s.Target(ns), b.TargetPodSpec(), opt)
 }

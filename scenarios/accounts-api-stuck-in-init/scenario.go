@@ -34,16 +34,18 @@ const (
 func checks(b scenarios.Baseline) []grader.Check {
 	base := b.TargetContainer()
 	want := baselineConfig(b)
+	// The ConfigMap's name as deployed: a blind variant renames it.
+	cm := b.Name(configMap)
 	return []grader.Check{
 		{Name: "migration-kept", Run: func(s *grader.State) grader.Result { return migrationKept(s, base) }},
-		{Name: "env-" + envName, Run: func(s *grader.State) grader.Result { return urlFixed(s, want) }},
+		{Name: "env-" + envName, Run: func(s *grader.State) grader.Result { return urlFixed(s, want, cm) }},
 	}
 }
 
 // baselineConfig is the database URL of the released ConfigMap.
 func baselineConfig(b scenarios.Baseline) string {
 	for _, o := range b.Objects {
-		if cm, ok := o.(*corev1.ConfigMap); ok && cm.Name == configMap {
+		if cm, ok := o.(*corev1.ConfigMap); ok && cm.Name == b.Name(configMap) {
 			return cm.Data[configKey]
 		}
 	}
@@ -85,7 +87,7 @@ func migrationKept(s *grader.State, base *corev1.Container) grader.Result {
 
 // urlFixed: the migration's DATABASE_URL resolves to the database the app
 // itself uses.
-func urlFixed(s *grader.State, want string) grader.Result {
+func urlFixed(s *grader.State, want, configMap string) grader.Result {
 	spec := s.TargetPodSpec()
 	if spec == nil {
 		return grader.Fail("the pod template is missing")

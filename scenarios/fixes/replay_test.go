@@ -2,6 +2,7 @@ package fixes_test
 
 import (
 	"context"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"path"
@@ -36,25 +37,37 @@ var liveChecks = map[string]bool{
 // TestEveryScenarioReplaysItsFixes deploys every catalogued scenario on a fake
 // cluster once per file of its fixes/ folder, applies the fix, and grades it
 // with the scenario's static checks: an accepted fix passes them all with its
-// approach, a shortcut is refused first by the check its file names.
+// approach, a shortcut is refused first by the check its file names. It does
+// so for the base incident and for two blind variants (fixes.Vary renames
+// the fix's objects as the variant renamed the incident's), with the same
+// expect and refusedBy: a variant changes names, never what is a fix.
 func TestEveryScenarioReplaysItsFixes(t *testing.T) {
+	for _, seed := range []uint64{0, 1, 0xc0ffee} {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) { replayFixes(t, seed) })
+	}
+}
+
+func replayFixes(t *testing.T, seed uint64) {
 	root, err := fixes.RepoRoot()
 	require.NoError(t, err)
 	vals, err := fixes.ValuesFor("amd64")
 	require.NoError(t, err)
-	for _, s := range catalog.All() {
-		t.Run(s.ID, func(t *testing.T) {
-			folder, err := fixes.LoadScenario(root, s)
+	for _, base := range catalog.All() {
+		t.Run(base.ID, func(t *testing.T) {
+			folder, err := fixes.LoadScenario(root, base)
 			require.NoError(t, err, "every scenario needs fixes/ with an accepted fix, a refused shortcut and diagnosis.yaml")
-			base, err := s.Render(vals)
+			s, err := base.Variant(seed)
+			require.NoError(t, err)
+			baseline, err := s.Render(vals)
 			require.NoError(t, err)
 			// The check names a refusal may be expected from; the checks that
 			// judge each fix are built from its own attempt record below.
 			static := map[string]bool{}
-			for _, c := range s.FixChecks(base) {
+			for _, c := range s.FixChecks(baseline) {
 				static[c.Name] = true
 			}
 			for _, fx := range folder.Fixes {
+				fx := fixes.Vary(fx, s.Draw())
 				t.Run(fx.Name, func(t *testing.T) {
 					ctx := context.Background()
 					c, ns := deployOnFake(t, s, fx.Name, vals)
@@ -63,8 +76,10 @@ func TestEveryScenarioReplaysItsFixes(t *testing.T) {
 
 					// Judged as `crashlab check` judges: against the attempt
 					// record written at start, static checks only.
-					attempt, err := scenarios.LoadAttempt(ctx, c, s, ns)
+					attempt, err := scenarios.LoadAttempt(ctx, c, base, ns)
 					require.NoError(t, err, "the fix must leave the lab's attempt record alone")
+					require.Equal(t, seed, attempt.Variant.Seed(), "the record names the variant")
+					s := attempt.Variant
 					v, err := grader.JudgeFixWith(ctx, c, s.ID, s.Target(ns), attempt.UIDs, s.FixChecks(attempt.Baseline), nil)
 					require.NoError(t, err)
 					failed := failedChecks(v)

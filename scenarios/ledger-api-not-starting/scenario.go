@@ -36,6 +36,8 @@ func configMap(b scenarios.Baseline, name string) *corev1.ConfigMap {
 }
 
 func checks(b scenarios.Baseline) []grader.Check {
+	// The ConfigMap's name as deployed: a blind variant renames it.
+	realConfigMap := b.Name(realConfigMap)
 	base := grader.Env(b.TargetContainer(), envName)
 	var baseRef corev1.ConfigMapKeySelector
 	if base != nil && base.ValueFrom != nil && base.ValueFrom.ConfigMapKeyRef != nil {

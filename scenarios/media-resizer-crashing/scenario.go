@@ -32,6 +32,8 @@ const (
 var codecs = []string{"portable", "native"}
 
 func checks(b scenarios.Baseline) []grader.Check {
+	// The ConfigMap's name as deployed: a blind variant renames it.
+	configMap := b.Name(configMap)
 	return []grader.Check{
 		{Name: "codec-setting", Run: func(s *grader.State) grader.Result {
 			c := s.Container()

@@ -25,6 +25,8 @@ func Scenario() scenarios.Scenario { return scenarios.MustGet(id) }
 const id = "orders-api-down-after-config"
 
 func checks(b scenarios.Baseline) []grader.Check {
+	// The Secret and its key as deployed: a blind variant renames them.
+	secretName, goodKey := b.Name(secretName), b.Name(goodKey)
 	want := string(b.Secret(secretName).StringData[goodKey])
 	base := b.TargetContainer()
 	baseRef := grader.Env(base, envName).ValueFrom.SecretKeyRef

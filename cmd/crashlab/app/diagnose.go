@@ -63,6 +63,11 @@ func runDiagnose(ctx context.Context, g *globals, flags *diagnoseFlags, id strin
 	if err != nil {
 		return err
 	}
+	// The same questions, with the texts of the variant the attempt record
+	// names (the offline service knows only the base incident's).
+	if played, err := svc.Questions(s.ID); err == nil {
+		qs = played
+	}
 	interactive := len(flags.answers) == 0 && isTerminal(g.streams.In)
 	missing := unanswered(qs, given)
 	if interactive || len(missing) > 0 {

@@ -113,7 +113,8 @@ type explanationJSON struct {
 // runExplain needs no cluster: whether the incident is solved or given up
 // is in the learner's progress.
 func runExplain(g *globals, id string, giveUp bool) error {
-	svc, err := g.offlineService()
+	// The record, when the cluster answers, names a blind variant's objects.
+	svc, err := g.recordService(context.Background())
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ type globals struct {
 	streams          Streams
 	renamedIDs       map[string]bool // old ids already told about (renamed.go)
 	wait             *tui.Status     // the status line of a wait in progress (wait.go), or nil
+	// variant is the blind variant's seed `start --variant` deploys (0: the
+	// base incident); the other verbs read it from the attempt record.
+	variant uint64
 }
 
 func (g *globals) json() bool { return g.output == "json" }
@@ -95,6 +98,7 @@ func (g *globals) labOptions(contextName string) []lab.Option {
 		lab.WithWarnings(g.warn),
 		lab.WithRenamed(g.renamed),
 		lab.WithRegistry(g.registry, g.insecureRegistry),
+		lab.WithVariant(g.variant),
 	}
 }
 

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/content"
@@ -29,9 +31,11 @@ func newHintCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// runHint needs no cluster: the hint count is kept in the learner's progress.
+// runHint needs no cluster: the hint count is kept in the learner's
+// progress. It reads the attempt record when the cluster answers, so that a
+// blind variant's hints name its objects.
 func runHint(g *globals, flags *hintFlags, id string) error {
-	svc, err := g.offlineService()
+	svc, err := g.recordService(context.Background())
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,9 @@ type startFlags struct {
 	timeout time.Duration
 	random  bool // pick an unsolved incident (random.go)
 	level   int
+	// variant is the seed of a blind variant (scenarios.Scenario.Variant);
+	// 0 is the incident as the catalogue writes it.
+	variant uint64
 }
 
 func newStartCommand(g *globals) *cobra.Command {
@@ -38,10 +41,14 @@ func newStartCommand(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&flags.level, "level", 0, "with --random: pick only incidents of this level")
 	cmd.Flags().BoolVar(&flags.wait, "wait", false, "wait until the failure shows on the pods")
 	cmd.Flags().DurationVar(&flags.timeout, "timeout", 3*time.Minute, "how long --wait waits")
+	// A bad seed is a flag error: one line and exit 2, before any cluster.
+	cmd.Flags().Uint64Var(&flags.variant, "variant", 0, "play the blind variant of this seed: the incident's names and values drawn from it (the same seed, the same variant)")
 	return cmd
 }
 
 func runStart(ctx context.Context, g *globals, flags *startFlags, id string) error {
+	// Only Start reads the seed; the other verbs read it from the record.
+	g.variant = flags.variant
 	svc, err := g.connect(ctx, id)
 	if err != nil {
 		return err
