@@ -149,6 +149,10 @@ func TestLab(t *testing.T) {
 			t.Parallel()
 			foreignNamespace(t, kubeconfig, c)
 		})
+		t.Run("give-up-then-solve", func(t *testing.T) {
+			t.Parallel()
+			giveUpThenSolve(t, kubeconfig, c, vals, specNamed(t, all, "orders-api-down-after-config"))
+		})
 		t.Run("triage-round", func(t *testing.T) {
 			t.Parallel()
 			triageRound(t, kubeconfig, c, vals, all)

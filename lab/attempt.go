@@ -27,6 +27,23 @@ const (
 	MinScore        = 10
 )
 
+// MaxScoreAfterGiveUp caps every attempt started after the learner gave up
+// on the incident. Giving up showed them the cause, the explanation and the
+// accepted fixes, so a later solve replays what they read rather than
+// finds it; it still scores something, so practising it is worth a start.
+const MaxScoreAfterGiveUp = 50
+
+// ScoreCap is the most an attempt at the scenario can score from now on:
+// MaxScoreAfterGiveUp once the learner has given up on it, MaxScore before.
+// The give-up is read from the entry's GivenUp, which no later attempt,
+// solve or update clears.
+func ScoreCap(e progress.Entry) int {
+	if e.GaveUp() {
+		return MaxScoreAfterGiveUp
+	}
+	return MaxScore
+}
+
 // Score is the score of a solved attempt that used hints hints and gave
 // wrong wrong diagnosis answers.
 func Score(hints, wrong int) int {
@@ -35,13 +52,18 @@ func Score(hints, wrong int) int {
 
 // BestScore is the best score the entry records, and false while the
 // scenario is neither solved nor given up. A scenario given up and never
-// solved, or solved only in an attempt given up first, has 0. Progress
+// solved, or solved only in an attempt given up first, has 0; one solved in
+// an attempt after a give-up has at most MaxScoreAfterGiveUp. Progress
 // saved before scores existed has a solve without a score: it is scored
 // from the hints and wrong answers it recorded.
 func BestScore(e progress.Entry) (int, bool) {
 	switch {
 	case e.BestScore > 0:
-		return e.BestScore, true
+		// GiveUp refuses a solved scenario, so every give-up comes before
+		// the first solve and every recorded score of an entry with one is
+		// from an attempt after it. Capping here also caps what crashlab
+		// recorded before the cap existed, with no change of file format.
+		return min(e.BestScore, ScoreCap(e)), true
 	case e.Done() && !e.GaveUp():
 		return Score(e.Hints, e.WrongAnswers), true
 	case e.Done() || e.GaveUp():
@@ -63,13 +85,14 @@ const (
 )
 
 // StatusOf reads the status from a progress entry: solved once a fix
-// passed, even after giving up; given up; diagnosed in the current attempt;
-// started.
+// passed, even after giving up; given up in the current attempt; diagnosed
+// in the current attempt; started. An attempt started after a give-up is
+// started or diagnosed like any other (ScoreCap says it is capped).
 func StatusOf(e progress.Entry) Status {
 	switch {
 	case e.Done():
 		return StatusSolved
-	case e.GaveUp():
+	case e.GaveUpThisAttempt():
 		return StatusGivenUp
 	case e.DiagnosedThisAttempt():
 		return StatusDiagnosed
@@ -230,6 +253,10 @@ type AttemptProgress struct {
 	Approach string
 	// GaveUp is true when the learner gave up during this attempt.
 	GaveUp bool
+	// AfterGiveUp is true when the attempt started after the learner had
+	// given up on the scenario; ScoreCap is the most it can score.
+	AfterGiveUp bool
+	ScoreCap    int
 	// Score is the attempt's score once its fix passed (0 when given up);
 	// Scored is false while the attempt is open.
 	Score  int
@@ -248,7 +275,13 @@ func (s *Service) Attempt(id string) (AttemptProgress, error) {
 }
 
 func attemptOf(id string, e progress.Entry) AttemptProgress {
-	a := AttemptProgress{Scenario: id, Started: e.Started, Hints: e.Hints, WrongAnswers: e.WrongAnswers, GaveUp: e.GaveUpThisAttempt()}
+	a := AttemptProgress{
+		Scenario: id, Started: e.Started, Hints: e.Hints, WrongAnswers: e.WrongAnswers, GaveUp: e.GaveUpThisAttempt(),
+		AfterGiveUp: e.StartedAfterGiveUp(), ScoreCap: MaxScore,
+	}
+	if a.AfterGiveUp {
+		a.ScoreCap = MaxScoreAfterGiveUp
+	}
 	if e.DiagnosedThisAttempt() {
 		a.Diagnosed, a.DiagnosedAfter = true, e.DiagnosedAfter
 	}
@@ -259,7 +292,7 @@ func attemptOf(id string, e progress.Entry) AttemptProgress {
 	case a.GaveUp:
 		a.Scored = true
 	case a.Fixed:
-		a.Score, a.Scored = Score(e.Hints, e.WrongAnswers), true
+		a.Score, a.Scored = min(a.ScoreCap, Score(e.Hints, e.WrongAnswers)), true
 	}
 	return a
 }

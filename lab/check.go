@@ -63,14 +63,14 @@ func (s *Service) judgeFix(ctx context.Context, sc scenarios.Scenario, ns string
 
 // recordFix saves a passing fix: its approach, and for the attempt's first
 // pass how long it took and the attempt's score (none when the learner gave
-// up on it first).
+// up on it first, at most ScoreCap after an earlier give-up).
 func recordFix(e *progress.Entry, now time.Time, approach string) {
 	if !e.FixedThisAttempt() {
 		if !e.Started.IsZero() && now.After(e.Started) {
 			e.FixedAfter = now.Sub(e.Started)
 		}
 		if !e.GaveUpThisAttempt() {
-			e.BestScore = max(e.BestScore, Score(e.Hints, e.WrongAnswers))
+			e.BestScore = max(e.BestScore, min(ScoreCap(*e), Score(e.Hints, e.WrongAnswers)))
 		}
 	}
 	e.Fixed, e.Approach = now, approach

@@ -27,10 +27,14 @@ type ScenarioSummary struct {
 	// nil while the scenario is neither solved nor given up.
 	BestScore *int   `json:"bestScore,omitempty"`
 	Cause     string `json:"cause,omitempty"`
+	// AfterGiveUp is true once the learner has given up on it: every
+	// attempt from then on scores at most ScoreCap (MaxScore before).
+	AfterGiveUp bool `json:"afterGiveUp"`
+	ScoreCap    int  `json:"scoreCap"`
 }
 
 func summaryOf(sc scenarios.Scenario, e progress.Entry) ScenarioSummary {
-	row := ScenarioSummary{ID: sc.ID, Title: sc.Title, Level: sc.Level, Status: StatusOf(e), Done: e.Done()}
+	row := ScenarioSummary{ID: sc.ID, Title: sc.Title, Level: sc.Level, Status: StatusOf(e), Done: e.Done(), AfterGiveUp: e.GaveUp(), ScoreCap: ScoreCap(e)}
 	if best, ok := BestScore(e); ok {
 		row.BestScore = &best
 	}

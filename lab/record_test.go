@@ -1,10 +1,14 @@
 package lab
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/crashlab/crashlab/progress"
 )
@@ -43,7 +47,10 @@ func TestBestScoreAndStatus(t *testing.T) {
 		{"hints read before any start", progress.Entry{Hints: 1}, StatusNotStarted, 0, false},
 		{"started", progress.Entry{Started: at(0)}, StatusStarted, 0, false},
 		{"diagnosed", progress.Entry{Started: at(0), Diagnosed: at(3)}, StatusDiagnosed, 0, false},
-		{"given up, then started again", progress.Entry{Started: at(10), Diagnosed: at(3), GivenUp: at(5)}, StatusGivenUp, 0, true},
+		{"given up, then started again", progress.Entry{Started: at(10), Diagnosed: at(3), GivenUp: at(5)}, StatusStarted, 0, true},
+		{"given up, then diagnosed in a new attempt", progress.Entry{Started: at(10), Diagnosed: at(12), GivenUp: at(5)}, StatusDiagnosed, 0, true},
+		{"given up, then solved in a new attempt", progress.Entry{Started: at(10), GivenUp: at(5), Fixed: at(19), BestScore: 40}, StatusSolved, 40, true},
+		{"solved after a give-up before the cap existed", progress.Entry{Started: at(10), GivenUp: at(5), Fixed: at(19), BestScore: 85}, StatusSolved, MaxScoreAfterGiveUp, true},
 		{"solved", progress.Entry{Started: at(0), Fixed: at(9), BestScore: 70}, StatusSolved, 70, true},
 		{"given up", progress.Entry{Started: at(0), GivenUp: at(4)}, StatusGivenUp, 0, true},
 		{"solved after giving up", progress.Entry{Started: at(0), GivenUp: at(4), Fixed: at(9)}, StatusSolved, 0, true},
@@ -55,7 +62,7 @@ func TestBestScoreAndStatus(t *testing.T) {
 			best, ok := BestScore(tt.e)
 			assert.Equal(t, tt.wantScored, ok)
 			assert.Equal(t, tt.wantBest, best)
-			assert.Equal(t, tt.wantStatus == StatusSolved || tt.wantStatus == StatusGivenUp, revealed(tt.e), "the cause shows once solved or given up")
+			assert.Equal(t, tt.wantStatus == StatusSolved || tt.e.GaveUp(), revealed(tt.e), "the cause shows once solved or given up, in later attempts too")
 		})
 	}
 }
@@ -124,6 +131,103 @@ func TestRecordDiagnosis(t *testing.T) {
 			recordDiagnosis(&e, t0.Add(4*time.Minute), tt.passed, tt.wrong)
 			assert.Equal(t, tt.wantWrong, e.WrongAnswers)
 			assert.Equal(t, tt.wantAfter, e.DiagnosedAfter)
+		})
+	}
+}
+
+// A give-up stays on the incident's record: every later attempt scores at
+// most MaxScoreAfterGiveUp, and the best score follows.
+func TestScoreAfterAGiveUpIsCapped(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		steps []string // start, hint, wrong, give-up, fix
+		want  int
+		after bool // the last attempt started after a give-up
+	}{
+		{"no give-up", []string{"start", "fix"}, MaxScore, false},
+		{"no give-up, hints", []string{"start", "hint", "wrong", "fix"}, Score(1, 1), false},
+		{"give-up, then a clean solve", []string{"start", "give-up", "start", "fix"}, MaxScoreAfterGiveUp, true},
+		{"give-up, then a solve with a hint under the cap", []string{"start", "give-up", "start", "hint", "wrong", "fix"}, MaxScoreAfterGiveUp, true},
+		{"give-up, then a solve scoring below the cap", []string{"start", "give-up", "start", "hint", "hint", "hint", "hint", "fix"}, Score(4, 0), true},
+		{"two give-ups, then a solve", []string{"start", "give-up", "start", "hint", "give-up", "start", "fix"}, MaxScoreAfterGiveUp, true},
+		{"hints read before the give-up do not count after it", []string{"start", "hint", "hint", "give-up", "start", "fix"}, MaxScoreAfterGiveUp, true},
+		{"a fix in the attempt given up scores nothing", []string{"start", "give-up", "fix"}, 0, false},
+		{"solved again after a give-up: the best capped solve", []string{"start", "give-up", "start", "hint", "hint", "hint", "hint", "fix", "start", "fix", "start", "hint", "fix"}, MaxScoreAfterGiveUp, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e progress.Entry
+			now := t0
+			for _, step := range tt.steps {
+				now = now.Add(time.Minute)
+				switch step {
+				case "start":
+					e.Begin(now)
+				case "hint":
+					e.Hints++
+				case "wrong":
+					recordDiagnosis(&e, now, false, 1)
+				case "give-up":
+					// As GiveUp records it: never on a solved scenario.
+					require.False(t, e.Done())
+					e.GivenUp = now
+				case "fix":
+					recordFix(&e, now, "reference-fixed")
+				default:
+					t.Fatalf("unknown step %q", step)
+				}
+			}
+			best, ok := BestScore(e)
+			require.True(t, ok)
+			assert.Equal(t, tt.want, best)
+			assert.Equal(t, StatusSolved, StatusOf(e))
+			a := attemptOf("x", e)
+			assert.Equal(t, tt.after, a.AfterGiveUp)
+			if tt.after {
+				assert.Equal(t, MaxScoreAfterGiveUp, a.ScoreCap)
+				assert.LessOrEqual(t, a.Score, MaxScoreAfterGiveUp)
+			}
+			wantCap := MaxScore
+			if slices.Contains(tt.steps, "give-up") {
+				wantCap = MaxScoreAfterGiveUp
+			}
+			assert.Equal(t, wantCap, ScoreCap(e), "a give-up stays on the record")
+		})
+	}
+}
+
+// Progress written before the cap existed (the same format version) holds
+// the uncapped score of a solve after a give-up; it reads capped, and a
+// file without a give-up reads as it was.
+func TestProgressWrittenBeforeTheCapReadsCapped(t *testing.T) {
+	dir := t.TempDir()
+	content := `{"version":1,"context":"c","learner":"ann","entries":{
+  "gave-up-then-solved": {"started":"2025-01-02T00:00:00Z","fixed":"2025-01-02T00:10:00Z","givenUp":"2025-01-01T00:05:00Z","bestScore":100,"fixedAfter":600000000000},
+  "gave-up-then-solved-same-attempt": {"started":"2025-01-01T00:00:00Z","fixed":"2025-01-01T00:10:00Z","givenUp":"2025-01-01T00:05:00Z"},
+  "solved": {"started":"2025-01-01T00:00:00Z","fixed":"2025-01-01T00:10:00Z","bestScore":85},
+  "solved-before-scores": {"started":"2025-01-01T00:00:00Z","fixed":"2025-01-01T00:10:00Z","hints":1}}}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, progress.FileName("c", "ann")), []byte(content), 0o600))
+	st, err := progress.Open(dir, "c", "ann")
+	require.NoError(t, err)
+	require.Empty(t, st.Warning, "the file is read as it is")
+	tests := []struct {
+		id          string
+		want        int
+		afterGiveUp bool
+	}{
+		{"gave-up-then-solved", MaxScoreAfterGiveUp, true},
+		{"gave-up-then-solved-same-attempt", 0, true},
+		{"solved", 85, false},
+		{"solved-before-scores", Score(1, 0), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			e := st.Entries[tt.id]
+			best, ok := BestScore(e)
+			require.True(t, ok)
+			assert.Equal(t, tt.want, best)
+			assert.Equal(t, tt.afterGiveUp, e.GaveUp())
 		})
 	}
 }

@@ -52,6 +52,9 @@ type Entry struct {
 	Diagnosed time.Time `json:"diagnosed,omitzero"`
 	Fixed     time.Time `json:"fixed,omitzero"`
 	// GivenUp is when the learner last gave up and asked for the explanation.
+	// It is never cleared (Update keeps it): a give-up stays part of the
+	// scenario's record, and every attempt started after it is scored as one
+	// made after reading the cause.
 	GivenUp  time.Time `json:"givenUp,omitzero"`
 	Approach string    `json:"approach,omitempty"`
 	Hints    int       `json:"hints,omitempty"`
@@ -78,6 +81,14 @@ func (e Entry) AttemptOver() bool {
 		return false
 	}
 	return (!e.Fixed.IsZero() && !e.Fixed.Before(e.Started)) || (!e.GivenUp.IsZero() && !e.GivenUp.Before(e.Started))
+}
+
+// StartedAfterGiveUp is true when the current attempt started after the
+// learner had given up on the scenario. It is ordered by the attempt's start:
+// a give-up ends its attempt, so an attempt either holds the give-up or
+// started after it.
+func (e Entry) StartedAfterGiveUp() bool {
+	return !e.GivenUp.IsZero() && e.GivenUp.Before(e.Started)
 }
 
 // GaveUpThisAttempt is true when the learner gave up during the current attempt.
@@ -278,7 +289,13 @@ func (s *Store) UpdateAliased(id string, aliases []string, fn func(*Entry)) erro
 			delete(next, a)
 		}
 	}
+	gaveUp := e.GivenUp
 	fn(&e)
+	// Scores of later attempts are capped by the give-up, so no update may
+	// clear it or move it back and lift the cap.
+	if e.GivenUp.Before(gaveUp) {
+		e.GivenUp = gaveUp
+	}
 	fillStarted(&e)
 	if _, problems := validate(e); len(problems) > 0 {
 		return fmt.Errorf("progress for %q not saved: %s", id, strings.Join(problems, "; "))

@@ -610,3 +610,54 @@ func TestMerge(t *testing.T) {
 		assert.Equal(t, 80, got.BestScore, "the best of both")
 	}
 }
+
+func TestStartedAfterGiveUpIsOrderedByTheAttemptsStart(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	tests := []struct {
+		name string
+		e    Entry
+		want bool
+	}{
+		{"never given up", Entry{Started: at(0), Fixed: at(9)}, false},
+		{"given up in this attempt", Entry{Started: at(0), GivenUp: at(4)}, false},
+		{"given up at the attempt's very start", Entry{Started: at(0), GivenUp: at(0)}, false},
+		{"started after a give-up", Entry{Started: at(10), GivenUp: at(4)}, true},
+		{"solved in an attempt after a give-up", Entry{Started: at(10), GivenUp: at(4), Fixed: at(12)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.e.StartedAfterGiveUp())
+			if tt.e.GaveUp() {
+				assert.NotEqual(t, tt.want, tt.e.GaveUpThisAttempt(), "an attempt holds the give-up or started after it")
+			}
+		})
+	}
+}
+
+// Later attempts are scored against a give-up, so neither a new attempt, a
+// solve nor an update that clears the field takes it off the record.
+func TestAGiveUpStaysOnRecord(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, "c", "ann")
+	require.NoError(t, err)
+	t0 := time.Now().UTC().Truncate(time.Second)
+	gaveUp := t0.Add(-time.Hour)
+	require.NoError(t, s.Update("oom-killed", func(e *Entry) { e.Started, e.GivenUp = t0.Add(-2*time.Hour), gaveUp }))
+	require.NoError(t, s.Update("oom-killed", func(e *Entry) { e.Begin(t0.Add(-30 * time.Minute)) }))
+	require.NoError(t, s.Update("oom-killed", func(e *Entry) { e.Fixed, e.BestScore = t0, 50 }))
+	require.NoError(t, s.Update("oom-killed", func(e *Entry) { e.GivenUp = time.Time{} }))
+	require.NoError(t, s.Update("oom-killed", func(e *Entry) { e.GivenUp = gaveUp.Add(-time.Minute) }))
+
+	again, err := Open(dir, "c", "ann")
+	require.NoError(t, err)
+	e := again.Entries["oom-killed"]
+	assert.True(t, e.GivenUp.Equal(gaveUp), "the give-up is kept: %v", e.GivenUp)
+	assert.True(t, e.StartedAfterGiveUp())
+	assert.True(t, e.Done())
+
+	// A later give-up (of a later attempt) moves it forward.
+	later := t0.Add(time.Minute)
+	require.NoError(t, s.Update("oom-killed", func(e *Entry) { e.GivenUp = later }))
+	assert.True(t, s.Entries["oom-killed"].GivenUp.Equal(later))
+}

@@ -51,6 +51,11 @@ type Cell struct {
 	Hints        int  `json:"hints"`
 	WrongAnswers int  `json:"wrongAnswers"`
 	Score        *int `json:"score,omitempty"`
+	// AfterGiveUp is true when the learner gave up on the incident in an
+	// earlier attempt (or fixed it after giving up): the trainer reads the
+	// state and score knowing they are capped at ScoreCap.
+	AfterGiveUp bool `json:"afterGiveUp,omitempty"`
+	ScoreCap    int  `json:"scoreCap,omitempty"`
 }
 
 // Board is the room at one moment.
@@ -125,6 +130,9 @@ func Compute(name string, namespaces []*corev1.Namespace, pods []*corev1.Pod, pr
 		}
 		if s, ok := lab.BestScore(e); ok {
 			c.Score = &s
+		}
+		if e.GaveUp() && c.State != StateGivenUp {
+			c.AfterGiveUp, c.ScoreCap = true, lab.ScoreCap(e)
 		}
 		b.Cells = append(b.Cells, c)
 	}
@@ -463,11 +471,17 @@ func Text(b Board) string {
 		fmt.Fprintf(&sb, "  %-*s", width, truncate(id, width))
 	}
 	sb.WriteString("\n")
+	afterGiveUp := false
 	for _, l := range b.Learners {
 		fmt.Fprintf(&sb, "%-16s", truncate(l, 16))
 		for _, id := range b.Incidents {
 			c, _ := b.Cell(l, id)
 			cell := c.State
+			if c.AfterGiveUp {
+				// A mark, not words: cells are narrow; the legend explains it.
+				cell += "*"
+				afterGiveUp = true
+			}
 			if c.State != StateNotStarted {
 				cell += fmt.Sprintf(" %s", (time.Duration(c.SpentSeconds) * time.Second).String())
 			}
@@ -480,6 +494,9 @@ func Text(b Board) string {
 			fmt.Fprintf(&sb, "  %-*s", width, truncate(cell, width))
 		}
 		sb.WriteString("\n")
+	}
+	if afterGiveUp {
+		fmt.Fprintf(&sb, "\n* after give-up: the learner has read the cause and fixes; scores at most %d\n", lab.MaxScoreAfterGiveUp)
 	}
 	return sb.String()
 }

@@ -50,6 +50,11 @@ type incidentReport struct {
 	WrongAnswers   int    `json:"wrongAnswers"`
 	Approach       string `json:"approach,omitempty"`
 	ApproachText   string `json:"approachText,omitempty"`
+	// AfterGiveUp is true when this learner had given up on the incident
+	// before the drill's attempt: they have read its cause and the accepted
+	// fixes, and the attempt scores at most ScoreCap.
+	AfterGiveUp bool `json:"afterGiveUp"`
+	ScoreCap    int  `json:"scoreCap"`
 	// Score is the attempt's score once fixed (0 when given up); null while
 	// the fix has not passed.
 	Score *int `json:"score"`
@@ -223,6 +228,7 @@ func reportOf(s lab.Started, learner string, limit time.Duration, outcome string
 		Incident: s.Scenario.ID, Title: s.Scenario.Title, Namespace: s.Namespace, Learner: learner,
 		Outcome: outcome, Limit: limit.String(), Cause: s.Scenario.Cause,
 		Diagnosed: a.Diagnosed, Fixed: a.Fixed, Hints: a.Hints, WrongAnswers: a.WrongAnswers, Approach: a.Approach,
+		AfterGiveUp: a.AfterGiveUp, ScoreCap: a.ScoreCap,
 	}
 	if a.Diagnosed {
 		r.DiagnosedAfter = roundDuration(a.DiagnosedAfter)
@@ -259,12 +265,19 @@ func printIncidentReport(w io.Writer, r incidentReport) {
 	}
 	rows := [][2]string{
 		{"Outcome", end + who},
+	}
+	if r.AfterGiveUp {
+		// The interviewer weighs the attempt knowing the candidate has
+		// already read how this incident is fixed.
+		rows = append(rows, [2]string{"After give-up", fmt.Sprintf("this learner gave up on it before and has read its cause and fixes; the score is capped at %d", r.ScoreCap)})
+	}
+	rows = append(rows, [][2]string{
 		{"Cause", r.Cause},
 		{"Diagnosis", passedAfter(r.Diagnosed, r.DiagnosedAfter)},
 		{"Fix", passedAfter(r.Fixed, r.FixedAfter)},
 		{"Hints used", fmt.Sprint(r.Hints)},
 		{"Wrong answers", fmt.Sprint(r.WrongAnswers)},
-	}
+	}...)
 	if r.Approach != "" {
 		a := r.Approach
 		if r.ApproachText != "" {
@@ -275,6 +288,9 @@ func printIncidentReport(w io.Writer, r incidentReport) {
 	score := "none (the fix did not pass)"
 	if r.Score != nil {
 		score = fmt.Sprintf("%d/%d", *r.Score, lab.MaxScore)
+		if r.AfterGiveUp {
+			score += fmt.Sprintf(" (at most %d after a give-up)", r.ScoreCap)
+		}
 	}
 	rows = append(rows, [2]string{"Score", score})
 	for _, row := range rows {

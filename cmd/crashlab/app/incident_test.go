@@ -118,6 +118,7 @@ func TestIncidentDrillJSON(t *testing.T) {
 	assert.Equal(t, map[string]any{
 		"incident": id, "title": sc.Title, "namespace": "crashlab-" + id, "outcome": "time limit", "limit": "200ms",
 		"cause": sc.Cause, "diagnosed": false, "fixed": false, "hints": 0.0, "wrongAnswers": 0.0, "score": nil,
+		"afterGiveUp": false, "scoreCap": float64(lab.MaxScore),
 	}, got)
 }
 
@@ -139,4 +140,50 @@ func TestIncidentDrillWithNothingLeftIsOneLine(t *testing.T) {
 	code, _, stderr = run(t, "drill", "--incident", "--seed", "3")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "--seed is for the question drill")
+}
+
+// The interviewer learns that the candidate gave up on this incident
+// before, and so has read how it is fixed, and that the score is capped.
+func TestIncidentDrillAfterAGiveUpSaysSoAndCapsTheScore(t *testing.T) {
+	for _, output := range []string{"text", "json"} {
+		t.Run(output, func(t *testing.T) {
+			f := newPlayFixture(t)
+			id := f.svc.List()[0].ID
+			_, err := f.svc.GiveUp(id)
+			require.NoError(t, err)
+			time.Sleep(time.Millisecond) // the drill's attempt starts after the give-up
+			out, _, err := f.incidentDrill(t, context.Background(), output, id, 10*time.Second, func(time.Time) {
+				// The give-up's attempt has a start too: wait for the drill's.
+				var started time.Time
+				for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+					if a, err := f.svc.Attempt(id); err == nil && a.AfterGiveUp {
+						started = a.Started
+						break
+					}
+				}
+				if !assert.False(t, started.IsZero(), "the drill started a new attempt") {
+					return
+				}
+				f.update(t, id, func(e *progress.Entry) {
+					e.Diagnosed, e.DiagnosedAfter = started.Add(time.Minute), time.Minute
+					e.Fixed, e.FixedAfter = started.Add(2*time.Minute), 2*time.Minute
+				})
+			})
+			require.NoError(t, err)
+			if output == "text" {
+				_, report, ok := strings.Cut(out, "== Drill report")
+				require.True(t, ok, out)
+				assert.Contains(t, report, "Outcome:       solved")
+				assert.Contains(t, report, "After give-up: this learner gave up on it before")
+				assert.Contains(t, report, "Score:         50/100 (at most 50 after a give-up)")
+				return
+			}
+			var got incidentReport
+			require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+			assert.True(t, got.AfterGiveUp)
+			assert.Equal(t, lab.MaxScoreAfterGiveUp, got.ScoreCap)
+			require.NotNil(t, got.Score)
+			assert.Equal(t, lab.MaxScoreAfterGiveUp, *got.Score)
+		})
+	}
 }

@@ -2,10 +2,14 @@ package app
 
 import (
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/crashlab/crashlab/lab"
 )
 
 func newListCommand(g *globals) *cobra.Command {
@@ -34,9 +38,38 @@ func runList(g *globals) error {
 	tw := tabwriter.NewWriter(g.streams.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLEVEL\tSTATUS\tBEST\tTITLE\tCAUSE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.Level, r.Status, scoreText(r.BestScore), r.Title, dashIfEmpty(r.Cause))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.Level, statusText(r), bestText(r), r.Title, dashIfEmpty(r.Cause))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	giveUpNote(g.streams.Out, rows)
+	return nil
+}
+
+// statusText is a row's status as list, progress and play's picker show it:
+// an attempt after a give-up says so, since it is scored against it.
+func statusText(r lab.ScenarioSummary) string {
+	if r.AfterGiveUp && r.Status != lab.StatusGivenUp {
+		return string(r.Status) + ", after give-up"
+	}
+	return string(r.Status)
+}
+
+// bestText is a row's best score, with the cap once a give-up set one.
+func bestText(r lab.ScenarioSummary) string {
+	if r.AfterGiveUp {
+		return fmt.Sprintf("%s (max %d)", scoreText(r.BestScore), r.ScoreCap)
+	}
+	return scoreText(r.BestScore)
+}
+
+// giveUpNote says, under a table with an incident given up, why its score
+// is capped.
+func giveUpNote(w io.Writer, rows []lab.ScenarioSummary) {
+	if slices.ContainsFunc(rows, func(r lab.ScenarioSummary) bool { return r.AfterGiveUp }) {
+		fmt.Fprintf(w, "\nAfter a give-up, an incident scores at most %d: you have read its cause and the accepted fixes.\n", lab.MaxScoreAfterGiveUp)
+	}
 }
 
 // scoreText is a best score as the tables show it.

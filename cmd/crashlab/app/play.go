@@ -128,24 +128,32 @@ func (pl *player) leave(err error) error {
 	return err
 }
 
-// pick asks which incident to play; solved (and given up) ones are marked,
-// and the cursor starts on the first one still open.
+// pick asks which incident to play; the status is marked as list shows it
+// (solved with its best score, after a give-up), and the cursor starts on
+// the first one still open.
 func (pl *player) pick(ctx context.Context) (string, error) {
 	rows := pl.svc.List()
 	items := make([]string, len(rows))
+	marks := make([]string, len(rows))
+	width := 10
 	cursor := -1
 	for i, r := range rows {
-		mark := ""
 		switch {
 		case r.Status == lab.StatusSolved && r.BestScore != nil:
-			mark = fmt.Sprintf("solved %d", *r.BestScore)
+			marks[i] = fmt.Sprintf("solved %d", *r.BestScore)
+			if r.AfterGiveUp {
+				marks[i] += ", after give-up"
+			}
 		case r.Status != lab.StatusNotStarted:
-			mark = string(r.Status)
+			marks[i] = statusText(r)
 		}
+		width = max(width, len(marks[i]))
 		if cursor < 0 && r.Status != lab.StatusSolved && r.Status != lab.StatusGivenUp {
 			cursor = i
 		}
-		items[i] = fmt.Sprintf("%-10s  L%d  %-30s  %s", mark, r.Level, r.ID, r.Title)
+	}
+	for i, r := range rows {
+		items[i] = fmt.Sprintf("%-*s  L%d  %-30s  %s", width, marks[i], r.Level, r.ID, r.Title)
 	}
 	i, err := pl.p.choose(ctx, "Which incident?", items, max(cursor, 0))
 	if err != nil {
@@ -279,7 +287,7 @@ func (pl *player) do(ctx context.Context, what string, s lab.Started) error {
 func (pl *player) giveUp(ctx context.Context, id string) error {
 	e, err := pl.svc.Explain(id)
 	if errors.Is(err, lab.ErrNotSolved) {
-		i, perr := pl.p.choose(ctx, "Give up on "+id+"? It then scores 0", []string{"No, keep at it", "Yes, give up and explain"}, 0)
+		i, perr := pl.p.choose(ctx, fmt.Sprintf("Give up on %s? It then scores 0, and a later attempt at most %d", id, lab.MaxScoreAfterGiveUp), []string{"No, keep at it", "Yes, give up and explain"}, 0)
 		if perr != nil || i == 0 {
 			if perr != nil && !errors.Is(perr, errPromptInterrupted) && !errors.Is(perr, errPromptClosed) {
 				return perr

@@ -259,3 +259,21 @@ func TestPlayAsksTheDiagnosisQuestions(t *testing.T) {
 	assert.Contains(t, out, "Not quite")
 	assert.NotContains(t, out, "\a")
 }
+
+// The picker shows what list shows: an attempt after a give-up says so.
+func TestPlayMarksAnAttemptAfterAGiveUp(t *testing.T) {
+	f := newPlayFixture(t)
+	rows := f.svc.List()
+	st, err := progress.Open(f.dir, "workshop", "")
+	require.NoError(t, err)
+	now := time.Now()
+	require.NoError(t, st.Update(rows[0].ID, func(e *progress.Entry) { e.Started, e.GivenUp = now.Add(-time.Hour), now.Add(-time.Hour) }))
+	require.NoError(t, st.Update(rows[0].ID, func(e *progress.Entry) { e.Begin(now) }))
+	require.NoError(t, st.Update(rows[1].ID, func(e *progress.Entry) {
+		e.Started, e.GivenUp, e.Fixed, e.BestScore = now.Add(-time.Hour), now.Add(-2*time.Hour), now, lab.MaxScoreAfterGiveUp
+	}))
+	out, _, err := f.play(t, "", moveTo(t, 0, "quit"), keyEnter)
+	require.NoError(t, err)
+	assert.Contains(t, out, "started, after give-up")
+	assert.Contains(t, out, fmt.Sprintf("solved %d, after give-up", lab.MaxScoreAfterGiveUp))
+}

@@ -15,8 +15,8 @@ func newProgressCommand(g *globals) *cobra.Command {
 		Use:   "progress",
 		Short: "Your progress per incident: status, best score, time to diagnosis and fix, hints, the fix you used",
 		Long: fmt.Sprintf("Shows, per incident, your status and best score, how long after the start your diagnosis and your fix first passed, the hints you read and the wrong diagnosis answers you gave in the attempt, and the accepted fix you used. "+
-			"A solved incident scores %d, minus %d per hint and %d per wrong diagnosis answer (at least %d); giving up scores 0. Your best attempt counts.",
-			lab.MaxScore, lab.HintCost, lab.WrongAnswerCost, lab.MinScore),
+			"A solved incident scores %d, minus %d per hint and %d per wrong diagnosis answer (at least %d); giving up scores 0, and every later attempt at that incident scores at most %d. Your best attempt counts.",
+			lab.MaxScore, lab.HintCost, lab.WrongAnswerCost, lab.MinScore, lab.MaxScoreAfterGiveUp),
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return runProgress(g)
@@ -70,12 +70,17 @@ func runProgress(g *globals) error {
 	tw := tabwriter.NewWriter(g.streams.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLEVEL\tSTATUS\tBEST\tDIAGNOSED AFTER\tFIXED AFTER\tHINTS\tWRONG\tFIX USED")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.Level, r.Status, scoreText(r.BestScore),
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.Level, statusText(r.ScenarioSummary), bestText(r.ScenarioSummary),
 			durationText(r.DiagnosedAfter), durationText(r.FixedAfter), r.Hints, r.WrongAnswers, dashIfEmpty(r.Approach))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	summaries := make([]lab.ScenarioSummary, len(rows))
+	for i, r := range rows {
+		summaries[i] = r.ScenarioSummary
+	}
+	giveUpNote(g.streams.Out, summaries)
 	fmt.Fprintf(g.streams.Out, "\nSolved %d of %d; score %d of %d.\n", report.Solved, len(rows), report.Score, report.MaxScore)
 	return nil
 }

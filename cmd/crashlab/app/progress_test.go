@@ -338,3 +338,84 @@ func TestDiagnoseListsChoicesInTheAttemptsOrder(t *testing.T) {
 	assert.Contains(t, stderr, "("+strings.Join(want, ", ")+")")
 	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 }
+
+// A give-up stays on the record: a later attempt shows "after give-up" in
+// list and progress, and its score is capped, in text and JSON alike.
+func TestListAndProgressShowAttemptsAfterAGiveUp(t *testing.T) {
+	dir := stateDir(t)
+	type row struct {
+		ID          string `json:"id"`
+		Status      string `json:"status"`
+		BestScore   *int   `json:"bestScore"`
+		AfterGiveUp bool   `json:"afterGiveUp"`
+		ScoreCap    int    `json:"scoreCap"`
+	}
+	var report struct {
+		Incidents []row `json:"incidents"`
+		Score     int   `json:"score"`
+	}
+	rowOf := func(rows []row, id string) row {
+		for _, r := range rows {
+			if r.ID == id {
+				return r
+			}
+		}
+		t.Fatalf("no row %s", id)
+		return row{}
+	}
+	other := "thumbnailer-keeps-restarting"
+
+	code, _, _ := run(t, "give-up", ordersID)
+	require.Equal(t, 0, code)
+	time.Sleep(time.Millisecond)
+	saveProgress(t, dir, "", ordersID, func(e *progress.Entry) { e.Begin(time.Now()) })
+
+	tests := []struct {
+		name       string
+		then       func()
+		wantStatus string
+		wantBest   int
+		wantText   []string
+	}{
+		{"started again", func() {}, "started", 0, []string{"started, after give-up", "0 (max 50)"}},
+		{"solved in the new attempt", func() {
+			// The score a crashlab without the cap recorded: it reads capped.
+			saveProgress(t, dir, "", ordersID, func(e *progress.Entry) { e.Fixed, e.BestScore = time.Now(), lab.Score(0, 0) })
+		}, "solved", lab.MaxScoreAfterGiveUp, []string{"solved, after give-up", "50 (max 50)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.then()
+			code, out, _ := run(t, "-o", "json", "list")
+			require.Equal(t, 0, code)
+			var rows []row
+			require.NoError(t, json.Unmarshal([]byte(out), &rows))
+			for _, rows := range [][]row{rows, nil} {
+				if rows == nil {
+					code, out, _ = run(t, "-o", "json", "progress")
+					require.Equal(t, 0, code)
+					require.NoError(t, json.Unmarshal([]byte(out), &report))
+					rows = report.Incidents
+					assert.Equal(t, tt.wantBest, report.Score, "the capped score counts")
+				}
+				r := rowOf(rows, ordersID)
+				assert.Equal(t, tt.wantStatus, r.Status)
+				assert.True(t, r.AfterGiveUp)
+				assert.Equal(t, lab.MaxScoreAfterGiveUp, r.ScoreCap)
+				require.NotNil(t, r.BestScore)
+				assert.Equal(t, tt.wantBest, *r.BestScore)
+				o := rowOf(rows, other)
+				assert.False(t, o.AfterGiveUp)
+				assert.Equal(t, lab.MaxScore, o.ScoreCap)
+			}
+			for _, cmd := range []string{"list", "progress"} {
+				code, out, _ := run(t, cmd)
+				require.Equal(t, 0, code)
+				for _, want := range tt.wantText {
+					assert.Contains(t, out, want, cmd)
+				}
+				assert.Contains(t, out, "After a give-up, an incident scores at most 50", cmd)
+			}
+		})
+	}
+}
