@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,22 +17,32 @@ import (
 )
 
 // explainPod runs `crashlab explain POD -n NS -o json` as a user would.
-func explainPod(t *testing.T, kubeconfig, ns, pod string) lab.PodExplanation {
+func explainPod(t *testing.T, kubeconfig, learner, ns, pod string) lab.PodExplanation {
 	t.Helper()
-	r := crashlab(t, kubeconfig, "-o", "json", "explain", pod, "-n", ns)
+	r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "explain", pod, "-n", ns)
 	require.Equal(t, 0, r.code, "explain %s/%s: %s", ns, pod, r.err)
 	var e lab.PodExplanation
 	require.NoError(t, json.Unmarshal([]byte(r.out), &e), r.out)
 	return e
 }
 
-// explainBroken checks `explain POD` on a scenario's broken pod against the
-// facts the lab reads itself: the same family, the cause named with quoted
-// evidence and a next step, and for a container that ended the exit code of
-// its last termination. Pods move (a crash-looping container runs for a
-// moment between back-offs), so a differing family is read again.
-func explainBroken(t *testing.T, kubeconfig string, c kubernetes.Interface, ns string, target grader.Target) {
+// explainBroken checks `explain POD` on a scenario's broken pod: for the
+// learner, who has not solved it, the command refuses (its report names the
+// cause) and points at `hint`; the report itself, read in-process as the
+// command reads it for any other pod, agrees with the facts the lab reads
+// itself: the same family, the cause named with quoted evidence and a next
+// step, and for a container that ended the exit code of its last
+// termination. Pods move (a crash-looping container runs for a moment
+// between back-offs), so a differing family is read again.
+func explainBroken(t *testing.T, kubeconfig, learner string, c kubernetes.Interface, ns string, target grader.Target) {
 	t.Helper()
+	pods := podsOf(t, c, ns)
+	require.NotEmpty(t, pods)
+	r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "explain", pods[0].Name, "-n", ns)
+	assert.Equal(t, 1, r.code, "explain POD on an unsolved incident's pod refuses: %s", r.out)
+	assert.Empty(t, r.out, "and prints no report")
+	assert.Contains(t, r.err, "crashlab hint", "it points at hint instead")
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.err), "\n")+1, "in one line: %q", r.err)
 	var e lab.PodExplanation
 	var want string
 	for attempt := 0; attempt < 4; attempt++ {
@@ -48,7 +59,8 @@ func explainBroken(t *testing.T, kubeconfig string, c kubernetes.Interface, ns s
 			}
 		}
 		want = pod.Family()
-		e = explainPod(t, kubeconfig, ns, pod.Name)
+		e, err = lab.ExplainPod(t.Context(), c, ns, pod.Name)
+		require.NoError(t, err)
 		if e.Family == want {
 			break
 		}
@@ -72,13 +84,13 @@ func explainBroken(t *testing.T, kubeconfig string, c kubernetes.Interface, ns s
 }
 
 // explainHealthy checks `explain POD` on a Ready pod of a fixed scenario.
-func explainHealthy(t *testing.T, kubeconfig string, c kubernetes.Interface, ns string, target grader.Target) {
+func explainHealthy(t *testing.T, kubeconfig, learner string, c kubernetes.Interface, ns string, target grader.Target) {
 	t.Helper()
 	f, err := grader.NewObserver(c).Observe(t.Context(), target)
 	require.NoError(t, err)
 	for _, p := range f.Pods {
 		if p.Ready {
-			e := explainPod(t, kubeconfig, ns, p.Name)
+			e := explainPod(t, kubeconfig, learner, ns, p.Name)
 			assert.True(t, e.Healthy, "a Ready pod is called healthy: %+v", e)
 			assert.Equal(t, grader.FamilyHealthy, e.Family)
 			return

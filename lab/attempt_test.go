@@ -348,24 +348,25 @@ func TestExplainAfterSolvingNamesTheLearnersApproachAndTheOthers(t *testing.T) {
 	assert.True(t, f.entry("ann", scenarioID).GivenUp.IsZero())
 }
 
-func TestAnOldIDStillWorksAndIsReported(t *testing.T) {
+// An old id named the cause: taking it, or saying what it is now, would
+// confirm a guess at no cost, so it is refused like any unknown id, and the
+// error does not name it among the ids.
+func TestAnOldIDIsRefusedLikeAnyUnknownID(t *testing.T) {
 	f := newFixture(t)
-	var renamed []string
-	svc := f.service("ann", lab.WithRenamed(func(old, id string) { renamed = append(renamed, old+" -> "+id) }))
+	svc := f.service("ann")
 	ctx := context.Background()
-
-	started, err := svc.Start(ctx, oldID)
-	require.NoError(t, err)
-	assert.Equal(t, scenarioID, started.Scenario.ID)
-	assert.Equal(t, "crashlab-ann-"+scenarioID, started.Namespace, "the namespace is the new id's")
-	_, err = svc.Hint(oldID)
-	require.NoError(t, err)
-	assert.Equal(t, []string{oldID + " -> " + scenarioID}, renamed, "said once")
-	assert.Equal(t, 1, f.entry("ann", scenarioID).Hints, "progress is kept under the new id")
-
-	_, err = svc.Scenario(scenarioID)
-	require.NoError(t, err)
-	assert.Len(t, renamed, 1, "the new id is not reported")
+	for _, call := range []func() error{
+		func() error { _, err := svc.Start(ctx, oldID); return err },
+		func() error { _, err := svc.Hint(oldID); return err },
+		func() error { _, err := svc.Explain(oldID); return err },
+		func() error { _, err := svc.Scenario(oldID); return err },
+	} {
+		err := call()
+		require.ErrorIs(t, err, catalog.ErrUnknownScenario)
+		_, other := svc.Scenario("no-such-incident")
+		assert.Equal(t, strings.ReplaceAll(other.Error(), "no-such-incident", oldID), err.Error(), "the same words as for any unknown id")
+	}
+	assert.Zero(t, f.entry("ann", scenarioID).Hints)
 }
 
 // Progress saved under an old id carries over to the new one.

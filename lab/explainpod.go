@@ -2,12 +2,16 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/scenarios"
 )
 
 // PodExplanation is `crashlab explain POD`: the report on the pod, and the
@@ -47,6 +51,69 @@ func ExplainPod(ctx context.Context, c kubernetes.Interface, namespace, name str
 		}
 	}
 	return e, ctx.Err()
+}
+
+// ErrIncidentUnsolved is `explain POD` on a pod of a lab incident the
+// learner has neither solved nor given up: the report names the cause, which
+// would answer the diagnosis without the investigation it is there to test.
+var ErrIncidentUnsolved = errors.New("this pod belongs to a lab incident you have not solved")
+
+// LabIncident says which lab incident a pod of namespace belongs to: the
+// pod's or the namespace's lab labels, or a lab namespace's name. The id is
+// "" when the pod is the lab's but the incident cannot be told (a triage
+// round, an interview's neutral namespace, a namespace this identity may not
+// read): such a pod counts as unsolved, so the gate fails closed.
+func LabIncident(ctx context.Context, c kubernetes.Interface, namespace string, podLabels map[string]string) (id string, isLab bool) {
+	if podLabels[cluster.LabelManagedBy] == cluster.ManagedBy {
+		isLab, id = true, podLabels[cluster.LabelScenario]
+	}
+	if strings.HasPrefix(namespace, "crashlab-") {
+		isLab = true
+	}
+	if ns, err := c.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{}); err == nil && ns.Labels[cluster.LabelManagedBy] == cluster.ManagedBy {
+		isLab = true
+		if id == "" {
+			id = ns.Labels[cluster.LabelScenario]
+		}
+	}
+	return id, isLab
+}
+
+// ExplainPod is the package's ExplainPod for this learner: a pod of a lab
+// incident is explained only once the learner solved it or gave it up
+// (ErrIncidentUnsolved, wrapped with the incident's id when known, before
+// anything else of the pod is read); every other pod is explained as for
+// anyone.
+func (s *Service) ExplainPod(ctx context.Context, namespace, name string) (PodExplanation, error) {
+	c, err := s.cluster()
+	if err != nil {
+		return PodExplanation{}, err
+	}
+	pod, err := c.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return PodExplanation{}, err
+	}
+	if id, isLab := LabIncident(ctx, c, namespace, pod.Labels); isLab {
+		sc, err := s.catalog.Get(id)
+		if err != nil || !revealed(entryOf(s.entries(), sc)) {
+			return PodExplanation{}, &UnsolvedError{ID: knownID(sc, err)}
+		}
+	}
+	return ExplainPod(ctx, c, namespace, name)
+}
+
+// UnsolvedError is ErrIncidentUnsolved with the incident's id, "" when the
+// pod's incident cannot be told.
+type UnsolvedError struct{ ID string }
+
+func (e *UnsolvedError) Error() string { return ErrIncidentUnsolved.Error() }
+func (e *UnsolvedError) Unwrap() error { return ErrIncidentUnsolved }
+
+func knownID(sc scenarios.Scenario, err error) string {
+	if err != nil {
+		return ""
+	}
+	return sc.ID
 }
 
 func shortErr(err error) string {

@@ -72,6 +72,9 @@ func (s *Service) Diagnose(ctx context.Context, id string, answers map[string]st
 		return grader.Verdict{}, err
 	}
 	sc = s.played(ctx, sc, ns)
+	if err := s.requireAsDeployed(ctx, sc, ns); err != nil {
+		return grader.Verdict{}, err
+	}
 	f, err := s.observer().Observe(ctx, sc.Target(ns))
 	if err != nil {
 		return grader.Verdict{}, err

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -62,7 +61,6 @@ type Service struct {
 	currentLogs grader.LogReader
 	onProgress  func(string)
 	onWarning   func(string)
-	onRenamed   func(oldID, newID string)
 	// workshopNS is the workshop namespace of a workshop learner, where the
 	// learner's progress is mirrored for the trainer's board ("" outside a
 	// workshop).
@@ -77,9 +75,6 @@ type Service struct {
 	// variant is the seed Start and Reset deploy a blind variant with (0:
 	// the base incident, or on Reset the seed the record holds).
 	variant uint64
-
-	renamedMu sync.Mutex
-	renamed   map[string]bool // old ids already reported to onRenamed
 }
 
 // Option configures a Service.
@@ -167,13 +162,6 @@ func WithWarnings(fn func(message string)) Option {
 	return optionFunc(func(s *Service) { s.onWarning = fn })
 }
 
-// WithRenamed receives a scenario id given by its earlier name (an alias in
-// scenario.yaml) and the id it has now, once per old id, so the learner can
-// be told to use the new one.
-func WithRenamed(fn func(oldID, newID string)) Option {
-	return optionFunc(func(s *Service) { s.onRenamed = fn })
-}
-
 // New returns a Service on client. client may be nil for the verbs that need
 // no cluster (Scenarios, Scenario, Namespace, List, Hint, Explain). A learner
 // name that cannot be part of a namespace is refused here, before any verb
@@ -185,8 +173,6 @@ func New(client kubernetes.Interface, opts ...Option) (*Service, error) {
 		catalog:     builtinCatalog{},
 		onProgress:  func(string) {},
 		onWarning:   func(string) {},
-		onRenamed:   func(string, string) {},
-		renamed:     map[string]bool{},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -209,24 +195,11 @@ func (s *Service) ContextName() string { return s.contextName }
 // Scenarios returns the catalogue, ordered by level then id.
 func (s *Service) Scenarios() []scenarios.Scenario { return s.catalog.All() }
 
-// Scenario finds a scenario of the catalogue by id, or by an earlier id (an
-// alias), which WithRenamed hears about.
+// Scenario finds a scenario of the catalogue by id.
 func (s *Service) Scenario(id string) (scenarios.Scenario, error) { return s.lookup(id) }
 
 // lookup is the one place the service resolves an id given by the learner.
-func (s *Service) lookup(id string) (scenarios.Scenario, error) {
-	sc, err := s.catalog.Get(id)
-	if err == nil && sc.ID != id {
-		s.renamedMu.Lock()
-		first := !s.renamed[id]
-		s.renamed[id] = true
-		s.renamedMu.Unlock()
-		if first {
-			s.onRenamed(id, sc.ID)
-		}
-	}
-	return sc, err
-}
+func (s *Service) lookup(id string) (scenarios.Scenario, error) { return s.catalog.Get(id) }
 
 // Namespace is the learner's namespace of a scenario.
 func (s *Service) Namespace(id string) (string, error) {

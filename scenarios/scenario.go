@@ -398,7 +398,7 @@ func (s Scenario) renderText(v Values) (string, error) {
 	if err := tmpl.Execute(&buf, v); err != nil {
 		return "", fmt.Errorf("scenario %s: render manifests: %w", s.ID, err)
 	}
-	return buf.String(), nil
+	return canonicalText(s.ID, buf.String())
 }
 
 // decodeBaseline decodes rendered manifests, one object per YAML document.

@@ -8,7 +8,6 @@ package catalog
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/crashlab/crashlab/scenarios"
@@ -34,29 +33,19 @@ func All() []scenarios.Scenario {
 	return list
 }
 
-// Get finds a scenario by id, or by an earlier id (scenario.yaml's aliases),
-// which still works for a release; the scenario returned then has another ID
-// than the one asked for. The error names the ids, never the aliases: old ids
-// named causes.
+// Get finds a scenario by its id. An earlier id (scenario.yaml's aliases) is
+// refused like any unknown one: old ids named causes, so a command that took
+// one, or a note that it was renamed, would confirm a guess at the cause at
+// no cost. Aliases are kept only so that progress saved under them carries
+// over. The error names the ids, never the aliases.
 func Get(id string) (scenarios.Scenario, error) {
-	s, _, err := Resolve(id)
-	return s, err
-}
-
-// Resolve is Get that also says whether id was an alias.
-func Resolve(id string) (scenarios.Scenario, bool, error) {
 	all := All()
 	var ids []string
 	for _, s := range all {
 		if s.ID == id {
-			return s, false, nil
+			return s, nil
 		}
 		ids = append(ids, s.ID)
 	}
-	for _, s := range all {
-		if slices.Contains(s.Aliases, id) {
-			return s, true, nil
-		}
-	}
-	return scenarios.Scenario{}, false, fmt.Errorf("%w %q (the catalogue has %v)", ErrUnknownScenario, id, ids)
+	return scenarios.Scenario{}, fmt.Errorf("%w %q (the catalogue has %v)", ErrUnknownScenario, id, ids)
 }

@@ -73,7 +73,18 @@ func runExplainPod(ctx context.Context, g *globals, pod, namespace string) error
 	if namespace == "" {
 		namespace = "default"
 	}
-	e, err := lab.ExplainPod(ctx, conn.Client, namespace, pod)
+	svc, err := lab.New(conn.Client, g.labOptions(conn.Context)...)
+	if err != nil {
+		return err
+	}
+	e, err := svc.ExplainPod(ctx, namespace, pod)
+	var unsolved *lab.UnsolvedError
+	if errors.As(err, &unsolved) {
+		if unsolved.ID == "" {
+			return fmt.Errorf("%w: its report would name the cause; `crashlab hint` gives the next step instead", err)
+		}
+		return fmt.Errorf("%w (%s): its report would name the cause, so it answers once you solve the incident or give it up; `crashlab hint %s` gives the next step instead", err, unsolved.ID, unsolved.ID)
+	}
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("no pod %q in namespace %s of context %s: `kubectl -n %s get pods` lists them (an incident id would be one of `crashlab list`)", pod, namespace, conn.Context, namespace)
 	}

@@ -29,7 +29,6 @@ type globals struct {
 	registry         string
 	insecureRegistry bool
 	streams          Streams
-	renamedIDs       map[string]bool // old ids already told about (renamed.go)
 	wait             *tui.Status     // the status line of a wait in progress (wait.go), or nil
 	// variant is the blind variant's seed `start --variant` deploys (0: the
 	// base incident); the other verbs read it from the attempt record.
@@ -96,7 +95,6 @@ func (g *globals) labOptions(contextName string) []lab.Option {
 		lab.WithLearner(g.learner),
 		lab.WithProgress(g.progress),
 		lab.WithWarnings(g.warn),
-		lab.WithRenamed(g.renamed),
 		lab.WithRegistry(g.registry, g.insecureRegistry),
 		lab.WithVariant(g.variant),
 	}
@@ -168,7 +166,11 @@ func advise(err error, id string) error {
 	case errors.Is(err, lab.ErrNotStarted):
 		return fmt.Errorf("%w: run `crashlab start %s`", err, id)
 	case scenarios.IsRecordProblem(err):
-		return fmt.Errorf("%w: the fix cannot be judged without it; run `crashlab reset %s` to start a fresh attempt", err, id)
+		return fmt.Errorf("%w: your work cannot be judged without it; run `crashlab reset %s` to start a fresh attempt", err, id)
+	case errors.Is(err, lab.ErrChangedSinceStart):
+		// The words teach the rule: a diagnosis explains the failure that was
+		// paged, so it is given before changing things (or after a reset).
+		return fmt.Errorf("%w: the diagnosis is of the incident as it was deployed, not of a failure your changes made; answer from what you saw before changing it, or run `crashlab reset %s` to bring it back, diagnose, then fix it again", err, id)
 	case errors.Is(err, lab.ErrTrainerResets):
 		return fmt.Errorf("%w: ask them to run `crashlab workshop reset LEARNER %s`", err, id)
 	case apierrors.IsForbidden(err):
