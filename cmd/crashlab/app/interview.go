@@ -249,8 +249,9 @@ func (iv *interviewRun) service(progressFn func(string)) (*lab.Service, error) {
 		lab.WithImageEnsurer(lab.ClusterImages{Client: iv.conn.Client, IsLab: iv.conn.IsLab, Logger: newLogger(iv.g)}),
 		lab.WithProgressDir(iv.progressDir),
 		lab.WithPlacement(lab.Placement{Namespace: interview.Namespace(iv.token), Labels: interview.Labels(iv.token)}),
-		// VARIANT: the one call site of blind variants; wire
-		// lab.WithVariant(iv.plan.seed) here once lab has it.
+		// The blind variant: the same seed gives every candidate of a panel
+		// the same names and values.
+		lab.WithVariant(iv.plan.seed),
 	)
 	if progressFn != nil {
 		opts = append(opts, lab.WithProgress(progressFn))
