@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/scenarios"
 )
 
 // A diagnosis is of the incident as deployed: once the learner changed the
@@ -90,4 +91,34 @@ func TestExplainPodIsGatedOnLabIncidents(t *testing.T) {
 	e, err := svc.ExplainPod(ctx, ns, pod)
 	require.NoError(t, err, "given up: the cause is no secret any more")
 	assert.NotEmpty(t, e.Family)
+}
+
+// Starting again after a give-up is a new attempt from the broken incident:
+// the namespace is deployed afresh (not the one the given-up attempt left),
+// and the attempt's hints and answers start from nothing.
+func TestStartAfterAGiveUpBeginsAFreshAttempt(t *testing.T) {
+	f := newFixture(t)
+	svc, started := startCrashLooping(t, f)
+	ctx := context.Background()
+	_, err := svc.Hint(scenarioID)
+	require.NoError(t, err)
+	_, err = svc.GiveUp(scenarioID)
+	require.NoError(t, err)
+	before, err := f.cs.CoreV1().Namespaces().Get(ctx, started.Namespace, metav1.GetOptions{})
+	require.NoError(t, err)
+	gaveUp := f.entry("ann", scenarioID)
+
+	again, err := svc.Start(ctx, scenarioID)
+	require.NoError(t, err, "not 'already started': the last attempt is over")
+	after, err := f.cs.CoreV1().Namespaces().Get(ctx, again.Namespace, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.NotEqual(t, before.UID, after.UID, "deployed afresh")
+	e := f.entry("ann", scenarioID)
+	assert.True(t, e.Started.After(gaveUp.Started), "a new attempt")
+	assert.Zero(t, e.Hints)
+	assert.True(t, e.StartedAfterGiveUp())
+	assert.Equal(t, gaveUp.GivenUp, e.GivenUp, "the give-up stays on the record")
+
+	_, err = svc.Start(ctx, scenarioID)
+	require.ErrorIs(t, err, scenarios.ErrAlreadyStarted, "an open attempt is carried on")
 }

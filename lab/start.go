@@ -42,6 +42,18 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 	if deployed, err := scenarios.Deployed(ctx, c, ns); err != nil {
 		return Started{}, err
 	} else if deployed {
+		if s.workshopNS == "" && entryOf(s.entries(), sc).AttemptOver() {
+			// The last attempt ended (solved or given up): starting again is
+			// a new attempt, and it begins from the broken incident, not from
+			// the namespace the last one left fixed or half fixed. A workshop
+			// learner's trainer deploys, so theirs just begins.
+			again, err := s.Reset(ctx, id)
+			if err != nil {
+				return Started{}, err
+			}
+			s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
+			return again, nil
+		}
 		s.beginIfNew(sc)
 		started.Scenario = s.played(ctx, sc, ns)
 		return started, fmt.Errorf("%w in namespace %s", scenarios.ErrAlreadyStarted, ns)

@@ -40,7 +40,7 @@ func newExplainCommand(g *globals) *cobra.Command {
 			return runExplain(g, args[0], flags.giveUp)
 		},
 	}
-	cmd.Flags().BoolVar(&flags.giveUp, "give-up", false, "give up on the incident (it scores 0) and show the explanation")
+	cmd.Flags().BoolVar(&flags.giveUp, "give-up", false, fmt.Sprintf("give up on the incident (it scores 0, a later attempt at most %d) and show the explanation", lab.MaxScoreAfterGiveUp))
 	cmd.Flags().StringVarP(&flags.namespace, "namespace", "n", "", "the pod's namespace (default: the context's namespace, else default); makes the argument a pod name")
 	return cmd
 }
@@ -101,7 +101,7 @@ func runExplainPod(ctx context.Context, g *globals, pod, namespace string) error
 func newGiveUpCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:               "give-up <id>",
-		Short:             "Give up on an incident: it scores 0, and the explanation is shown",
+		Short:             fmt.Sprintf("Give up on an incident: it scores 0 (a later attempt at most %d), and the explanation is shown", lab.MaxScoreAfterGiveUp),
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -137,7 +137,7 @@ func runExplain(g *globals, id string, giveUp bool) error {
 	}
 	if errors.Is(err, lab.ErrNotSolved) {
 		sc, _ := svc.Scenario(id)
-		return fmt.Errorf("%w: the explanation names the cause, so it comes once your fix passes `crashlab check %s`; `crashlab give-up %s` shows it now (the incident then scores 0)", err, sc.ID, sc.ID)
+		return fmt.Errorf("%w: the explanation names the cause, so it comes once your fix passes `crashlab check %s`; `crashlab give-up %s` shows it now (the incident then scores 0, and a later attempt at most %d)", err, sc.ID, sc.ID, lab.MaxScoreAfterGiveUp)
 	}
 	if err != nil {
 		return err
@@ -151,7 +151,7 @@ func runExplain(g *globals, id string, giveUp bool) error {
 	list, heading := e.Others(), "Other accepted fixes:"
 	switch a, ok := approachNamed(e.Approaches, e.Approach); {
 	case e.GaveUp:
-		fmt.Fprintln(out, "\nYou gave up on this one: it scores 0.")
+		fmt.Fprintf(out, "\nYou gave up on this one: it scores 0, and a new attempt (`crashlab start` again) at most %d.\n", lab.MaxScoreAfterGiveUp)
 		list, heading = e.Approaches, "Accepted fixes:"
 	case ok:
 		fmt.Fprintf(out, "\nYour fix: %s (%s).\n", a.Text, a.ID)

@@ -112,7 +112,7 @@ func TestListShowsTheCauseOnlyOnceSolvedOrGivenUp(t *testing.T) {
 	})
 	code, out, _ := run(t, "give-up", ordersID)
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, "You gave up on this one: it scores 0.")
+	assert.Contains(t, out, "You gave up on this one: it scores 0,")
 
 	rows := list()
 	for id, r := range rows {
