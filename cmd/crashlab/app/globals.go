@@ -29,7 +29,7 @@ type globals struct {
 	registry         string
 	insecureRegistry bool
 	streams          Streams
-	wait             *tui.Status     // the status line of a wait in progress (wait.go), or nil
+	wait             *tui.Status // the status line of a wait in progress (wait.go), or nil
 	// variant is the blind variant's seed `start --variant` deploys (0: the
 	// base incident); the other verbs read it from the attempt record.
 	variant uint64
