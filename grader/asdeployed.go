@@ -293,3 +293,20 @@ func nonNil(m map[string]string) map[string]string {
 	}
 	return m
 }
+
+// CheckNothingChanged names the verdict of a fix check on an incident that
+// is still exactly as deployed.
+const CheckNothingChanged = "something-changed"
+
+// NothingChangedVerdict is the fix verdict for an incident the learner has
+// not changed at all. It is given instead of running the incident's rules:
+// their refusals name what is wrong ("the key the Secret does not have"),
+// and a check run before any investigation must not answer the diagnosis.
+// Every accepted fix changes the workload or an object it reads, so nothing
+// a fix could pass is refused by it.
+func NothingChangedVerdict(scenario string) Verdict {
+	v := Verdict{Kind: "fix", Scenario: scenario}
+	v.add(CheckNothingChanged, false, "nothing has changed since the start: the workload and the objects it reads are as deployed, so it fails as it did; find the cause, change it, then check again")
+	v.finish()
+	return v
+}

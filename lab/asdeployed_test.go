@@ -33,10 +33,10 @@ func TestDiagnoseRefusesAChangedIncident(t *testing.T) {
 		{"the Deployment's spec", func(t *testing.T, f *fixture, ns string) {
 			d, err := f.cs.AppsV1().Deployments(ns).Get(context.Background(), "orders-api", metav1.GetOptions{})
 			require.NoError(t, err)
-			d.Generation = 3 // what the API server does on a spec change; the fake does not
+			d.Spec.Template.Annotations = map[string]string{"restartedAt": "now"} // what rollout restart does
 			_, err = f.cs.AppsV1().Deployments(ns).Update(context.Background(), d, metav1.UpdateOptions{})
 			require.NoError(t, err)
-		}, "Deployment orders-api's spec was changed"},
+		}, "Deployment orders-api's spec was changed (generation 2)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

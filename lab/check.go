@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/crashlab/crashlab/grader"
@@ -36,6 +37,17 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 	attempt, err := scenarios.LoadAttempt(ctx, s.client, sc, ns)
 	if err != nil {
 		return grader.Verdict{}, err
+	}
+	st, err := grader.Read(ctx, s.client, attempt.Variant.Target(ns), attempt.UIDs)
+	if err != nil {
+		return grader.Verdict{}, err
+	}
+	if len(grader.ChangesSinceStart(st, attempt.Baseline.Objects)) == 0 {
+		if err := ctx.Err(); err != nil {
+			// A cancelled check proves nothing, not even "nothing changed".
+			return grader.Verdict{}, fmt.Errorf("%w: %w", grader.ErrInterrupted, err)
+		}
+		return grader.NothingChangedVerdict(sc.ID), nil
 	}
 	// Judged as the attempt deployed it: the variant its record names.
 	return s.judgeFix(ctx, attempt.Variant, ns, attempt, opts, true)

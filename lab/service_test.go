@@ -318,6 +318,24 @@ func TestCheckFailsClosedWithoutTheRecord(t *testing.T) {
 	}
 }
 
+// A check of an incident nobody changed (a patch that sets what is already
+// there changes nothing) says so and nothing else: the incident's rules
+// would name what is wrong before the learner has looked.
+func TestCheckOfAnUnchangedIncidentNamesNothing(t *testing.T) {
+	f := newFixture(t)
+	svc, started := startCrashLooping(t, f)
+	patchDeployment(t, f.cs, started.Namespace, envPatch("database-url", ""))
+	v, err := svc.Check(context.Background(), scenarioID, lab.CheckOptions{})
+	require.NoError(t, err)
+	assert.False(t, v.Passed)
+	require.Len(t, v.Checks, 1, "%+v", v.Checks)
+	assert.Equal(t, grader.CheckNothingChanged, v.Checks[0].Name)
+	for _, tell := range []string{"DATABASE_URL", "database", "orders-db", "Secret", "key"} {
+		assert.NotContains(t, v.Checks[0].Message, tell)
+	}
+	assert.False(t, f.entry("ann", scenarioID).Done())
+}
+
 func TestCheckRefusedByAStaticRuleIsAVerdictNotProgress(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -325,7 +343,7 @@ func TestCheckRefusedByAStaticRuleIsAVerdictNotProgress(t *testing.T) {
 		wantFirst string
 	}{
 		{"credential copied into the Deployment", envPatch("", "postgres://orders:orders-pw@orders-db.internal:5432/orders"), "env-DATABASE_URL"},
-		{"reference left broken", envPatch("database-url", ""), "env-DATABASE_URL"},
+		{"reference changed to another missing key", envPatch("database-uri", ""), "env-DATABASE_URL"},
 		{"scaled to zero", `{"spec":{"replicas":0}}`, "workload-kept"},
 	}
 	for _, tt := range tests {

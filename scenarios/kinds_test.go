@@ -40,6 +40,7 @@ func TestEveryWorkloadKindRunsThroughTheEngine(t *testing.T) {
 				s, err := c.AppsV1().StatefulSets(ns).Get(context.Background(), "web", metav1.GetOptions{})
 				require.NoError(t, err)
 				s.Status.UpdateRevision = "web-1"
+				s.Status.ObservedGeneration = s.Generation // the controller has seen the spec
 				_, err = c.AppsV1().StatefulSets(ns).UpdateStatus(context.Background(), s, metav1.UpdateOptions{})
 				require.NoError(t, err)
 				create := func() {

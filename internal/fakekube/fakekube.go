@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -46,6 +47,7 @@ func New(objs ...runtime.Object) *fake.Clientset {
 		}
 		return false, nil, nil
 	})
+	generations(cs)
 	cs.PrependReactor("delete", "namespaces", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		ns := a.(k8stesting.DeleteAction).GetName()
 		tr := cs.Tracker()
@@ -129,4 +131,66 @@ func ownedBy(refs []metav1.OwnerReference, uid types.UID) bool {
 		}
 	}
 	return false
+}
+
+// workloads are the kinds whose metadata.generation the API server raises
+// on every change of their spec (and never for status).
+var workloads = map[string]bool{"deployments": true, "statefulsets": true, "jobs": true, "cronjobs": true}
+
+// generations gives workloads the API server's generation: 1 when created,
+// one more on every update or patch that changes the spec. The lab reads it
+// to tell an incident changed since its start from one left as deployed.
+func generations(cs *fake.Clientset) {
+	tr := cs.Tracker()
+	cs.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if workloads[a.GetResource().Resource] && a.GetSubresource() == "" {
+			if o, ok := a.(k8stesting.CreateAction).GetObject().(metav1.Object); ok {
+				o.SetGeneration(1)
+			}
+		}
+		return false, nil, nil
+	})
+	bump := func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if !workloads[a.GetResource().Resource] || a.GetSubresource() != "" {
+			return false, nil, nil
+		}
+		var name string
+		switch act := a.(type) {
+		case k8stesting.PatchAction:
+			name = act.GetName()
+		case k8stesting.UpdateAction:
+			o, ok := act.GetObject().(metav1.Object)
+			if !ok {
+				return false, nil, nil
+			}
+			name = o.GetName()
+		}
+		before, err := tr.Get(a.GetResource(), a.GetNamespace(), name)
+		if err != nil {
+			return false, nil, nil // the object reaction reports it
+		}
+		handled, after, err := k8stesting.ObjectReaction(tr)(a)
+		if err != nil || after == nil {
+			return handled, after, err
+		}
+		gen := before.(metav1.Object).GetGeneration()
+		if !equality.Semantic.DeepEqual(specOf(before), specOf(after)) {
+			gen++
+		}
+		after.(metav1.Object).SetGeneration(gen)
+		if err := tr.Update(a.GetResource(), after, a.GetNamespace()); err != nil {
+			return true, nil, err
+		}
+		return true, after, nil
+	}
+	cs.PrependReactor("update", "*", bump)
+	cs.PrependReactor("patch", "*", bump)
+}
+
+func specOf(o runtime.Object) any {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+	if err != nil {
+		return nil
+	}
+	return u["spec"]
 }
