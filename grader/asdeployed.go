@@ -176,8 +176,16 @@ func (s *State) referencedNow() []string {
 		add(&s.CronJobs[i].Spec.JobTemplate.Spec.Template.Spec)
 	}
 	for i := range s.Pods {
-		add(&s.Pods[i].Spec)
+		// A controller's pods read what its template reads; only a bare
+		// pod is its own template.
+		if len(s.Pods[i].OwnerReferences) == 0 {
+			add(&s.Pods[i].Spec)
+		}
 	}
+	// The control plane publishes its CA into every namespace, a moment after
+	// the namespace is created, and the ServiceAccount admission mounts it
+	// into every pod: it is never the learner's doing.
+	delete(set, "ConfigMap/"+rootCAConfigMap)
 	out := make([]string, 0, len(set))
 	for k := range set {
 		out = append(out, k)
@@ -185,6 +193,10 @@ func (s *State) referencedNow() []string {
 	sort.Strings(out)
 	return out
 }
+
+// rootCAConfigMap is the ConfigMap kube-controller-manager's root CA
+// publisher creates in every namespace.
+const rootCAConfigMap = "kube-root-ca.crt"
 
 func podSpecRefs(spec *corev1.PodSpec) []string {
 	var out []string

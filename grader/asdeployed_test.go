@@ -57,6 +57,13 @@ func TestChangesSinceStart(t *testing.T) {
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
 			ConfigMaps:  map[string]*corev1.ConfigMap{"settings": {ObjectMeta: metav1.ObjectMeta{Name: "settings"}}},
 		}, []string{"ConfigMap settings, which the workload reads, was created after the start"}},
+		{"the control plane's CA, published into every namespace and mounted into every pod, is not the learner's", State{
+			Deployments: []appsv1.Deployment{deploy(1, "u1", "settings")},
+			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
+			ConfigMaps:  map[string]*corev1.ConfigMap{"kube-root-ca.crt": {ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt"}}},
+			Pods: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "task"}, Spec: corev1.PodSpec{Volumes: []corev1.Volume{{Name: "kube-api-access-x", VolumeSource: corev1.VolumeSource{
+				Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"}}}}}}}}}}},
+		}, nil},
 		{"a ConfigMap nothing reads is not the incident's", State{
 			Deployments: []appsv1.Deployment{deploy(1, "u1", "settings")},
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
