@@ -26,7 +26,14 @@ const (
 	// accounts, RBAC), so that `workshop delete` selects exactly those.
 	LabelWorkshop     = "crashlab.dev/workshop"
 	AnnotationObjects = "crashlab.dev/objects"
-	namespacePrefix   = "crashlab-"
+	// LabelRequest marks a ConfigMap an interview candidate's crashlab
+	// writes for the interviewer to judge (its value is the verb): the lab's
+	// own traffic, never part of the incident.
+	LabelRequest = "crashlab.dev/request"
+	// LabelRecord marks a ConfigMap that holds the lab's record of an
+	// attempt: the lab's, never the learner's.
+	LabelRecord     = "crashlab.dev/record"
+	namespacePrefix = "crashlab-"
 )
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)

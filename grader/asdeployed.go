@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/crashlab/crashlab/cluster"
 )
 
 // ChangesSinceStart lists what differs between the objects an attempt
@@ -321,4 +323,59 @@ func NothingChangedVerdict(scenario string) Verdict {
 	v.add(CheckNothingChanged, false, "nothing has changed since the start: the workload and the objects it reads are as deployed, so it fails as it did; find the cause, change it, then check again")
 	v.finish()
 	return v
+}
+
+// Untouched reports whether the learner has done nothing to the incident
+// that a check could judge: no change ChangesSinceStart finds, and no
+// workload, pod, ConfigMap or Secret that the lab did not create (a
+// stand-in next to the broken workload is something to refuse by name, not
+// "nothing changed"). The lab's own objects (the attempt record, an
+// interview's requests, which Read leaves out) and the control plane's CA
+// are not the learner's.
+func Untouched(s *State, baseline []runtime.Object) bool {
+	if len(ChangesSinceStart(s, baseline)) > 0 {
+		return false
+	}
+	mine := func(kind, name string) bool { return s.Recorded[kind+"/"+name] != "" }
+	for _, d := range s.Deployments {
+		if !mine(KindDeployment, d.Name) {
+			return false
+		}
+	}
+	for _, o := range s.StatefulSets {
+		if !mine(KindStatefulSet, o.Name) {
+			return false
+		}
+	}
+	for _, o := range s.Jobs {
+		if len(o.OwnerReferences) == 0 && !mine(KindJob, o.Name) {
+			return false
+		}
+	}
+	for _, o := range s.CronJobs {
+		if !mine(KindCronJob, o.Name) {
+			return false
+		}
+	}
+	for _, o := range s.ReplicaSets {
+		if len(o.OwnerReferences) == 0 {
+			return false
+		}
+	}
+	for _, p := range s.Pods {
+		if len(p.OwnerReferences) == 0 && !mine(KindPod, p.Name) {
+			return false
+		}
+	}
+	for name, cm := range s.ConfigMaps {
+		if _, record := cm.Labels[cluster.LabelRecord]; !record && name != rootCAConfigMap && !mine("ConfigMap", name) {
+			return false
+		}
+	}
+	for name := range s.Secrets {
+		if !mine("Secret", name) {
+			return false
+		}
+	}
+	return true
 }

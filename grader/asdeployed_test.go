@@ -98,3 +98,40 @@ func TestChangesSinceStartOfABarePod(t *testing.T) {
 		assert.Equal(t, tt.want, ChangesSinceStart(&st, baseline), tt.image)
 	}
 }
+
+// A stand-in next to the broken workload is a change to refuse by name, not
+// "nothing changed"; the lab's own objects and the control plane's CA are
+// not the learner's.
+func TestUntouched(t *testing.T) {
+	d := appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api", UID: "u1", Generation: 1}}
+	baseline := []runtime.Object{&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api"}}}
+	base := func() State {
+		return State{Recorded: map[string]string{"Deployment/api": "u1"}, Deployments: []appsv1.Deployment{d},
+			Secrets: map[string]*corev1.Secret{}, ConfigMaps: map[string]*corev1.ConfigMap{
+				"kube-root-ca.crt": {ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt"}},
+				"crashlab-attempt": {ObjectMeta: metav1.ObjectMeta{Name: "crashlab-attempt", Labels: map[string]string{"crashlab.dev/record": "attempt"}}},
+			}}
+	}
+	tests := []struct {
+		name   string
+		change func(s *State)
+		want   bool
+	}{
+		{"as deployed", func(*State) {}, true},
+		{"a stand-in Deployment", func(s *State) {
+			s.Deployments = append(s.Deployments, appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api-2", UID: "x"}})
+		}, false},
+		{"a bare pod", func(s *State) { s.Pods = append(s.Pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}}) }, false},
+		{"a new Secret", func(s *State) { s.Secrets["creds"] = &corev1.Secret{} }, false},
+		{"the workload's own pods", func(s *State) {
+			s.Pods = append(s.Pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api-x", OwnerReferences: []metav1.OwnerReference{{Name: "api-rs"}}}})
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base()
+			tt.change(&s)
+			assert.Equal(t, tt.want, Untouched(&s, baseline))
+		})
+	}
+}

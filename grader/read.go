@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlab/crashlab/cluster"
 )
 
 // Workload kinds a scenario's target can be.
@@ -98,6 +100,12 @@ func Read(ctx context.Context, c kubernetes.Interface, t Target, recorded map[st
 			l, err := c.CoreV1().ConfigMaps(ns).List(ctx, lo)
 			if err == nil {
 				for i := range l.Items {
+					// An interview's relay writes its requests next to the
+					// incident while a check watches: they are the lab's
+					// traffic, not the learner's fix.
+					if _, relay := l.Items[i].Labels[cluster.LabelRequest]; relay {
+						continue
+					}
 					s.ConfigMaps[l.Items[i].Name] = &l.Items[i]
 				}
 			}

@@ -36,7 +36,7 @@ import (
 // as a verdict: the interviewer only reads the verb and the answers.
 const (
 	// LabelRequest marks a request ConfigMap; its value is the verb.
-	LabelRequest = "crashlab.dev/request"
+	LabelRequest = cluster.LabelRequest
 	keyRequest   = "request"
 	keyState     = "state"
 	keyProgress  = "progress"

@@ -42,7 +42,7 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 	if err != nil {
 		return grader.Verdict{}, err
 	}
-	if len(grader.ChangesSinceStart(st, attempt.Baseline.Objects)) == 0 {
+	if grader.Untouched(st, attempt.Baseline.Objects) {
 		if err := ctx.Err(); err != nil {
 			// A cancelled check proves nothing, not even "nothing changed".
 			return grader.Verdict{}, fmt.Errorf("%w: %w", grader.ErrInterrupted, err)

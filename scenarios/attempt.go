@@ -32,7 +32,7 @@ import (
 const (
 	AttemptRecordName       = "crashlab-attempt"
 	AnnotationAttemptDigest = "crashlab.dev/attempt-digest"
-	LabelRecord             = "crashlab.dev/record"
+	LabelRecord             = cluster.LabelRecord
 	// AnnotationRecordAt, on a lab namespace, names where its attempt record
 	// was moved ("namespace/name"): in a workshop the records live in the
 	// workshop's namespace, where a learner may read their own and change
