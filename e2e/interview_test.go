@@ -3,13 +3,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,28 +21,11 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/cmd/crashlab/app"
+	"github.com/crashlab/crashlab/internal/syncbuf"
 	"github.com/crashlab/crashlab/interview"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 )
-
-// lockedBuffer is a buffer the interviewer's goroutines may write at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // interviewReport is the part of `interview start -o json` the test reads.
 type interviewReport struct {
@@ -66,7 +47,7 @@ func interviewRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals
 	ctx := context.Background()
 	id := spec.s.ID
 	kc := filepath.Join(t.TempDir(), "ada.kubeconfig")
-	var out, errb lockedBuffer
+	var out, errb syncbuf.Buffer
 	ictx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {

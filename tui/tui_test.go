@@ -5,12 +5,13 @@ import (
 	"context"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/crashlab/crashlab/internal/syncbuf"
 )
 
 func TestNoBellDropsEveryBEL(t *testing.T) {
@@ -100,26 +101,8 @@ func TestStatusPlainLinesAreDedupedAndHaveNoEscapes(t *testing.T) {
 	assert.NotContains(t, b.String(), "\r")
 }
 
-// syncBuffer is written by the spinner's goroutine and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestStatusOnATerminalIsOneLineRedrawnInPlace(t *testing.T) {
-	var b syncBuffer
+	var b syncbuf.Buffer
 	s := NewStatus(&b, true, WithInterval(5*time.Millisecond), WithWidth(func() int { return 30 }))
 	s.Start(context.Background(), "waiting for the failure to show on orders-api")
 	time.Sleep(40 * time.Millisecond)
@@ -139,7 +122,7 @@ func TestStatusOnATerminalIsOneLineRedrawnInPlace(t *testing.T) {
 }
 
 func TestStatusSpinnerStopsWithTheContext(t *testing.T) {
-	var b syncBuffer
+	var b syncbuf.Buffer
 	s := NewStatus(&b, true, WithInterval(time.Millisecond))
 	ctx, cancel := context.WithCancel(context.Background())
 	s.Start(ctx, "waiting")
@@ -157,7 +140,7 @@ func TestStatusSpinnerStopsWithTheContext(t *testing.T) {
 }
 
 func TestStatusAbovePrintsAWarningOnItsOwnLine(t *testing.T) {
-	var b syncBuffer
+	var b syncbuf.Buffer
 	s := NewStatus(&b, true, WithInterval(time.Hour))
 	s.Start(context.Background(), "waiting")
 	s.Above(func() { _, _ = b.Write([]byte("WARNING: x\n")) })

@@ -13,6 +13,7 @@ import (
 
 	"github.com/crashlab/crashlab/content"
 	"github.com/crashlab/crashlab/drill"
+	"github.com/crashlab/crashlab/internal/syncbuf"
 )
 
 func drillQuestions(t *testing.T, seed uint64, count int) []drill.Question {
@@ -88,7 +89,7 @@ func TestDrillAsksWithAListAndTimesOutAQuestion(t *testing.T) {
 	// no key in time, the third is answered wrong.
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	d := &driller{p: newPrompter(Streams{In: pr, Out: out}), out: out, seed: 9, perQuestion: time.Second}
 	go func() {
 		_, _ = pw.Write([]byte(strings.Repeat(keyDown, qs[0].Right) + keyEnter))
@@ -124,7 +125,7 @@ func TestDrillTypedAnswers(t *testing.T) {
 	}
 	require.NotEmpty(t, free.ID)
 	typed := free.Forms[free.Right][0]
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	d := &driller{p: newPrompter(Streams{In: strings.NewReader(typed + keyEnter), Out: out}), out: out, perQuestion: 5 * time.Second, typed: true}
 	results, err := d.ask(context.Background(), []drill.Question{free})
 	require.NoError(t, err)
@@ -137,7 +138,7 @@ func TestDrillTypedAnswers(t *testing.T) {
 
 func TestDrillCtrlCStopsWithTheScoreSoFar(t *testing.T) {
 	qs := drillQuestions(t, 2, 3)
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	d := &driller{p: newPrompter(Streams{In: strings.NewReader(strings.Repeat(keyDown, qs[0].Right) + keyEnter + keyCtrlC), Out: out}), out: out, perQuestion: 5 * time.Second}
 	results, err := d.ask(context.Background(), qs)
 	require.ErrorIs(t, err, errPromptInterrupted)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/internal/syncbuf"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/progress"
 )
@@ -19,7 +20,7 @@ import (
 // what the candidate does meanwhile in act (run once the incident started).
 func (f *playFixture) incidentDrill(t *testing.T, ctx context.Context, output, id string, limit time.Duration, act func(started time.Time)) (string, string, error) {
 	t.Helper()
-	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	out, errb := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	g := &globals{output: output, streams: Streams{In: strings.NewReader(""), Out: out, Err: errb}}
 	d := &incidentDrill{g: g, svc: f.svc, limit: limit, poll: 5 * time.Millisecond}
 	done := make(chan struct{})

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crashlab/crashlab/content"
+	"github.com/crashlab/crashlab/internal/syncbuf"
 )
 
 func TestLearnPrintsEveryPagePlainWithoutATerminal(t *testing.T) {
@@ -44,7 +45,7 @@ func TestLearnPrintsEveryPagePlainWithoutATerminal(t *testing.T) {
 func TestLearnPagesForwardAndBack(t *testing.T) {
 	pages := content.Learn()
 	require.GreaterOrEqual(t, len(pages), 3)
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	// Next, next, back (the second item on a middle page), then quit.
 	keys := keyEnter + keyEnter + keyDown + keyEnter + keyDown + keyDown + keyEnter
 	err := pageThrough(context.Background(), newPrompter(Streams{In: strings.NewReader(keys), Out: out}), out, pages, 0)

@@ -19,6 +19,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/internal/syncbuf"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/progress"
 )
@@ -69,7 +70,7 @@ func (f *playFixture) entry(t *testing.T, id string) progress.Entry {
 // play runs a play session that reads keys and returns its output.
 func (f *playFixture) play(t *testing.T, first string, keys ...string) (string, string, error) {
 	t.Helper()
-	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	out, errb := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	g := &globals{output: "text", streams: Streams{In: strings.NewReader(strings.Join(keys, "")), Out: out, Err: errb}}
 	pl := &player{g: g, svc: f.svc, p: newPrompter(g.streams), out: out}
 	err := pl.run(context.Background(), first)
@@ -143,7 +144,7 @@ func TestPlayCtrlCAtTheMenuLeavesAndKeepsProgress(t *testing.T) {
 func TestPlaySIGINTAtTheMenuLeavesLikeCtrlC(t *testing.T) {
 	f := newPlayFixture(t)
 	id := f.svc.List()[0].ID
-	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	out, errb := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	// The keys: a hint, then nothing more; the input stays open, as a
 	// terminal does, until the signal comes.
 	r, w := io.Pipe()
@@ -203,7 +204,7 @@ func TestPlayWithoutATerminalNamesTheCommands(t *testing.T) {
 }
 
 func TestPlaySaysHowToGetACluster(t *testing.T) {
-	g := &globals{output: "text", kubeconfig: emptyKubeconfig(t), streams: Streams{Out: &lockedBuffer{}, Err: &lockedBuffer{}}}
+	g := &globals{output: "text", kubeconfig: emptyKubeconfig(t), streams: Streams{Out: &syncbuf.Buffer{}, Err: &syncbuf.Buffer{}}}
 	_, err := playService(context.Background(), g, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "crashlab up")

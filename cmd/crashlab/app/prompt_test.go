@@ -1,17 +1,17 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/manifoldco/promptui"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/crashlab/crashlab/internal/syncbuf"
 )
 
 // Keys as a terminal in raw mode sends them.
@@ -22,26 +22,8 @@ const (
 	keyCtrlC = "\x03"
 )
 
-// lockedBuffer is the prompts' output: readline writes from its own goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func testPrompter(keys ...string) (*prompter, *lockedBuffer) {
-	out := &lockedBuffer{}
+func testPrompter(keys ...string) (*prompter, *syncbuf.Buffer) {
+	out := &syncbuf.Buffer{}
 	return newPrompter(Streams{In: strings.NewReader(strings.Join(keys, "")), Out: out, Err: io.Discard}), out
 }
 
@@ -91,7 +73,7 @@ func TestAQuestionsDeadlineEndsItsPrompt(t *testing.T) {
 // on the arrow keys (manifoldco/promptui#49). If this ever stops failing
 // the filter can go.
 func TestPromptuiRingsTheBellWithoutTheFilter(t *testing.T) {
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	in := newPrompter(Streams{In: strings.NewReader(keyDown + keyUp + keyEnter)}).in
 	r := in.Reader(context.Background())
 	defer r.Close()

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/internal/syncbuf"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/tui"
 )
@@ -61,7 +62,7 @@ func TestStatusWatchAppendsOnlyChangesWithoutATerminal(t *testing.T) {
 }
 
 func TestStatusWatchCountsDownInPlaceOnATerminal(t *testing.T) {
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	w := watcherFor(out, true)
 	var offset atomic.Int64
 	w.now = func() time.Time { return watchNow.Add(time.Duration(offset.Load())) }
