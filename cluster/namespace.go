@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -121,6 +122,18 @@ func DeleteNamespace(ctx context.Context, c kubernetes.Interface, name string, w
 	if wait <= 0 {
 		return nil
 	}
+	return WaitNamespaceGone(ctx, c, name, wait)
+}
+
+// ErrStillTerminating is a namespace that outlived the wait for its deletion
+// (pods with a long grace period, finalizers that do not finish).
+var ErrStillTerminating = errors.New("namespace still terminating")
+
+// WaitNamespaceGone watches until the namespace no longer exists, at most
+// wait. A namespace being deleted keeps its objects and annotations until
+// the namespace controller has emptied it, so anything that reads it then
+// (is the incident deployed?) would read a ghost.
+func WaitNamespaceGone(ctx context.Context, c kubernetes.Interface, name string, wait time.Duration) error {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -147,7 +160,7 @@ func DeleteNamespace(ctx context.Context, c kubernetes.Interface, name string, w
 			if parent.Err() != nil {
 				return parent.Err()
 			}
-			return fmt.Errorf("namespace %s still terminating after %s: run the command again later", name, wait)
+			return fmt.Errorf("%w: %s, after %s", ErrStillTerminating, name, wait)
 		}
 		gone, closed := false, false
 		for !gone && !closed {

@@ -589,3 +589,47 @@ func TestClusterVerbsNeedAClient(t *testing.T) {
 	_, err = svc.Down(context.Background())
 	assert.ErrorContains(t, err, "no cluster client")
 }
+
+// A start right after `down` (or a `kubectl delete ns`) finds the old
+// namespace still terminating, its record still on it. It must wait for it to
+// go and deploy afresh, not read the dying record as a deployed incident.
+func TestStartWaitsForATerminatingNamespaceThenDeploys(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	svc := f.service("ann")
+	started, err := svc.Start(ctx, scenarioID)
+	require.NoError(t, err)
+	old, err := f.cs.CoreV1().Namespaces().Get(ctx, started.Namespace, metav1.GetOptions{})
+	require.NoError(t, err)
+	// What the API server shows between the delete and the namespace
+	// controller's last step: the namespace, its record, a deletion stamp.
+	// The fake clientset deletes at once, so the stamp is set by hand and the
+	// objects inside are gone already.
+	now := metav1.Now()
+	old.DeletionTimestamp = &now
+	_, err = f.cs.CoreV1().Namespaces().Update(ctx, old, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	for _, d := range []string{workload} {
+		require.NoError(t, f.cs.AppsV1().Deployments(started.Namespace).Delete(ctx, d, metav1.DeleteOptions{}))
+	}
+	deployed, err := scenarios.Deployed(ctx, f.cs, started.Namespace)
+	require.NoError(t, err)
+	assert.False(t, deployed, "a terminating namespace is not a deployed incident")
+
+	var said []string
+	svc = f.service("ann", lab.WithProgress(func(m string) { said = append(said, m) }))
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_ = f.cs.CoreV1().Namespaces().Delete(ctx, started.Namespace, metav1.DeleteOptions{})
+	}()
+	again, err := svc.Start(ctx, scenarioID)
+	require.NoError(t, err, "the start waits for the old namespace, then deploys")
+	ns, err := f.cs.CoreV1().Namespaces().Get(ctx, again.Namespace, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.NotEqual(t, old.UID, ns.UID, "a new namespace")
+	assert.Nil(t, ns.DeletionTimestamp)
+	_, err = f.cs.AppsV1().Deployments(again.Namespace).Get(ctx, workload, metav1.GetOptions{})
+	require.NoError(t, err, "the workload is deployed again")
+	require.NotEmpty(t, said)
+	assert.Contains(t, said[0], started.Namespace, "the wait is shown")
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/progress"
@@ -37,6 +39,9 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 	// deployed it, and who may not list what the nodes hold) just begins.
 	c, err := s.cluster()
 	if err != nil {
+		return Started{}, err
+	}
+	if err := s.waitTerminating(ctx, ns); err != nil {
 		return Started{}, err
 	}
 	if deployed, err := scenarios.Deployed(ctx, c, ns); err != nil {
@@ -77,6 +82,26 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 	// A new attempt, or the open one carried on (progress.Entry.Begin).
 	s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
 	return started, nil
+}
+
+// terminatingWait bounds the wait for a namespace that is being deleted: as
+// long as Reset waits for its own deletion.
+const terminatingWait = 3 * time.Minute
+
+// waitTerminating waits until the learner's namespace, when it is being
+// deleted (a start right after `down` or a `kubectl delete ns`), is gone, so
+// that the start deploys afresh instead of reading the dying namespace's
+// record as a deployed incident.
+func (s *Service) waitTerminating(ctx context.Context, ns string) error {
+	existing, err := s.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil || existing.DeletionTimestamp == nil {
+		return nil // absent, or not going: Deployed and deploy read it again
+	}
+	if err := cluster.CheckOwned(existing); err != nil {
+		return err
+	}
+	s.onProgress(fmt.Sprintf("waiting for the old namespace %s to be deleted", ns))
+	return cluster.WaitNamespaceGone(ctx, s.client, ns, terminatingWait)
 }
 
 // ErrTrainerResets is a workshop learner's reset: only the trainer's

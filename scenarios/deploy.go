@@ -75,7 +75,9 @@ func Deployed(ctx context.Context, c kubernetes.Interface, ns string) (bool, err
 		}
 		return false, nil
 	}
-	return cluster.CheckOwned(existing) == nil && existing.Annotations[digestAnnotation("")] != "", nil
+	// A namespace being deleted still carries its record until the
+	// namespace controller has emptied it: it is on its way out, not deployed.
+	return cluster.CheckOwned(existing) == nil && existing.DeletionTimestamp == nil && existing.Annotations[digestAnnotation("")] != "", nil
 }
 
 // TriageLabel is the scenario label of a triage round's namespace.
