@@ -73,15 +73,15 @@ func newDrillCommand(g *globals) *cobra.Command {
 		},
 	}
 	// --count's top is the bank's size, checked when the bank is read.
-	intRangeVar(cmd.Flags(), &flags.count, "count", 10, 0, math.MaxInt, "how many questions (0: all)")
+	intRangeVar(cmd.Flags(), &flags.count, "count", 10, 0, math.MaxInt, "", "how many questions (0: all)")
 	// Seconds become a time.Duration: more than it holds would overflow.
-	intRangeVar(cmd.Flags(), &flags.seconds, "seconds", 30, 1, maxSeconds, "seconds per question")
+	intRangeVar(cmd.Flags(), &flags.seconds, "seconds", 30, 1, maxSeconds, "the most a duration holds", "seconds per question")
 	seedVar(cmd.Flags(), &flags.seed, "seed", "seed for choosing and shuffling the questions (default: a new one each time, printed at the end)")
 	cmd.Flags().BoolVar(&flags.typed, "typed", false, "type the answers instead of choosing them from a list")
 	cmd.Flags().StringSliceVar(&flags.answers, "answers", nil, "answers without a terminal, one per question in order: a,b,137,...")
 	cmd.Flags().BoolVar(&flags.incident, "incident", false, "a timed incident on the cluster instead of questions: start one not yet solved, wait for its diagnosis and fix, report")
 	durationRangeVar(cmd.Flags(), &flags.limit, "limit", 30*time.Minute, time.Second, maxDuration, "with --incident: how long the candidate has")
-	intRangeVar(cmd.Flags(), &flags.level, "level", 0, 0, maxLevel(), "with --incident: pick only incidents of this level")
+	intRangeVar(cmd.Flags(), &flags.level, "level", 0, 0, maxLevel(), "the catalogue's levels; 0: any", "with --incident: pick only incidents of this level")
 	return cmd
 }
 

@@ -61,7 +61,7 @@ func registryProblem(what, registry string) error {
 	case errors.Is(err, images.ErrRegistryURL):
 		return usageError{fmt.Errorf("%s %q: give it as HOST[:PORT], without http:// (for example 172.18.0.1:5000)", what, registry)}
 	}
-	return usageError{fmt.Errorf("%s %q is not a registry: give HOST[:PORT] with a dot, a port or localhost, like registry.example.com or 172.18.0.1:5000 (%v)", what, registry, err)}
+	return usageError{fmt.Errorf("%s %q is not a registry: give HOST[:PORT] (a host with a dot, a port or localhost; lower-case letters, digits, '.', '-' and '/'), like registry.example.com or 172.18.0.1:5000", what, registry)}
 }
 
 // checkNodeImage parses `up --image` as kind would hand it to docker.

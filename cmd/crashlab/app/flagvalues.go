@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/crashlab/crashlab/workshop"
 )
 
 // Numeric and duration flags whose range is checked while the command line
@@ -18,10 +20,12 @@ import (
 // time's texts through ("strconv.ParseUint: parsing "-1": invalid syntax"),
 // and accept values that overflow later (seconds × time.Second).
 
-// intRange is an int flag that accepts min..max.
+// intRange is an int flag that accepts min..max; bound, when set, says
+// where the range comes from ("the primer's pages").
 type intRange struct {
 	p        *int
 	min, max int
+	bound    string
 }
 
 func (v *intRange) String() string { return strconv.Itoa(*v.p) }
@@ -29,16 +33,20 @@ func (v *intRange) Type() string   { return "int" }
 func (v *intRange) Set(s string) error {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n < int64(v.min) || n > int64(v.max) {
+		if v.bound != "" {
+			return fmt.Errorf("must be a whole number from %d to %d (%s)", v.min, v.max, v.bound)
+		}
 		return fmt.Errorf("must be a whole number from %d to %d", v.min, v.max)
 	}
 	*v.p = int(n)
 	return nil
 }
 
-// intRangeVar defines an int flag that takes min..max.
-func intRangeVar(fs *pflag.FlagSet, p *int, name string, value, min, max int, usage string) {
+// intRangeVar defines an int flag that takes min..max; bound says where
+// max comes from, or is empty.
+func intRangeVar(fs *pflag.FlagSet, p *int, name string, value, min, max int, bound, usage string) {
 	*p = value
-	fs.Var(&intRange{p: p, min: min, max: max}, name, usage)
+	fs.Var(&intRange{p: p, min: min, max: max, bound: bound}, name, usage)
 }
 
 // seedValue is a uint64 seed: any whole number a uint64 holds.
@@ -65,6 +73,8 @@ func seedVar(fs *pflag.FlagSet, p *uint64, name, usage string) {
 type durationRange struct {
 	p        *time.Duration
 	min, max time.Duration
+	// bound, when set, is how the message writes max.
+	bound string
 }
 
 func (v *durationRange) String() string { return v.p.String() }
@@ -76,6 +86,9 @@ func (v *durationRange) Set(s string) error {
 		if v.max == maxDuration {
 			return fmt.Errorf("must be a duration of at least %s, like 90s, 10m or 2h", shortDuration(v.min))
 		}
+		if v.bound != "" {
+			return fmt.Errorf("must be a duration from %s to %s, like 90s, 10m or 2h", shortDuration(v.min), v.bound)
+		}
 		return fmt.Errorf("must be a duration from %s to %s, like 90s, 10m or 2h", shortDuration(v.min), shortDuration(v.max))
 	}
 	*v.p = d
@@ -85,6 +98,13 @@ func (v *durationRange) Set(s string) error {
 func durationRangeVar(fs *pflag.FlagSet, p *time.Duration, name string, value, min, max time.Duration, usage string) {
 	*p = value
 	fs.Var(&durationRange{p: p, min: min, max: max}, name, usage)
+}
+
+// tokenExpiryVar is a token lifetime flag: the API server's own range,
+// whose top (2^32 s, some 136 years) is said by its source, not in hours.
+func tokenExpiryVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var(&durationRange{p: p, min: workshop.MinExpiry, max: workshop.MaxExpiry, bound: "2^32 seconds (the API server's range for a token)"}, name, usage)
 }
 
 // shortDuration drops time.Duration's trailing zero units: 10m, not 10m0s.

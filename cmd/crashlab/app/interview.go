@@ -71,11 +71,11 @@ func newInterviewCommand(g *globals) *cobra.Command {
 	f := start.Flags()
 	f.StringVar(&flags.candidate, "candidate", "", "the candidate's name, for the report (lower-case letters, digits and '-')")
 	f.StringVar(&flags.incident, "incident", "", "the incident, an id crashlab list shows (default: one at random)")
-	intRangeVar(f, &flags.level, "level", 0, 0, maxLevel(), "pick the incident at random from this level")
+	intRangeVar(f, &flags.level, "level", 0, 0, maxLevel(), "the catalogue's levels; 0: any", "pick the incident at random from this level")
 	seedVar(f, &flags.seed, "seed", "the blind variant's seed (default: random; the report prints it)")
 	durationRangeVar(f, &flags.limit, "limit", 30*time.Minute, time.Second, maxDuration, "time limit from the page")
 	f.StringVar(&flags.kubeconfigOut, "kubeconfig-out", "", "where to write the candidate's kubeconfig (default: ./<candidate>.kubeconfig); a regular file or none")
-	durationRangeVar(f, &flags.expiry, "expiry", 2*time.Hour, workshop.MinExpiry, workshop.MaxExpiry, "how long the candidate's token is valid")
+	tokenExpiryVar(f, &flags.expiry, "expiry", 2*time.Hour, "how long the candidate's token is valid")
 	cmd.AddCommand(start)
 	return cmd
 }

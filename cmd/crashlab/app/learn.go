@@ -29,7 +29,7 @@ func newLearnCommand(g *globals) *cobra.Command {
 			return runLearn(cmd.Context(), g, flags)
 		},
 	}
-	intRangeVar(cmd.Flags(), &flags.page, "page", 1, 1, len(content.Learn()), "page to start at")
+	intRangeVar(cmd.Flags(), &flags.page, "page", 1, 1, len(content.Learn()), "the primer's pages", "page to start at")
 	return cmd
 }
 

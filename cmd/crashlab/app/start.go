@@ -41,7 +41,7 @@ func newStartCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&flags.random, "random", false, "start an incident you have not solved yet, picked at random")
-	intRangeVar(cmd.Flags(), &flags.level, "level", 0, 0, maxLevel(), "with --random: pick only incidents of this level")
+	intRangeVar(cmd.Flags(), &flags.level, "level", 0, 0, maxLevel(), "the catalogue's levels; 0: any", "with --random: pick only incidents of this level")
 	cmd.Flags().BoolVar(&flags.wait, "wait", false, "wait until the failure shows on the pods")
 	durationRangeVar(cmd.Flags(), &flags.timeout, "timeout", 3*time.Minute, time.Second, maxDuration, "with --wait: how long it waits")
 	// A bad seed is a flag error: one line and exit 2, before any cluster.

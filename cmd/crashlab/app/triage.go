@@ -37,7 +37,7 @@ func newTriageCommand(g *globals) *cobra.Command {
 		},
 	}
 	// A round draws distinct incidents, so the catalogue is the most it can have.
-	intRangeVar(cmd.Flags(), &flags.count, "count", lab.DefaultTriageCount, 2, len(catalog.All()), "how many broken workloads")
+	intRangeVar(cmd.Flags(), &flags.count, "count", lab.DefaultTriageCount, 2, len(catalog.All()), "a round draws distinct incidents of the catalogue", "how many broken workloads")
 	seedVar(cmd.Flags(), &flags.seed, "seed", "the round's seed (default: a new one, printed)")
 
 	answer := &cobra.Command{

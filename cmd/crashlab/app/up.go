@@ -33,7 +33,7 @@ func newUpCommand(g *globals) *cobra.Command {
 	durationRangeVar(cmd.Flags(), &flags.wait, "wait", 5*time.Minute, time.Second, maxDuration, "how long to wait for the node to be Ready")
 	// Each node is a container on this machine; ten is the most the lab
 	// offers (a room's worth on one laptop).
-	intRangeVar(cmd.Flags(), &flags.nodes, "nodes", 1, 1, maxNodes, "how many nodes (a control plane that also runs pods, and N-1 workers); for a workshop room")
+	intRangeVar(cmd.Flags(), &flags.nodes, "nodes", 1, 1, maxNodes, "each node is a container on this machine", "how many nodes (a control plane that also runs pods, and N-1 workers); for a workshop room")
 	return cmd
 }
 

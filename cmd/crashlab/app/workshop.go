@@ -50,7 +50,7 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 			return runWorkshopCreate(cmd.Context(), g, flags)
 		},
 	}
-	intRangeVar(create.Flags(), &flags.learners, "learners", 0, 1, workshop.MaxNamespaces, "how many learners (named learner-01, learner-02, ...)")
+	intRangeVar(create.Flags(), &flags.learners, "learners", 0, 1, workshop.MaxNamespaces, fmt.Sprintf("each learner needs a namespace per incident; a cluster is tested to hold %d", workshop.MaxNamespaces), "how many learners (named learner-01, learner-02, ...)")
 	create.Flags().StringVar(&flags.namesFile, "names", "", "a file with one learner name per line")
 	create.Flags().StringSliceVar(&flags.incidents, "incidents", nil, "the incidents every learner gets: ids that crashlab list shows, comma-separated")
 
@@ -87,7 +87,7 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 		},
 	}
 	// The API server's own range for a token, checked before connecting.
-	durationRangeVar(kubeconfigs.Flags(), &flags.expiry, "expiry", 8*time.Hour, workshop.MinExpiry, workshop.MaxExpiry, "how long the learners' tokens are valid")
+	tokenExpiryVar(kubeconfigs.Flags(), &flags.expiry, "expiry", 8*time.Hour, "how long the learners' tokens are valid")
 	kubeconfigs.Flags().StringVar(&flags.server, "server", "", "the API server address the learners use (default: your kubeconfig's)")
 
 	learners := &cobra.Command{
