@@ -24,13 +24,35 @@ func InRegistry(img Image, registry string) Image {
 	return img
 }
 
-// ValidateRegistry refuses what cannot prefix an image name.
+// Errors of ValidateRegistry; the caller words what to do.
+var (
+	// ErrRegistryURL is a registry given as a URL (http://…) or not at all.
+	ErrRegistryURL = errors.New("a registry is a host, not a URL")
+	// ErrNotARegistry is a name that does not start with a registry host:
+	// "team" alone would mean Docker Hub's repository team/….
+	ErrNotARegistry = errors.New("not a registry host")
+)
+
+// ValidateRegistry refuses what cannot prefix an image name as its registry
+// (host[:port], or host[:port]/path), parsed as go-containerregistry parses
+// the images' names.
 func ValidateRegistry(registry string) error {
 	if registry == "" || strings.Contains(registry, "://") {
-		return fmt.Errorf("registry %q: give it as HOST[:PORT], without http:// (for example 172.18.0.1:5000)", registry)
+		return fmt.Errorf("%w: %q", ErrRegistryURL, registry)
 	}
-	if _, err := name.NewRepository(strings.TrimSuffix(registry, "/")+"/"+RegistryRepository, name.StrictValidation); err != nil {
-		return fmt.Errorf("registry %q is not usable in an image name: %v", registry, err)
+	repo, err := name.NewRepository(strings.TrimSuffix(registry, "/")+"/"+RegistryRepository, name.StrictValidation)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotARegistry, err)
+	}
+	host, _, _ := strings.Cut(registry, "/")
+	reg, err := name.NewRegistry(host, name.StrictValidation)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotARegistry, err)
+	}
+	// Without a dot, a port or "localhost" the first part is a path on
+	// Docker Hub, not a host: the nodes would pull from somewhere else.
+	if repo.RegistryStr() != reg.RegistryStr() {
+		return fmt.Errorf("%w: %q would be a path on %s", ErrNotARegistry, host, repo.RegistryStr())
 	}
 	return nil
 }

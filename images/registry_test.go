@@ -47,7 +47,7 @@ func TestPushToNowhereSaysWhatToCheck(t *testing.T) {
 }
 
 func TestValidateRegistry(t *testing.T) {
-	for _, bad := range []string{"", "http://localhost:5000", "Has Spaces:5000"} {
+	for _, bad := range []string{"", "http://localhost:5000", "Has Spaces:5000", "foo^bar", "team", "team/sub"} {
 		assert.Error(t, images.ValidateRegistry(bad), bad)
 	}
 	for _, good := range []string{"localhost:5000", "172.18.0.1:5000", "registry.example.com/team"} {

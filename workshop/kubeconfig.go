@@ -19,9 +19,23 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 )
 
-// MinExpiry is the shortest token the API server issues (TokenRequest
-// refuses less than ten minutes).
-const MinExpiry = 10 * time.Minute
+// MinExpiry and MaxExpiry are the range of a token's lifetime the API
+// server's TokenRequest validation accepts: at least ten minutes, at most
+// 2^32 seconds (k8s.io/kubernetes pkg/apis/authentication/validation).
+const (
+	MinExpiry = 10 * time.Minute
+	MaxExpiry = (1 << 32) * time.Second
+)
+
+// ErrExpiryOutOfRange is a token lifetime the API server would refuse.
+var ErrExpiryOutOfRange = fmt.Errorf("a token's lifetime must be from %s to %s", MinExpiry, MaxExpiry)
+
+func checkExpiry(expiry time.Duration) error {
+	if expiry < MinExpiry || expiry > MaxExpiry {
+		return fmt.Errorf("%w, not %s", ErrExpiryOutOfRange, expiry)
+	}
+	return nil
+}
 
 // Issued is one learner's kubeconfig as written.
 type Issued struct {
@@ -37,8 +51,8 @@ type Issued struct {
 // TokenRequest API that expires after expiry. Files are private (0600); an
 // existing file is replaced, since the old token may have expired.
 func Kubeconfigs(ctx context.Context, c kubernetes.Interface, cfg *rest.Config, name, dir, server string, expiry time.Duration) ([]Issued, error) {
-	if expiry < MinExpiry {
-		return nil, fmt.Errorf("--expiry %s is too short: the API server issues tokens for at least %s", expiry, MinExpiry)
+	if err := checkExpiry(expiry); err != nil {
+		return nil, err
 	}
 	learners, err := Learners(ctx, c, name)
 	if err != nil {
@@ -88,8 +102,8 @@ type Access struct {
 // cluster's address (server, else cfg's) and CA as cfg has them; it returns
 // when the token expires. An interview writes its candidate's file with it.
 func WriteKubeconfig(ctx context.Context, c kubernetes.Interface, cfg *rest.Config, server string, a Access, path string) (time.Time, error) {
-	if a.Expiry < MinExpiry {
-		return time.Time{}, fmt.Errorf("--expiry %s is too short: the API server issues tokens for at least %s", a.Expiry, MinExpiry)
+	if err := checkExpiry(a.Expiry); err != nil {
+		return time.Time{}, err
 	}
 	target, err := clusterOf(cfg, server)
 	if err != nil {

@@ -40,7 +40,29 @@ const (
 	learnerRoleSuffix = "-learner"
 	// DefaultName is the workshop name when none is given.
 	DefaultName = "room"
+	// MaxNamespaces is the most namespaces a cluster is tested to hold
+	// (Kubernetes' scalability thresholds, sig-scalability: 10,000). A
+	// workshop gives each learner a namespace per incident, so the room's
+	// learners times incidents must stay within it.
+	MaxNamespaces = 10000
 )
+
+// ErrTooManyNamespaces is a plan whose learners and incidents need more
+// namespaces than a cluster holds; errors wrapping it are TooBigError.
+var ErrTooManyNamespaces = errors.New("more namespaces than a cluster holds")
+
+// TooBigError says how many learners the plan's incidents leave room for.
+type TooBigError struct {
+	Learners, Incidents int
+	// MaxLearners is the most learners with this many incidents.
+	MaxLearners int
+}
+
+func (e *TooBigError) Error() string {
+	return fmt.Sprintf("%d learners × %d incidents need %d namespaces: %v (%d)", e.Learners, e.Incidents, e.Learners*e.Incidents, ErrTooManyNamespaces, MaxNamespaces)
+}
+
+func (e *TooBigError) Unwrap() error { return ErrTooManyNamespaces }
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
@@ -113,6 +135,9 @@ func (p Plan) Validate() error {
 	}
 	if len(p.Incidents) == 0 {
 		return errors.New("a workshop needs incidents: pass --incidents ID[,ID…] (see `crashlab list`)")
+	}
+	if len(p.Learners) > MaxNamespaces/len(p.Incidents) {
+		return &TooBigError{Learners: len(p.Learners), Incidents: len(p.Incidents), MaxLearners: MaxNamespaces / len(p.Incidents)}
 	}
 	for _, l := range p.Learners {
 		for _, id := range p.Incidents {

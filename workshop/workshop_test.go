@@ -275,3 +275,22 @@ func TestComputeBoard(t *testing.T) {
 		})
 	}
 }
+
+// The bounds are the cluster's, checked before anything is made; the CLI
+// words the advice from the typed errors.
+func TestPlanAndTokenBoundsAreTheClustersOwn(t *testing.T) {
+	ids := []string{"orders-api-down-after-config", "search-api-restarting"}
+	fits := workshop.Plan{Name: "room", Learners: workshop.LearnerNames(workshop.MaxNamespaces / 2), Incidents: ids}
+	require.NoError(t, fits.Validate())
+	tooBig := workshop.Plan{Name: "room", Learners: workshop.LearnerNames(workshop.MaxNamespaces/2 + 1), Incidents: ids}
+	err := tooBig.Validate()
+	require.ErrorIs(t, err, workshop.ErrTooManyNamespaces)
+	var big *workshop.TooBigError
+	require.ErrorAs(t, err, &big)
+	assert.Equal(t, workshop.MaxNamespaces/2, big.MaxLearners)
+
+	for _, expiry := range []time.Duration{workshop.MinExpiry - time.Second, workshop.MaxExpiry + time.Second} {
+		_, err := workshop.Kubeconfigs(context.Background(), nil, nil, "room", t.TempDir(), "", expiry)
+		assert.ErrorIs(t, err, workshop.ErrExpiryOutOfRange, expiry)
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
@@ -89,6 +90,31 @@ func Run(ctx context.Context, s Streams, args []string) error {
 	return err
 }
 
+// checkGlobals refuses a bad shared flag (or the variable behind it) for
+// every command, before any of them reads or connects.
+func (g *globals) checkGlobals(cmd *cobra.Command) error {
+	if g.registry != "" {
+		if err := registryProblem("--registry", g.registry); err != nil {
+			return err
+		}
+	}
+	// images push names its registry as an argument; every other command
+	// talks to a registry only through --registry.
+	if g.insecureRegistry && g.registry == "" && !isImagesPush(cmd) {
+		return usageError{errors.New("--insecure-registry goes with --registry HOST[:PORT] (or images push): name the registry, or drop it")}
+	}
+	if g.learner != "" {
+		if _, err := cluster.NamespaceFor(g.learner, ""); err != nil {
+			return usageError{fmt.Errorf("--learner: %w", err)}
+		}
+	}
+	return nil
+}
+
+func isImagesPush(cmd *cobra.Command) bool {
+	return cmd.Name() == "push" && cmd.HasParent() && cmd.Parent().Name() == "images"
+}
+
 func isCobraUsage(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "required flag"} {
@@ -118,7 +144,7 @@ func NewRoot(s Streams) *cobra.Command {
 					g.kubeconfig = env
 				}
 			}
-			return nil
+			return g.checkGlobals(cmd)
 		},
 	}
 	// Installed as kubectl-crashlab, kubectl runs it as `kubectl crashlab`.
@@ -128,13 +154,13 @@ func NewRoot(s Streams) *cobra.Command {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	pf.StringVar(&g.context, "context", "", "use this kubeconfig context instead of the lab's own (kind-crashlab); the lab then acts only in its own namespaces")
 	pf.StringVar(&g.learner, "learner", os.Getenv("CRASHLAB_LEARNER"), "learner name on a shared cluster: gives each learner their own namespaces (crashlab-<learner>-<scenario>)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
-	pf.StringVar(&g.registry, "registry", os.Getenv("CRASHLAB_REGISTRY"), "deploy the lab's images from this registry (HOST[:PORT], filled by `crashlab images push`): the nodes pull them instead of having them imported")
+	pf.StringVar(&g.registry, "registry", os.Getenv("CRASHLAB_REGISTRY"), "deploy the lab's images from the registry at `HOST[:PORT]`, filled by crashlab images push: the nodes pull them instead of having them imported")
 	pf.BoolVar(&g.insecureRegistry, "insecure-registry", false, "talk plain HTTP to the registry even outside localhost and private addresses")
 	root.AddCommand(
 		newUpCommand(g), newDownCommand(g), newListCommand(g), newStartCommand(g),

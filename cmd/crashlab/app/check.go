@@ -27,7 +27,9 @@ func newCheckCommand(g *globals) *cobra.Command {
 			return runCheck(cmd.Context(), g, flags, args[0])
 		},
 	}
-	cmd.Flags().DurationVar(&flags.timeout, "timeout", 2*time.Minute, "how long to wait for pods to become Ready")
+	// 0 would silently mean the grader's default and a negative one fail at
+	// once, so the flag takes a positive duration.
+	durationRangeVar(cmd.Flags(), &flags.timeout, "timeout", 2*time.Minute, time.Second, maxDuration, "how long to wait for pods to become Ready")
 	return cmd
 }
 

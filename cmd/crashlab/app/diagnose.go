@@ -114,6 +114,11 @@ func parseAnswers(flags []string, id string, qs []grader.Question) (map[string]s
 		if !ok || k == "" {
 			return nil, usageError{fmt.Errorf("--answer %q: write it as question=value", a)}
 		}
+		// A second answer to the same question would silently replace
+		// the first: which one was meant is the learner's to say.
+		if first, dup := given[k]; dup {
+			return nil, usageError{fmt.Errorf("--answer %s is given twice (%s=%s, then %s=%s): give each question one answer", k, k, first, k, v)}
+		}
 		given[k] = v
 	}
 	known := map[string]bool{}

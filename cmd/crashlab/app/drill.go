@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ func newDrillCommand(g *globals) *cobra.Command {
 						return usageError{fmt.Errorf("--%s is for the question drill, not --incident", f)}
 					}
 				}
+				if err := checkLevel(flags.level); err != nil {
+					return err
+				}
 				return runIncidentDrill(cmd.Context(), g, flags)
 			}
 			for _, f := range []string{"limit", "level"} {
@@ -57,37 +61,53 @@ func newDrillCommand(g *globals) *cobra.Command {
 					return usageError{fmt.Errorf("--%s is for --incident", f)}
 				}
 			}
+			// --answers are graded at once, neither timed nor prompted.
+			if cmd.Flags().Changed("answers") {
+				for _, f := range []string{"seconds", "typed"} {
+					if cmd.Flags().Changed(f) {
+						return usageError{fmt.Errorf("--%s is for answering on a terminal; --answers are not timed or prompted: drop --%s", f, f)}
+					}
+				}
+			}
 			return runDrill(cmd.Context(), g, flags, cmd.Flags().Changed("seed"))
 		},
 	}
-	cmd.Flags().IntVar(&flags.count, "count", 10, "how many questions (0: all)")
-	cmd.Flags().IntVar(&flags.seconds, "seconds", 30, "seconds per question")
-	cmd.Flags().Uint64Var(&flags.seed, "seed", 0, "seed for choosing and shuffling the questions (default: a new one each time, printed at the end)")
+	// --count's top is the bank's size, checked when the bank is read.
+	intRangeVar(cmd.Flags(), &flags.count, "count", 10, 0, math.MaxInt, "", "how many questions (0: all)")
+	// Seconds become a time.Duration: more than it holds would overflow.
+	intRangeVar(cmd.Flags(), &flags.seconds, "seconds", 30, 1, maxSeconds, "the most a duration holds", "seconds per question")
+	seedVar(cmd.Flags(), &flags.seed, "seed", "seed for choosing and shuffling the questions (default: a new one each time, printed at the end)")
 	cmd.Flags().BoolVar(&flags.typed, "typed", false, "type the answers instead of choosing them from a list")
 	cmd.Flags().StringSliceVar(&flags.answers, "answers", nil, "answers without a terminal, one per question in order: a,b,137,...")
 	cmd.Flags().BoolVar(&flags.incident, "incident", false, "a timed incident on the cluster instead of questions: start one not yet solved, wait for its diagnosis and fix, report")
-	cmd.Flags().DurationVar(&flags.limit, "limit", 30*time.Minute, "with --incident: how long the candidate has")
-	cmd.Flags().IntVar(&flags.level, "level", 0, "with --incident: pick only incidents of this level")
+	durationRangeVar(cmd.Flags(), &flags.limit, "limit", 30*time.Minute, time.Second, maxDuration, "with --incident: how long the candidate has")
+	intRangeVar(cmd.Flags(), &flags.level, "level", 0, 0, maxLevel(), "the catalogue's levels; 0: any", "with --incident: pick only incidents of this level")
 	return cmd
 }
 
 func runDrill(ctx context.Context, g *globals, flags *drillFlags, seedGiven bool) error {
-	if flags.count < 0 || flags.seconds <= 0 {
-		return usageError{fmt.Errorf("--count must be 0 or more and --seconds more than 0")}
-	}
 	bank, err := content.Drill()
 	if err != nil {
 		return err
+	}
+	pool := drill.Pool(bank)
+	if flags.count > len(pool) {
+		return usageError{fmt.Errorf("--count %d: the drill has %d questions; give 1 to %d, or 0 for all", flags.count, len(pool), len(pool))}
 	}
 	seed := flags.seed
 	if !seedGiven {
 		seed = uint64(time.Now().UnixNano()) % 1_000_000
 	}
-	qs := drill.Pick(drill.Pool(bank), seed, flags.count)
+	qs := drill.Pick(pool, seed, flags.count)
+	// One answer per question: a missing one would be scored wrong and an
+	// extra one ignored, both silently.
+	if flags.answers != nil && len(flags.answers) != len(qs) {
+		return usageError{fmt.Errorf("--answers has %d answer(s) for %d question(s): give one per question, in order (--count sets how many)", len(flags.answers), len(qs))}
+	}
 	d := &driller{out: g.textOut(), seed: seed, perQuestion: time.Duration(flags.seconds) * time.Second, typed: flags.typed}
 	var results []drill.Result
 	switch {
-	case len(flags.answers) > 0:
+	case flags.answers != nil:
 		results = d.grade(qs, flags.answers)
 	case !isTerminal(g.streams.In):
 		return usageError{fmt.Errorf("no answers: stdin is not a terminal, so pass --answers a,b,... (one per question, in order; a letter or a typed answer) with a --seed to know the questions")}

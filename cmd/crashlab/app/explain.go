@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/content"
@@ -34,6 +35,11 @@ func newExplainCommand(g *globals) *cobra.Command {
 			if isPodExplain(g, args[0], cmd.Flags().Changed("namespace")) {
 				if flags.giveUp {
 					return usageError{fmt.Errorf("--give-up is for incidents, and %q is not one of the catalogue's ids", args[0])}
+				}
+				// A name Kubernetes cannot hold is refused here, not
+				// reported by the API server as a pod not found.
+				if cmd.Flags().Changed("namespace") && len(validation.IsDNS1123Label(flags.namespace)) > 0 {
+					return usageError{fmt.Errorf("-n %q is not a namespace name: use lower-case letters, digits and '-'", flags.namespace)}
 				}
 				return runExplainPod(cmd.Context(), g, args[0], flags.namespace)
 			}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -87,8 +88,8 @@ func newImagesPushCommand(g *globals) *cobra.Command {
 			"On the lab's kind cluster, `crashlab --registry REGISTRY up` also tells each node's containerd to pull from it over plain HTTP.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := images.ValidateRegistry(args[0]); err != nil {
-				return usageError{err}
+			if err := registryProblem("REGISTRY", args[0]); err != nil {
+				return err
 			}
 			imgs, err := imagesFor(flags.arches)
 			if err != nil {
@@ -112,6 +113,13 @@ func newImagesPushCommand(g *globals) *cobra.Command {
 // imagesFor is every image the lab runs on nodes of the given architectures
 // (each node's own build and its foreign twin); an unknown one is bad input.
 func imagesFor(arches []string) ([]images.Image, error) {
+	if len(arches) == 0 {
+		return nil, usageError{errors.New("--arch names no architecture: give at least one, like amd64")}
+	}
+	// The same architecture twice would put every image in twice.
+	if err := noDuplicates("arch", arches); err != nil {
+		return nil, err
+	}
 	var imgs []images.Image
 	for _, a := range arches {
 		set, err := images.ForNode(a)

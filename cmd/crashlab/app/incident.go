@@ -78,9 +78,6 @@ func incidentID(g *globals, level int) (string, error) {
 }
 
 func runIncidentDrill(ctx context.Context, g *globals, flags *drillFlags) error {
-	if flags.limit <= 0 {
-		return usageError{fmt.Errorf("--limit must be more than 0")}
-	}
 	id, err := incidentID(g, flags.level)
 	if err != nil {
 		return err

@@ -70,12 +70,12 @@ func newInterviewCommand(g *globals) *cobra.Command {
 	}
 	f := start.Flags()
 	f.StringVar(&flags.candidate, "candidate", "", "the candidate's name, for the report (lower-case letters, digits and '-')")
-	f.StringVar(&flags.incident, "incident", "", "the incident (`crashlab list`); default: one at random")
-	f.IntVar(&flags.level, "level", 0, "pick the incident at random from this level")
-	f.Uint64Var(&flags.seed, "seed", 0, "the blind variant's seed (default: random; the report prints it)")
-	f.DurationVar(&flags.limit, "limit", 30*time.Minute, "time limit from the page")
+	f.StringVar(&flags.incident, "incident", "", "the incident, an id crashlab list shows (default: one at random)")
+	intRangeVar(f, &flags.level, "level", 0, 0, maxLevel(), "the catalogue's levels; 0: any", "pick the incident at random from this level")
+	seedVar(f, &flags.seed, "seed", "the blind variant's seed (default: random; the report prints it)")
+	durationRangeVar(f, &flags.limit, "limit", 30*time.Minute, time.Second, maxDuration, "time limit from the page")
 	f.StringVar(&flags.kubeconfigOut, "kubeconfig-out", "", "where to write the candidate's kubeconfig (default: ./<candidate>.kubeconfig); a regular file or none")
-	f.DurationVar(&flags.expiry, "expiry", 2*time.Hour, "how long the candidate's token is valid")
+	tokenExpiryVar(f, &flags.expiry, "expiry", 2*time.Hour, "how long the candidate's token is valid")
 	cmd.AddCommand(start)
 	return cmd
 }
@@ -97,12 +97,7 @@ func (f *interviewStartFlags) validate(g *globals, seedGiven bool) (interviewPla
 	if f.incident != "" && f.level != 0 {
 		return p, usageError{errors.New("--incident and --level exclude each other: name the incident, or a level to pick from")}
 	}
-	if f.limit <= 0 {
-		return p, usageError{fmt.Errorf("--limit %s: must be more than 0", f.limit)}
-	}
-	if f.expiry < workshop.MinExpiry {
-		return p, usageError{fmt.Errorf("--expiry %s is too short: the API server issues tokens for at least %s", f.expiry, workshop.MinExpiry)}
-	}
+	// --limit and --expiry are each in range already (their flag types).
 	if f.expiry < f.limit {
 		return p, usageError{fmt.Errorf("--expiry %s is shorter than --limit %s: the candidate's token would end before the interview", f.expiry, f.limit)}
 	}
@@ -150,6 +145,8 @@ func writableFile(path string) error {
 
 func fileKind(m os.FileMode) string {
 	switch {
+	case m.IsRegular():
+		return "a file"
 	case m.IsDir():
 		return "a folder"
 	case m&os.ModeSymlink != 0:

@@ -29,15 +29,12 @@ func newLearnCommand(g *globals) *cobra.Command {
 			return runLearn(cmd.Context(), g, flags)
 		},
 	}
-	cmd.Flags().IntVar(&flags.page, "page", 1, "page to start at")
+	intRangeVar(cmd.Flags(), &flags.page, "page", 1, 1, len(content.Learn()), "the primer's pages", "page to start at")
 	return cmd
 }
 
 func runLearn(ctx context.Context, g *globals, flags *learnFlags) error {
 	pages := content.Learn()
-	if flags.page < 1 || flags.page > len(pages) {
-		return usageError{fmt.Errorf("--page %d: the primer has pages 1 to %d", flags.page, len(pages))}
-	}
 	if g.json() {
 		return g.emit(pages[flags.page-1:])
 	}

@@ -33,7 +33,8 @@ func TestLearnPrintsEveryPagePlainWithoutATerminal(t *testing.T) {
 
 	code, _, stderr := run(t, "learn", "--page", "99")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "the primer has pages 1 to")
+	assert.Contains(t, stderr, "--page 99: must be a whole number from 1 to")
+	assert.Contains(t, stderr, "the primer's pages")
 
 	code, out, _ = run(t, "-o", "json", "learn")
 	require.Equal(t, 0, code)

@@ -268,7 +268,7 @@ func TestStartRandom(t *testing.T) {
 		{"an id and --random", []string{"start", "--random", ordersID}, 2, "not both"},
 		{"--level without --random", []string{"start", "--level", "1", ordersID}, 2, "--level"},
 		{"neither", []string{"start"}, 2, "accepts 1 arg"},
-		{"a level no incident has", []string{"--kubeconfig", kc, "start", "--random", "--level", "9"}, 1, "no incident has level 9"},
+		{"a level no incident has", []string{"--kubeconfig", kc, "start", "--random", "--level", "9"}, 2, "--level 9: must be a whole number from 0 to"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

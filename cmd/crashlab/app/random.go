@@ -19,10 +19,11 @@ func startID(g *globals, flags *startFlags, args []string) (string, error) {
 		return "", usageError{fmt.Errorf("start accepts 1 arg (an incident id), or --random to pick one you have not solved")}
 	case !flags.random && flags.level != 0:
 		return "", usageError{fmt.Errorf("--level picks among incidents for --random; with an id, leave it out")}
-	case flags.level < 0:
-		return "", usageError{fmt.Errorf("--level %d: levels start at 1", flags.level)}
 	case !flags.random:
 		return args[0], nil
+	}
+	if err := checkLevel(flags.level); err != nil {
+		return "", err
 	}
 	svc, err := g.offlineService()
 	if err != nil {

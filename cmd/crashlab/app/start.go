@@ -30,6 +30,9 @@ func newStartCommand(g *globals) *cobra.Command {
 		Args:              cobra.RangeArgs(0, 1),
 		ValidArgsFunction: scenarioIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("timeout") && !flags.wait {
+				return usageError{errors.New("--timeout is how long --wait waits: add --wait, or drop --timeout")}
+			}
 			id, err := startID(g, flags, args)
 			if err != nil {
 				return err
@@ -38,11 +41,11 @@ func newStartCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&flags.random, "random", false, "start an incident you have not solved yet, picked at random")
-	cmd.Flags().IntVar(&flags.level, "level", 0, "with --random: pick only incidents of this level")
+	intRangeVar(cmd.Flags(), &flags.level, "level", 0, 0, maxLevel(), "the catalogue's levels; 0: any", "with --random: pick only incidents of this level")
 	cmd.Flags().BoolVar(&flags.wait, "wait", false, "wait until the failure shows on the pods")
-	cmd.Flags().DurationVar(&flags.timeout, "timeout", 3*time.Minute, "how long --wait waits")
+	durationRangeVar(cmd.Flags(), &flags.timeout, "timeout", 3*time.Minute, time.Second, maxDuration, "with --wait: how long it waits")
 	// A bad seed is a flag error: one line and exit 2, before any cluster.
-	cmd.Flags().Uint64Var(&flags.variant, "variant", 0, "play the blind variant of this seed: the incident's names and values drawn from it (the same seed, the same variant)")
+	seedVar(cmd.Flags(), &flags.variant, "variant", "play the blind variant of this seed: the incident's names and values drawn from it (the same seed, the same variant)")
 	return cmd
 }
 

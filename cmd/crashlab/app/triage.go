@@ -13,6 +13,7 @@ import (
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/scenarios"
+	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
 type triageFlags struct {
@@ -35,8 +36,9 @@ func newTriageCommand(g *globals) *cobra.Command {
 			return runTriageStart(cmd.Context(), g, flags)
 		},
 	}
-	cmd.Flags().IntVar(&flags.count, "count", lab.DefaultTriageCount, "how many broken workloads")
-	cmd.Flags().Uint64Var(&flags.seed, "seed", 0, "the round's seed (default: a new one, printed)")
+	// A round draws distinct incidents, so the catalogue is the most it can have.
+	intRangeVar(cmd.Flags(), &flags.count, "count", lab.DefaultTriageCount, 2, len(catalog.All()), "a round draws distinct incidents of the catalogue", "how many broken workloads")
+	seedVar(cmd.Flags(), &flags.seed, "seed", "the round's seed (default: a new one, printed)")
 
 	answer := &cobra.Command{
 		Use:   "answer [--label WORKLOAD=FAMILY,CAUSE ...]",
@@ -59,7 +61,7 @@ func newTriageCommand(g *globals) *cobra.Command {
 			return runTriageCheck(cmd.Context(), g, flags)
 		},
 	}
-	check.Flags().DurationVar(&flags.timeout, "timeout", 2*time.Minute, "how long to wait for pods to become Ready")
+	durationRangeVar(check.Flags(), &flags.timeout, "timeout", 2*time.Minute, time.Second, maxDuration, "how long to wait for pods to become Ready")
 
 	end := &cobra.Command{
 		Use:   "end",
@@ -123,6 +125,15 @@ func runTriageStart(ctx context.Context, g *globals, flags *triageFlags) error {
 }
 
 func runTriageAnswer(ctx context.Context, g *globals, flags *triageFlags, list bool) error {
+	if list && len(flags.labels) > 0 {
+		return usageError{errors.New("--list shows the choices and exits, so --label would be ignored: run one, then the other")}
+	}
+	// The labels' form is checked before connecting; whether the workloads,
+	// families and causes are the round's is judged against the round.
+	labels, err := parseTriageLabels(flags.labels)
+	if err != nil {
+		return err
+	}
 	svc, err := g.connect(ctx)
 	if err != nil {
 		return err
@@ -146,15 +157,6 @@ func runTriageAnswer(ctx context.Context, g *globals, flags *triageFlags, list b
 			fmt.Fprintf(out, "  %s  %s\n", c.Key, c.Text)
 		}
 		return nil
-	}
-	labels := map[string]lab.TriageLabel{}
-	for _, f := range flags.labels {
-		w, rest, ok := strings.Cut(f, "=")
-		fam, cause, ok2 := strings.Cut(rest, ",")
-		if !ok || !ok2 || w == "" || fam == "" || cause == "" {
-			return usageError{fmt.Errorf("--label %q: write WORKLOAD=FAMILY,CAUSE, e.g. --label %s=%s,%s", f, t.Workloads[0], families[0], causes[0].Key)}
-		}
-		labels[w] = lab.TriageLabel{Family: fam, Cause: cause}
 	}
 	if len(flags.labels) == 0 {
 		if !isTerminal(g.streams.In) {
@@ -196,6 +198,24 @@ func runTriageCheck(ctx context.Context, g *globals, flags *triageFlags) error {
 		return triageAdvice(err)
 	}
 	return printVerdict(g, v)
+}
+
+// parseTriageLabels reads --label WORKLOAD=FAMILY,CAUSE flags; a malformed
+// one, or a second label for the same workload, is a usage error.
+func parseTriageLabels(flags []string) (map[string]lab.TriageLabel, error) {
+	labels := map[string]lab.TriageLabel{}
+	for _, f := range flags {
+		w, rest, ok := strings.Cut(f, "=")
+		fam, cause, ok2 := strings.Cut(rest, ",")
+		if !ok || !ok2 || w == "" || fam == "" || cause == "" {
+			return nil, usageError{fmt.Errorf("--label %q: write WORKLOAD=FAMILY,CAUSE, e.g. --label Deployment/web=CrashLoopBackOff,KEY (crashlab triage answer --list shows the keys)", f)}
+		}
+		if _, dup := labels[w]; dup {
+			return nil, usageError{fmt.Errorf("--label %s is given twice: label each workload once", w)}
+		}
+		labels[w] = lab.TriageLabel{Family: fam, Cause: cause}
+	}
+	return labels, nil
 }
 
 // triageAdvice says what to do about a round that is missing or untrusted.

@@ -29,9 +29,11 @@ func newUpCommand(g *globals) *cobra.Command {
 			return runUp(cmd.Context(), g, flags)
 		},
 	}
-	cmd.Flags().StringVar(&flags.nodeImage, "image", "", "kind node image to use (default: kind's own), like `kind create cluster --image`")
-	cmd.Flags().DurationVar(&flags.wait, "wait", 5*time.Minute, "how long to wait for the node to be Ready")
-	cmd.Flags().IntVar(&flags.nodes, "nodes", 1, "how many nodes (a control plane that also runs pods, and N-1 workers); for a workshop room")
+	cmd.Flags().StringVar(&flags.nodeImage, "image", "", "kind node image to use, as kind create cluster --image takes it (default: kind's own)")
+	durationRangeVar(cmd.Flags(), &flags.wait, "wait", 5*time.Minute, time.Second, maxDuration, "how long to wait for the node to be Ready")
+	// Each node is a container on this machine; ten is the most the lab
+	// offers (a room's worth on one laptop).
+	intRangeVar(cmd.Flags(), &flags.nodes, "nodes", 1, 1, maxNodes, "each node is a container on this machine", "how many nodes (a control plane that also runs pods, and N-1 workers); for a workshop room")
 	return cmd
 }
 
@@ -41,13 +43,8 @@ func runUp(ctx context.Context, g *globals, flags *upFlags) error {
 	if g.context != "" && g.context != cluster.ContextName {
 		return fmt.Errorf("up manages only the lab's own kind cluster, not context %q: on an existing cluster skip `up` and run `crashlab --context %s start <id>`", g.context, g.context)
 	}
-	if flags.nodes < 1 || flags.nodes > 10 {
-		return usageError{fmt.Errorf("--nodes %d: give 1 to 10 (each node is a container on this machine)", flags.nodes)}
-	}
-	if g.registry != "" {
-		if err := images.ValidateRegistry(g.registry); err != nil {
-			return usageError{err}
-		}
+	if err := checkNodeImage(flags.nodeImage); err != nil {
+		return err
 	}
 	kind := cluster.NewLab(cluster.WithLogger(newLogger(g)))
 	if err := kind.Preflight(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -49,15 +50,24 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 			return runWorkshopCreate(cmd.Context(), g, flags)
 		},
 	}
-	create.Flags().IntVar(&flags.learners, "learners", 0, "how many learners (named learner-01, learner-02, ...)")
+	intRangeVar(create.Flags(), &flags.learners, "learners", 0, 1, workshop.MaxNamespaces, fmt.Sprintf("each learner needs a namespace per incident; a cluster is tested to hold %d", workshop.MaxNamespaces), "how many learners (named learner-01, learner-02, ...)")
 	create.Flags().StringVar(&flags.namesFile, "names", "", "a file with one learner name per line")
-	create.Flags().StringSliceVar(&flags.incidents, "incidents", nil, "the incidents every learner gets (ids from `crashlab list`)")
+	create.Flags().StringSliceVar(&flags.incidents, "incidents", nil, "the incidents every learner gets: ids that crashlab list shows, comma-separated")
 
 	kubeconfigs := &cobra.Command{
 		Use:   "kubeconfigs DIR",
 		Short: "Write DIR/<learner>.kubeconfig for every learner, each with a token that expires",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkWorkshopName(flags.name); err != nil {
+				return err
+			}
+			if err := checkServer(flags.server); err != nil {
+				return err
+			}
+			if err := checkOutputDir(args[0]); err != nil {
+				return err
+			}
 			conn, err := g.dial(cmd.Context())
 			if err != nil {
 				return err
@@ -76,7 +86,8 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	kubeconfigs.Flags().DurationVar(&flags.expiry, "expiry", 8*time.Hour, "how long the learners' tokens are valid")
+	// The API server's own range for a token, checked before connecting.
+	tokenExpiryVar(kubeconfigs.Flags(), &flags.expiry, "expiry", 8*time.Hour, "how long the learners' tokens are valid")
 	kubeconfigs.Flags().StringVar(&flags.server, "server", "", "the API server address the learners use (default: your kubeconfig's)")
 
 	learners := &cobra.Command{
@@ -84,6 +95,9 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 		Short: "List the workshop's learners and their namespaces",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkWorkshopName(flags.name); err != nil {
+				return err
+			}
 			conn, err := g.dial(cmd.Context())
 			if err != nil {
 				return err
@@ -107,6 +121,9 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 		Short: "Delete everything the workshop created (namespaces, ServiceAccounts, RBAC), and nothing else",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkWorkshopName(flags.name); err != nil {
+				return err
+			}
 			conn, err := g.dial(cmd.Context())
 			if err != nil {
 				return err
@@ -133,6 +150,9 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 		Short: "Serve the room's live board on localhost (or show it in the terminal with --tui)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if flags.tui && cmd.Flags().Changed("addr") {
+				return usageError{errors.New("--addr is where the page is served, and --tui serves none: drop one of them")}
+			}
 			return runWorkshopBoard(cmd.Context(), g, flags)
 		},
 	}
@@ -160,29 +180,37 @@ func runWorkshopCreate(ctx context.Context, g *globals, flags *workshopFlags) er
 	case flags.learners > 0:
 		p.Learners = workshop.LearnerNames(flags.learners)
 	case flags.namesFile != "":
+		// The file is part of the command line: a mistake in it (or no
+		// such file) is a usage error like any other flag's.
 		b, err := os.ReadFile(flags.namesFile)
 		if err != nil {
-			return fmt.Errorf("read the learner names: %w", err)
+			return usageError{fmt.Errorf("--names %s: cannot read the learner names (%v): name a readable file, one learner per line", flags.namesFile, errors.Unwrap(err))}
 		}
 		if p.Learners, err = workshop.ParseNames(string(b)); err != nil {
-			return fmt.Errorf("%s: %w", flags.namesFile, err)
+			return usageError{fmt.Errorf("--names %s: %w", flags.namesFile, err)}
 		}
-	case flags.learners < 0:
-		return usageError{fmt.Errorf("--learners %d: give a positive number", flags.learners)}
 	}
-	// Incident ids are checked against the catalogue before any cluster work.
+	// Incident ids are checked against the catalogue before any cluster
+	// work; an alias is not an id (aliases only merge old progress), so it
+	// is refused like any unknown one, and an id given twice is refused.
 	offline, err := g.offlineService()
 	if err != nil {
 		return err
 	}
 	for i, id := range p.Incidents {
-		sc, err := offline.Scenario(id)
+		sc, err := offline.Scenario(strings.TrimSpace(id))
 		if err != nil {
-			return err
+			return usageError{fmt.Errorf("--incidents: %w: `crashlab list` shows them", err)}
 		}
 		p.Incidents[i] = sc.ID
 	}
-	if err := p.Validate(); err != nil {
+	if err := noDuplicates("incidents", p.Incidents); err != nil {
+		return err
+	}
+	var tooBig *workshop.TooBigError
+	if err := p.Validate(); errors.As(err, &tooBig) {
+		return usageError{fmt.Errorf("%d learners with %d incidents each need %d namespaces, more than the %d a cluster is tested to hold: give at most %d learners, or fewer incidents", tooBig.Learners, tooBig.Incidents, tooBig.Learners*tooBig.Incidents, workshop.MaxNamespaces, tooBig.MaxLearners)}
+	} else if err != nil {
 		return usageError{err}
 	}
 	conn, deploy, done, err := g.trainer(ctx)
@@ -199,8 +227,13 @@ func runWorkshopCreate(ctx context.Context, g *globals, flags *workshopFlags) er
 }
 
 func runWorkshopBoard(ctx context.Context, g *globals, flags *workshopFlags) error {
-	if err := workshop.ValidateName(flags.name); err != nil {
-		return usageError{err}
+	if err := checkWorkshopName(flags.name); err != nil {
+		return err
+	}
+	if !flags.tui {
+		if err := checkListenAddress(flags.addr); err != nil {
+			return err
+		}
 	}
 	conn, err := g.dial(ctx)
 	if err != nil {
@@ -229,6 +262,41 @@ func runWorkshopBoard(ctx context.Context, g *globals, flags *workshopFlags) err
 	return workshop.Serve(ctx, w, flags.addr, func(addr string) {
 		g.say("Board of workshop %q: http://%s/ (Ctrl-C stops it)", flags.name, addr)
 	})
+}
+
+// checkWorkshopName refuses a --name no namespace can carry, before any
+// subcommand connects.
+func checkWorkshopName(name string) error {
+	if err := workshop.ValidateName(name); err != nil {
+		return usageError{fmt.Errorf("--name: %w", err)}
+	}
+	return nil
+}
+
+// checkServer parses `workshop kubeconfigs --server` as the learners'
+// kubeconfigs will hold it: an https URL (or host:port, which client-go
+// takes as https).
+func checkServer(server string) error {
+	if server == "" {
+		return nil
+	}
+	u, err := url.Parse(server)
+	if err == nil && u.Scheme == "" {
+		u, err = url.Parse("https://" + server)
+	}
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return usageError{fmt.Errorf("--server %q: give the API server's address as https://HOST:PORT", server)}
+	}
+	return nil
+}
+
+// checkOutputDir refuses, before connecting, a DIR that exists and is not
+// a folder: the learners' files could not be written there.
+func checkOutputDir(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return usageError{fmt.Errorf("DIR %s is %s, not a folder: name a folder (it is created if missing)", dir, fileKind(fi.Mode()))}
+	}
+	return nil
 }
 
 // trainer connects with the trainer's identity and returns the deployer
@@ -262,6 +330,12 @@ func (g *globals) trainerDeployer(conn *cluster.Conn, scratch string) workshop.D
 }
 
 func runWorkshopReset(ctx context.Context, g *globals, flags *workshopFlags, learner, id string) error {
+	if err := checkWorkshopName(flags.name); err != nil {
+		return err
+	}
+	if _, err := cluster.NamespaceFor(learner, id); err != nil {
+		return usageError{fmt.Errorf("LEARNER %q: %w", learner, err)}
+	}
 	offline, err := g.offlineService()
 	if err != nil {
 		return err
