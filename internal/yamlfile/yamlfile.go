@@ -157,12 +157,12 @@ func describe(err error) (path, msg string) {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return te.Field, fmt.Sprintf("%s: %s is not a %s", te.Field, te.Value, te.Type)
+		return te.Field, fmt.Sprintf("%s: expected %s, found %s", te.Field, te.Type, te.Value)
 	}
 	// sigs.k8s.io/json returns its own copy of encoding/json's type error,
 	// which it does not export: its text names the field.
 	if m := typeError.FindStringSubmatch(err.Error()); m != nil {
-		return m[2], fmt.Sprintf("%s: %s is not a %s", m[2], m[1], m[3])
+		return m[2], fmt.Sprintf("%s: expected %s, found %s", m[2], m[3], m[1])
 	}
 	return "", strings.TrimPrefix(err.Error(), "json: ")
 }

@@ -42,7 +42,7 @@ func TestDecodeNamesFileAndLine(t *testing.T) {
 	}, {
 		name: "value of the wrong type",
 		text: "replicas: many\n",
-		want: []string{"spec.yaml:1: replicas: string is not a int"},
+		want: []string{"spec.yaml:1: replicas: expected int, found string"},
 	}, {
 		name: "every mistake is reported",
 		text: "replicas: 1\ncontainers:\n  - name: app\n    nmae: x\n  - name: b\n    resource: {}\n",
