@@ -263,6 +263,16 @@ func Open(dir, context, learner string) (*Store, error) {
 	return s, nil
 }
 
+// Check reads the progress of a learner on a context and changes nothing,
+// not even a damaged file (Open repairs that). It returns ErrNewerFormat for
+// a file a newer crashlab wrote, so that a command can refuse before it
+// shows the progress as empty or writes over it; other errors of reading.
+func Check(dir, context, learner string) error {
+	s := &Store{dir: dir, path: filepath.Join(dir, FileName(context, learner)), context: context, learner: learner}
+	_, err := s.read()
+	return err
+}
+
 // Path is where the store lives.
 func (s *Store) Path() string { return s.path }
 

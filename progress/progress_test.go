@@ -163,6 +163,7 @@ func TestNewerFormatIsLeftAsItIs(t *testing.T) {
 		touch func(dir string, before *Store) error
 	}{
 		{"open", func(dir string, _ *Store) error { _, err := Open(dir, "c", "ann"); return err }},
+		{"check", func(dir string, _ *Store) error { return Check(dir, "c", "ann") }},
 		{"update", func(_ string, before *Store) error { return before.Update("oom", func(e *Entry) { e.Hints++ }) }},
 		{"update with aliases", func(_ string, before *Store) error {
 			return before.UpdateAliased("oom", []string{"oom-killed"}, func(e *Entry) { e.Hints++ })
