@@ -4,7 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 
-	"sigs.k8s.io/yaml"
+	"github.com/crashlab/crashlab/internal/yamlfile"
 )
 
 //go:embed drill.yaml
@@ -72,8 +72,9 @@ type WrittenQuestion struct {
 // where it comes from.
 func Drill() (DrillBank, error) {
 	var b DrillBank
-	if err := yaml.UnmarshalStrict(drillYAML, &b); err != nil {
-		return b, fmt.Errorf("content/drill.yaml: %w", err)
+	// Strict, with the line: a misspelt field would drop a fact in silence.
+	if err := yamlfile.Decode("content/drill.yaml", drillYAML, &b); err != nil {
+		return b, err
 	}
 	sources := map[string]bool{"observed": true, "documented": true}
 	check := func(what, source string) error {

@@ -287,6 +287,27 @@ func (s *Service) requireStarted(ctx context.Context, id, ns string) error {
 	return nil
 }
 
+// CheckProgress reads the learner's progress on this context without
+// changing anything, and returns progress.ErrNewerFormat when a newer
+// crashlab wrote it: a command then refuses to run rather than show that
+// progress as empty or lose it to a write. The verbs themselves only warn
+// when progress cannot be read or saved, since their outcome stands either
+// way; that is why the check is made before any verb.
+func (s *Service) CheckProgress() error {
+	dir := s.progressDir
+	if dir == "" {
+		d, err := progress.DefaultDir()
+		if err != nil {
+			return nil // the verbs warn about it, as before
+		}
+		dir = d
+	}
+	if err := progress.Check(dir, s.contextName, s.learner); errors.Is(err, progress.ErrNewerFormat) {
+		return err
+	}
+	return nil
+}
+
 // openProgress opens the learner's progress on this context and passes on
 // the warning of a damaged file that was moved aside.
 func (s *Service) openProgress() (*progress.Store, error) {

@@ -20,9 +20,31 @@ import (
 	"unicode"
 )
 
-// FormatVersion is the "version" written to every progress file. A file with
-// any other version is not guessed at: it is moved aside, kept, and reported.
+// FormatVersion is the "version" written to every progress file. A file of a
+// newer version was written by a newer crashlab and is left exactly as it is
+// (ErrNewerFormat); any other version is not guessed at: it is moved aside,
+// kept, and reported.
 const FormatVersion = 1
+
+// ErrNewerFormat is the error (a *NewerFormatError) of every reading and
+// writing of a progress file that a newer crashlab wrote: this one cannot
+// read it, and must not move it aside or write over it, which would lose the
+// learner's progress on their next run of the newer crashlab.
+var ErrNewerFormat = errors.New("progress file written by a newer crashlab")
+
+// NewerFormatError says which format the file has and which this build reads.
+type NewerFormatError struct {
+	Path  string
+	Found int // the file's format version
+	Known int // the newest this build reads (FormatVersion)
+}
+
+func (e *NewerFormatError) Error() string {
+	return fmt.Sprintf("%s: %v (format %d, this one reads up to %d)", e.Path, ErrNewerFormat, e.Found, e.Known)
+}
+
+// Is makes errors.Is(err, ErrNewerFormat) hold.
+func (e *NewerFormatError) Is(target error) bool { return target == ErrNewerFormat }
 
 // Limits on what a progress file may claim. They exist so that a hand-edited
 // or corrupted file cannot make crashlab show nonsense or act on it.
@@ -205,7 +227,8 @@ func FileName(context, learner string) string {
 // Open reads the progress of a learner on a context. A missing file is an
 // empty progress. A damaged file, or one holding invalid data, is moved aside
 // (never deleted), whatever could be trusted is kept, and Warning says so.
-// Open returns an error only when the file cannot be read or moved aside.
+// Open returns an error when the file cannot be read or moved aside, and
+// ErrNewerFormat, touching nothing, when a newer crashlab wrote it.
 func Open(dir, context, learner string) (*Store, error) {
 	s := &Store{
 		Entries:  map[string]Entry{},
@@ -240,6 +263,16 @@ func Open(dir, context, learner string) (*Store, error) {
 	return s, nil
 }
 
+// Check reads the progress of a learner on a context and changes nothing,
+// not even a damaged file (Open repairs that). It returns ErrNewerFormat for
+// a file a newer crashlab wrote, so that a command can refuse before it
+// shows the progress as empty or writes over it; other errors of reading.
+func Check(dir, context, learner string) error {
+	s := &Store{dir: dir, path: filepath.Join(dir, FileName(context, learner)), context: context, learner: learner}
+	_, err := s.read()
+	return err
+}
+
 // Path is where the store lives.
 func (s *Store) Path() string { return s.path }
 
@@ -259,6 +292,12 @@ func (s *Store) Update(id string, fn func(*Entry)) error {
 func (s *Store) UpdateAliased(id string, aliases []string, fn func(*Entry)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A file a newer crashlab wrote is refused before the lock file is
+	// created, so that refusing leaves the directory as it was; the read
+	// under the lock refuses it too, should it appear meanwhile.
+	if _, err := s.read(); errors.Is(err, ErrNewerFormat) {
+		return err
+	}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("create progress directory: %w", err)
 	}
@@ -332,7 +371,8 @@ type readResult struct {
 func (r readResult) clean() bool { return r.damage == "" && len(r.problems) == 0 }
 
 // read parses the progress file without repairing anything. Only I/O errors
-// are errors; bad content is described in the result.
+// and a file of a newer format (ErrNewerFormat) are errors; bad content is
+// described in the result.
 func (s *Store) read() (readResult, error) {
 	b, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -353,8 +393,10 @@ func (s *Store) read() (readResult, error) {
 		r.damage = "invalid JSON: " + err.Error()
 	case f.Version == nil:
 		r.damage = "no format version"
+	case *f.Version > FormatVersion:
+		return readResult{}, &NewerFormatError{Path: s.path, Found: *f.Version, Known: FormatVersion}
 	case *f.Version != FormatVersion:
-		r.damage = fmt.Sprintf("unknown format version %d, perhaps from a newer crashlab", *f.Version)
+		r.damage = fmt.Sprintf("unknown format version %d", *f.Version)
 	case f.Context == nil || *f.Context != s.context || f.Learner == nil || *f.Learner != s.learner:
 		r.damage = fmt.Sprintf("it belongs to context %q learner %q, not %q %q", deref(f.Context), deref(f.Learner), s.context, s.learner)
 	default:

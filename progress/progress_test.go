@@ -117,7 +117,7 @@ func TestDamagedFileIsMovedAsideWithWarning(t *testing.T) {
 		{"not JSON", "\x00\x01garbage", "invalid JSON"},
 		{"entries not an object", `{"version":1,"context":"c","learner":"ann","entries":[]}`, "invalid JSON"},
 		{"no version (old format at new name)", `{"entries":{"oom":{"hints":1}}}`, "no format version"},
-		{"unknown version", valid(2, "c", "ann"), "unknown format version 2"},
+		{"negative version", valid(-1, "c", "ann"), "unknown format version -1"},
 		{"version zero", valid(0, "c", "ann"), "unknown format version 0"},
 		{"wrong context", valid(1, "other", "ann"), `belongs to context "other"`},
 		{"wrong learner", valid(1, "c", "bob"), `learner "bob"`},
@@ -149,6 +149,61 @@ func TestDamagedFileIsMovedAsideWithWarning(t *testing.T) {
 			assert.Equal(t, 3, again.Entries["oom"].Hints)
 		})
 	}
+}
+
+// A file a newer crashlab wrote is that crashlab's to read: this one says so
+// and leaves it byte for byte, with no file moved aside, written or created
+// beside it, whichever way it meets the file.
+func TestNewerFormatIsLeftAsItIs(t *testing.T) {
+	newer := fmt.Sprintf(`{"version":%d,"context":"c","learner":"ann","entries":{"oom":{"hints":1,"streak":4}},"badges":["first-fix"]}`, FormatVersion+1)
+	for _, tc := range []struct {
+		name string
+		// touch meets the file; a store opened before it appeared (by an
+		// upgrade in another terminal) meets it only when it writes.
+		touch func(dir string, before *Store) error
+	}{
+		{"open", func(dir string, _ *Store) error { _, err := Open(dir, "c", "ann"); return err }},
+		{"check", func(dir string, _ *Store) error { return Check(dir, "c", "ann") }},
+		{"update", func(_ string, before *Store) error { return before.Update("oom", func(e *Entry) { e.Hints++ }) }},
+		{"update with aliases", func(_ string, before *Store) error {
+			return before.UpdateAliased("oom", []string{"oom-killed"}, func(e *Entry) { e.Hints++ })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			before, err := Open(dir, "c", "ann")
+			require.NoError(t, err)
+			path := filepath.Join(dir, FileName("c", "ann"))
+			require.NoError(t, os.WriteFile(path, []byte(newer), 0o600))
+			// An mtime in the past shows any rewrite, even of the same bytes.
+			past := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+			require.NoError(t, os.Chtimes(path, past, past))
+			listing := dirNames(t, dir)
+
+			err = tc.touch(dir, before)
+			require.ErrorIs(t, err, ErrNewerFormat)
+			var nf *NewerFormatError
+			require.ErrorAs(t, err, &nf)
+			assert.Equal(t, NewerFormatError{Path: path, Found: FormatVersion + 1, Known: FormatVersion}, *nf)
+
+			assert.Equal(t, newer, readString(t, path), "the bytes are as the newer crashlab wrote them")
+			info, err := os.Stat(path)
+			require.NoError(t, err)
+			assert.True(t, info.ModTime().Equal(past), "the file was not rewritten")
+			assert.Equal(t, listing, dirNames(t, dir), "nothing was moved aside or created beside it")
+		})
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 func TestDamageFoundByUpdateIsMovedAsideToo(t *testing.T) {

@@ -2,10 +2,14 @@ package scenarios
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 	"sync"
+
+	"github.com/crashlab/crashlab/internal/yamlfile"
 )
 
 // folders is every scenario folder's data (scenario.yaml, manifests.yaml,
@@ -18,6 +22,10 @@ var folders embed.FS
 var (
 	hooksMu sync.Mutex
 	hooks   = map[string]Hooks{}
+	// twice are the ids whose hooks were registered more than once: a
+	// mistake Discover reports, since a panic in init would stop every
+	// command before it could say anything.
+	twice []string
 )
 
 // Register attaches a folder's Go hooks (checks no rule in scenario.yaml can
@@ -28,45 +36,70 @@ func Register(id string, h Hooks) {
 	hooksMu.Lock()
 	defer hooksMu.Unlock()
 	if _, dup := hooks[id]; dup {
-		panic(fmt.Sprintf("scenarios: hooks for %q registered twice", id))
+		twice = append(twice, id)
+		return
 	}
 	hooks[id] = h
 }
 
-// Discover loads every embedded scenario folder with its registered hooks. A
-// folder whose id differs from its name, or hooks with no folder, are errors.
+// Root is the folder of the catalogue in the repository: errors name each
+// file by its path from the repository's root.
+const Root = "scenarios"
+
+// Discover loads every embedded scenario folder with its registered hooks.
+// Every mistake of every folder is returned, joined, each naming the file
+// and, where it has one, the line: a bad folder, a folder whose id differs
+// from its name, an id or alias that names two scenarios, hooks with no
+// folder or registered twice.
 func Discover() ([]Scenario, error) {
-	return discover(folders)
+	return DiscoverFS(folders, Root)
 }
 
-func discover(fsys fs.FS) ([]Scenario, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, err
-	}
+// DiscoverFS is Discover for the catalogue in fsys, whose folders errors name
+// under root; it reads the hooks scenario packages registered.
+func DiscoverFS(fsys fs.FS, root string) ([]Scenario, error) {
 	hooksMu.Lock()
 	defer hooksMu.Unlock()
+	return discover(fsys, root, hooks, twice)
+}
+
+func discover(fsys fs.FS, root string, hooks map[string]Hooks, twice []string) ([]Scenario, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read the catalogue %s: %w", root, err)
+	}
+	var errs []error
 	seen := map[string]bool{}
 	var out []Scenario
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		if _, err := fs.Stat(fsys, e.Name()+"/scenario.yaml"); err != nil {
+		folder := path.Join(root, e.Name())
+		if _, err := fs.Stat(fsys, e.Name()+"/"+MetaFile); err != nil {
+			// A folder with a manifests.yaml but no scenario.yaml is a
+			// scenario whose description went missing, not a Go package.
+			if _, merr := fs.Stat(fsys, e.Name()+"/"+ManifestsFile); merr == nil {
+				errs = append(errs, fmt.Errorf("%s: has a %s but no %s", folder, ManifestsFile, MetaFile))
+			}
 			continue
 		}
 		sub, err := fs.Sub(fsys, e.Name())
 		if err != nil {
-			return nil, err
+			errs = append(errs, fmt.Errorf("%s: %w", folder, err))
+			continue
 		}
-		s, err := LoadWith(sub, hooks[e.Name()])
+		seen[e.Name()] = true
+		s, err := loadFolder(sub, folder, hooks[e.Name()])
 		if err != nil {
-			return nil, fmt.Errorf("scenario folder %s: %w", e.Name(), err)
+			errs = append(errs, inFolder(folder, err))
+			continue
 		}
 		if s.ID != e.Name() {
-			return nil, fmt.Errorf("scenario folder %s: scenario.yaml says id %q; the folder name is the id", e.Name(), s.ID)
+			errs = append(errs, &yamlfile.Error{File: s.file(MetaFile), Line: s.line("id"),
+				Msg: fmt.Sprintf("id %q differs from the folder's name %s: the folder name is the id", s.ID, e.Name())})
+			continue
 		}
-		seen[s.ID] = true
 		out = append(out, s)
 	}
 	// An id or alias names one scenario: an alias that is also an id, or
@@ -76,9 +109,11 @@ func discover(fsys fs.FS) ([]Scenario, error) {
 		owner[s.ID] = s.ID
 	}
 	for _, s := range out {
-		for _, a := range s.Aliases {
+		for i, a := range s.Aliases {
 			if other, taken := owner[a]; taken {
-				return nil, fmt.Errorf("scenario %s: alias %q is already the id or an alias of %s", s.ID, a, other)
+				errs = append(errs, &yamlfile.Error{File: s.file(MetaFile), Line: s.line(fmt.Sprintf("aliases[%d]", i)),
+					Msg: fmt.Sprintf("alias %q is already the id or an alias of %s", a, other)})
+				continue
 			}
 			owner[a] = s.ID
 		}
@@ -91,9 +126,24 @@ func discover(fsys fs.FS) ([]Scenario, error) {
 	}
 	if len(orphans) > 0 {
 		sort.Strings(orphans)
-		return nil, fmt.Errorf("Go hooks registered for %v, which has no scenario folder", orphans)
+		errs = append(errs, fmt.Errorf("Go hooks registered for %v, which has no scenario folder", orphans))
+	}
+	for _, id := range twice {
+		errs = append(errs, fmt.Errorf("%s: Go hooks registered twice (scenarios.Register)", path.Join(root, id)))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// inFolder names the folder in an error that does not already name its file.
+func inFolder(folder string, err error) error {
+	var located *yamlfile.Error
+	if errors.As(err, &located) && located.File != "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", folder, err)
 }
 
 // MustGet is the embedded scenario of that id, for a scenario package's own

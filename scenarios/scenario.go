@@ -19,9 +19,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/yaml"
+
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/internal/yamlfile"
 )
 
 // Meta is scenario.yaml.
@@ -254,7 +256,28 @@ type Scenario struct {
 	hooks     Hooks
 	// draw is the variant's (Variant); the zero Draw for the base incident.
 	draw Draw
+	// folder is the folder's path as its author knows it
+	// (scenarios/orders-api-down-after-config), which errors name; "" for
+	// a folder LoadWith read, whose caller knows where it is.
+	folder string
+	// metaDoc is scenario.yaml's node tree, for the line of a field that
+	// checks across folders find wrong (an alias another scenario claims).
+	metaDoc *yaml.Node
 }
+
+// line is the line of the field at path in scenario.yaml, 0 when unknown.
+func (s Scenario) line(path string) int { return yamlfile.Line(s.metaDoc, path) }
+
+// file is the path of one of the folder's files, as errors name it.
+func (s Scenario) file(name string) string {
+	if s.folder == "" {
+		return name
+	}
+	return s.folder + "/" + name
+}
+
+// MetaFile is the file of a scenario folder that describes the incident.
+const MetaFile = "scenario.yaml"
 
 var idPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
@@ -280,17 +303,25 @@ const ExplanationFile = "explanation.md"
 // LoadWith reads a scenario folder with its Go hooks: scenario.yaml,
 // manifests.yaml and, when there is one, explanation.md.
 func LoadWith(fsys fs.FS, h Hooks) (Scenario, error) {
-	var s Scenario
-	raw, err := fs.ReadFile(fsys, "scenario.yaml")
+	return loadFolder(fsys, "", h)
+}
+
+// loadFolder is LoadWith for the folder at path folder, which errors name.
+// A mistake in scenario.yaml or manifests.yaml is a *yamlfile.Error with the
+// file and line.
+func loadFolder(fsys fs.FS, folder string, h Hooks) (Scenario, error) {
+	s := Scenario{folder: folder}
+	raw, err := fs.ReadFile(fsys, MetaFile)
 	if err != nil {
-		return s, fmt.Errorf("read scenario.yaml: %w", err)
+		return s, fmt.Errorf("read %s: %w", s.file(MetaFile), err)
 	}
-	if err := yaml.UnmarshalStrict(raw, &s.Meta); err != nil {
-		return s, fmt.Errorf("scenario.yaml: %w", err)
+	if err := yamlfile.Decode(s.file(MetaFile), raw, &s.Meta); err != nil {
+		return s, err
 	}
-	man, err := fs.ReadFile(fsys, "manifests.yaml")
+	s.metaDoc, _ = yamlfile.Parse(s.file(MetaFile), raw, 0) // Decode parsed it already
+	man, err := fs.ReadFile(fsys, ManifestsFile)
 	if err != nil {
-		return s, fmt.Errorf("scenario %s: read manifests.yaml: %w", s.ID, err)
+		return s, fmt.Errorf("scenario %s: read %s: %w", s.ID, s.file(ManifestsFile), err)
 	}
 	// The explanation is Markdown in explanation.md; scenario.yaml's
 	// explanation is still read, for folders written before, but not both.
@@ -390,7 +421,8 @@ func (s Scenario) Render(v Values) (Baseline, error) {
 
 // renderText fills the manifests' template: the text the attempt record keeps.
 func (s Scenario) renderText(v Values) (string, error) {
-	tmpl, err := template.New(s.ID).Option("missingkey=error").Parse(s.manifests)
+	// Named by the file, so that a template error says where it is.
+	tmpl, err := template.New(s.file(ManifestsFile)).Option("missingkey=error").Parse(s.manifests)
 	if err != nil {
 		return "", fmt.Errorf("scenario %s: manifests template: %w", s.ID, err)
 	}
@@ -398,7 +430,7 @@ func (s Scenario) renderText(v Values) (string, error) {
 	if err := tmpl.Execute(&buf, v); err != nil {
 		return "", fmt.Errorf("scenario %s: render manifests: %w", s.ID, err)
 	}
-	return canonicalText(s.ID, buf.String())
+	return s.canonicalText(buf.String())
 }
 
 // decodeBaseline decodes rendered manifests, one object per YAML document.

@@ -199,7 +199,7 @@ func TestLoadRejectsBrokenScenarios(t *testing.T) {
 		}, wantErr: "no container app"},
 		{name: "template field that does not exist", manifests: func(t *testing.T, m string) string { return replace(t, m, "{{ .NodeArch }}", "{{ .Registry }}") }, wantErr: "Registry"},
 		{name: "broken template", manifests: func(t *testing.T, m string) string { return replace(t, m, "{{ .NodeArch }}", "{{ .NodeArch ") }, wantErr: "template"},
-		{name: "document that is not a Kubernetes object", manifests: func(t *testing.T, m string) string { return m + "---\nnot: an object\n" }, wantErr: "document 6"},
+		{name: "document that is not a Kubernetes object", manifests: func(t *testing.T, m string) string { return m + "---\nnot: an object\n" }, wantErr: "Kind' is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

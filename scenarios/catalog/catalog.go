@@ -16,13 +16,17 @@ import (
 // ErrUnknownScenario is the error of Get for an id the catalogue lacks.
 var ErrUnknownScenario = errors.New("no scenario")
 
-// All returns every scenario, ordered by level then id.
-func All() []scenarios.Scenario {
+// ErrBadCatalogue wraps the mistakes found in the catalogue's folders. The
+// folders are embedded, so it is a bug of the build, which the catalogue's
+// tests report first; a binary built anyway says so instead of panicking.
+var ErrBadCatalogue = errors.New("the scenario catalogue built into crashlab has mistakes")
+
+// Load returns every scenario, ordered by level then id, or every mistake of
+// the catalogue (each naming its file and line) wrapped in ErrBadCatalogue.
+func Load() ([]scenarios.Scenario, error) {
 	list, err := scenarios.Discover()
 	if err != nil {
-		// The folders are embedded: a bad one is a build bug that the
-		// catalogue's tests catch first.
-		panic(err)
+		return nil, fmt.Errorf("%w:\n%w", ErrBadCatalogue, err)
 	}
 	sort.SliceStable(list, func(i, j int) bool {
 		if list[i].Level != list[j].Level {
@@ -30,6 +34,14 @@ func All() []scenarios.Scenario {
 		}
 		return list[i].ID < list[j].ID
 	})
+	return list, nil
+}
+
+// All is Load's list, and empty when the catalogue has mistakes: the command
+// line checks Load before any command runs (and the tests before any build),
+// so a caller of All never meets that case.
+func All() []scenarios.Scenario {
+	list, _ := Load()
 	return list
 }
 
@@ -39,7 +51,10 @@ func All() []scenarios.Scenario {
 // no cost. Aliases are kept only so that progress saved under them carries
 // over. The error names the ids, never the aliases.
 func Get(id string) (scenarios.Scenario, error) {
-	all := All()
+	all, err := Load()
+	if err != nil {
+		return scenarios.Scenario{}, err
+	}
 	var ids []string
 	for _, s := range all {
 		if s.ID == id {

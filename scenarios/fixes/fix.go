@@ -19,10 +19,11 @@ import (
 	"strings"
 	"time"
 
+	yaml "go.yaml.in/yaml/v3"
 	kjson "sigs.k8s.io/json"
-	"sigs.k8s.io/yaml"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/internal/yamlfile"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -127,70 +128,121 @@ func Load(dir string) ([]Fix, error) {
 	return out, errors.Join(errs...)
 }
 
-// LoadFile reads and validates one fix file.
+// LoadFile reads and validates one fix file. Its mistakes name the path and,
+// where they have one, the line.
 func LoadFile(path string) (Fix, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return Fix{}, err
 	}
-	f, err := Parse(strings.TrimSuffix(filepath.Base(path), ".yaml"), raw)
+	f, err := parse(path, strings.TrimSuffix(filepath.Base(path), ".yaml"), raw)
 	if err != nil {
-		return Fix{}, fmt.Errorf("%s: %w", path, err)
+		return Fix{}, err
 	}
 	f.File = path
 	return f, nil
 }
 
-// Parse reads and validates the YAML of one fix called name.
+// Parse reads and validates the YAML of one fix called name; its errors name
+// the file name.yaml and the line.
 func Parse(name string, raw []byte) (Fix, error) {
+	return parse(name+".yaml", name, raw)
+}
+
+func parse(path, name string, raw []byte) (Fix, error) {
 	fx := Fix{Name: name}
 	if !dnsLabel.MatchString(name) {
-		return fx, fmt.Errorf("fix name %q must be a DNS label (lower-case letters, digits, '-'): the e2e suite uses it as a learner name", name)
+		return fx, &yamlfile.Error{File: path, Msg: fmt.Sprintf("fix name %q must be a DNS label (lower-case letters, digits, '-'): the e2e suite uses it as a learner name", name)}
 	}
 	var f file
-	if err := strictYAML(raw, &f); err != nil {
+	if err := yamlfile.Decode(path, raw, &f); err != nil {
 		return fx, err
+	}
+	doc, _ := yamlfile.Parse(path, raw, 0) // Decode parsed it already
+	// at places a mistake at the line of the field it is about.
+	// A field that is missing has no line: "" names none.
+	at := func(field string, format string, args ...any) error {
+		line := 0
+		if field != "" {
+			line = yamlfile.Line(doc, field)
+		}
+		return &yamlfile.Error{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
 	fx.Expect, fx.Approach, fx.RefusedBy, fx.Why, fx.After = f.Expect, f.Approach, f.RefusedBy, strings.TrimSpace(f.Why), f.After
 	switch f.Expect {
 	case ExpectPass:
 		if f.Approach == "" {
-			return fx, fmt.Errorf("expect: pass needs approach (the Verdict.Approach the grader must name)")
+			return fx, at("expect", "expect: pass needs approach (the Verdict.Approach the grader must name)")
 		}
 		if f.RefusedBy != "" {
-			return fx, fmt.Errorf("expect: pass takes no refusedBy")
+			return fx, at("refusedBy", "expect: pass takes no refusedBy")
 		}
 	case ExpectRefuse:
 		if f.RefusedBy == "" {
-			return fx, fmt.Errorf("expect: refuse needs refusedBy (the first check that must fail)")
+			return fx, at("expect", "expect: refuse needs refusedBy (the first check that must fail)")
 		}
 		if f.Approach != "" {
-			return fx, fmt.Errorf("expect: refuse takes no approach")
+			return fx, at("approach", "expect: refuse takes no approach")
 		}
 	case "":
-		return fx, fmt.Errorf("expect is missing (pass or refuse)")
+		return fx, at("", "expect is missing (pass or refuse)")
 	default:
-		return fx, fmt.Errorf("expect %q: must be pass or refuse", f.Expect)
+		return fx, at("expect", "expect %q: must be pass or refuse", f.Expect)
 	}
 	if fx.Why == "" {
-		return fx, fmt.Errorf("why is missing: say what a learner would do and why it is or is not a fix")
+		return fx, at("", "why is missing: say what a learner would do and why it is or is not a fix")
 	}
 	if len(f.Steps) == 0 {
-		return fx, fmt.Errorf("steps: a fix needs at least one step")
+		return fx, at("steps", "steps: a fix needs at least one step")
 	}
+	var errs []error
 	for i, m := range f.Steps {
 		st, err := parseStep(m)
 		if err != nil {
-			return fx, fmt.Errorf("step %d: %w", i+1, err)
+			errs = append(errs, stepError(path, doc, i, err))
+			continue
 		}
 		fx.Steps = append(fx.Steps, st)
 	}
+	if len(errs) > 0 {
+		return fx, errors.Join(errs...)
+	}
 	if fx.After != nil {
 		if err := validateAfter(*fx.After); err != nil {
-			return fx, fmt.Errorf("after: %w", err)
+			return fx, at("after", "after: %v", err)
 		}
 	}
 	return fx, nil
+}
+
+// stepError places a step's mistake: a field the step's body or the object
+// it carries does not know is found under the step (its path is relative to
+// the body, or to the patch or manifest in it); anything else is at the
+// step's first line.
+func stepError(file string, doc *yaml.Node, i int, err error) error {
+	step := fmt.Sprintf("steps[%d]", i)
+	line := yamlfile.Line(doc, step)
+	var fe kjson.FieldError
+	if errors.As(err, &fe) {
+		if l := yamlfile.Find(stepNode(doc, i), fe.FieldPath()); l > 0 {
+			line = l
+		}
+	}
+	return &yamlfile.Error{File: file, Line: line, Msg: fmt.Sprintf("step %d: %v", i+1, err)}
+}
+
+// stepNode is the node of the i-th step, nil when there is none.
+func stepNode(doc *yaml.Node, i int) *yaml.Node {
+	if doc == nil || len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	for j := 0; j+1 < len(root.Content); j += 2 {
+		if root.Content[j].Value == "steps" && root.Content[j+1].Kind == yaml.SequenceNode && i < len(root.Content[j+1].Content) {
+			return root.Content[j+1].Content[i]
+		}
+	}
+	return nil
 }
 
 func parseStep(m map[string]json.RawMessage) (Step, error) {
@@ -237,15 +289,6 @@ func validateAfter(a After) error {
 		}
 	}
 	return nil
-}
-
-// strictYAML decodes YAML into v and refuses fields v does not have.
-func strictYAML(raw []byte, v any) error {
-	j, err := yaml.YAMLToJSON(raw)
-	if err != nil {
-		return err
-	}
-	return strictJSON(j, v)
 }
 
 // strictJSON decodes as the API server does with strict field validation:

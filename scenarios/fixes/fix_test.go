@@ -3,6 +3,7 @@ package fixes_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,7 @@ func TestParseRefusesBadFiles(t *testing.T) {
 		{name: "refuse with approach", yaml: "expect: refuse\nrefusedBy: b\napproach: a\nwhy: x\nsteps: []", wantErr: "takes no approach"},
 		{name: "why missing", yaml: "expect: refuse\nrefusedBy: b\nsteps: [{scale: {kind: Deployment, name: d, replicas: 0}}]", wantErr: "why is missing"},
 		{name: "no steps", yaml: head + "steps: []", wantErr: "at least one step"},
-		{name: "misspelt top-level field", yaml: head + "aproach: x\nsteps: []", wantErr: `unknown field "aproach"`},
+		{name: "misspelt top-level field", yaml: head + "aproach: x\nsteps: []", wantErr: `some-fix.yaml:4: field aproach is not known`},
 		{name: "unknown step", yaml: step("patchh: {kind: Deployment, name: d}"), wantErr: `unknown step "patchh"`},
 		{name: "two actions in one step", yaml: head + "steps:\n  - {scale: {kind: Deployment, name: d, replicas: 0}, delete: {kind: Deployment, name: d}}\n", wantErr: "exactly one action"},
 		{name: "misspelt field of a step", yaml: step("scale: {kind: Deployment, name: d, replica: 0}"), wantErr: `unknown field "replica"`},
@@ -106,6 +107,38 @@ func TestParseRefusesBadFiles(t *testing.T) {
 	}
 }
 
+// A mistake is named by file and line, even deep in a step's patch, whose
+// fields are checked against the Kubernetes type it patches.
+func TestParseNamesTheLine(t *testing.T) {
+	const fix = `expect: refuse
+refusedBy: env-X
+why: because
+steps:
+  - scale: {kind: Deployment, name: d, replicas: 0}
+  - patch:
+      kind: Deployment
+      name: d
+      patch:
+        spec:
+          template:
+            spec:
+              containers:
+                - name: app
+                  comand: [x]
+`
+	for _, tc := range []struct{ name, yaml, want string }{
+		{name: "a misspelt field in a patch", yaml: fix, want: "typo.yaml:15: step 2: "},
+		{name: "a key given twice", yaml: strings.Replace(fix, "why: because\n", "why: because\nwhy: again\n", 1), want: `typo.yaml:4: key "why" is given twice`},
+		{name: "an unknown step", yaml: strings.Replace(fix, "  - scale:", "  - scael:", 1), want: `typo.yaml:5: step 1: unknown step "scael"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := fixes.Parse("typo", []byte(tc.yaml))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
 // A folder with several bad files reports each of them by name, and still
 // returns the good ones.
 func TestLoadReportsEveryBadFile(t *testing.T) {
@@ -119,7 +152,7 @@ func TestLoadReportsEveryBadFile(t *testing.T) {
 
 	got, err := fixes.Load(dir)
 	require.Error(t, err)
-	for _, want := range []string{"no-why.yaml: why is missing", `bad-step.yaml: step 1: unknown step "kubectl"`, "short.yml: name fix files *.yaml"} {
+	for _, want := range []string{"no-why.yaml: why is missing", `bad-step.yaml:4: step 1: unknown step "kubectl"`, "short.yml: name fix files *.yaml"} {
 		assert.Contains(t, err.Error(), want)
 	}
 	require.Len(t, got, 1, "diagnosis.yaml and other files are not fixes")

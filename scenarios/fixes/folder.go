@@ -14,6 +14,7 @@ import (
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/internal/yamlfile"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -83,8 +84,8 @@ func LoadDiagnosis(path string) (Diagnosis, error) {
 	if err != nil {
 		return d, err
 	}
-	if err := strictYAML(raw, &d); err != nil {
-		return d, fmt.Errorf("%s: %w", path, err)
+	if err := yamlfile.Decode(path, raw, &d); err != nil {
+		return d, err
 	}
 	return d, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
@@ -87,6 +88,13 @@ func Run(ctx context.Context, s Streams, args []string) error {
 	if errors.Is(err, catalog.ErrUnknownScenario) {
 		return fmt.Errorf("%w: `crashlab list` shows them", err)
 	}
+	var newer *progress.NewerFormatError
+	if errors.As(err, &newer) {
+		return fmt.Errorf("progress file %s was written by a newer crashlab (format %d, this one reads up to %d): upgrade crashlab; the file is left as it is", newer.Path, newer.Found, newer.Known)
+	}
+	if errors.Is(err, catalog.ErrBadCatalogue) {
+		return badCatalogue(err)
+	}
 	return err
 }
 
@@ -115,6 +123,22 @@ func isImagesPush(cmd *cobra.Command) bool {
 	return cmd.Name() == "push" && cmd.HasParent() && cmd.Parent().Name() == "images"
 }
 
+// badCatalogue words the catalogue's mistakes in one line: the first, and
+// how many more. They are a bug of this build, which the catalogue's tests
+// list in full.
+func badCatalogue(err error) error {
+	// Load's error is ErrBadCatalogue's line, then one line per mistake.
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	if len(lines) < 2 {
+		return err
+	}
+	more := ""
+	if n := len(lines) - 2; n > 0 {
+		more = fmt.Sprintf(" (and %d more)", n)
+	}
+	return fmt.Errorf("%w, a bug of this build (`go test ./scenarios/...` lists them all): %s%s", catalog.ErrBadCatalogue, lines[1], more)
+}
+
 func isCobraUsage(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "required flag"} {
@@ -138,6 +162,11 @@ func NewRoot(s Streams) *cobra.Command {
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if g.output != "text" && g.output != "json" {
 				return usageError{fmt.Errorf("-o %q is not an output format: use text or json", g.output)}
+			}
+			// A catalogue with mistakes is refused before any command
+			// meets it (Run words the error).
+			if _, err := catalog.Load(); err != nil {
+				return err
 			}
 			if g.kubeconfig == "" {
 				if env := os.Getenv("CRASHLAB_KUBECONFIG"); env != "" {

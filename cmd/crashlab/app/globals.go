@@ -106,7 +106,19 @@ func (g *globals) offlineService() (*lab.Service, error) {
 	if err := g.workshopLearner(); err != nil {
 		return nil, err
 	}
-	return lab.New(nil, g.labOptions(g.contextName())...)
+	return checked(lab.New(nil, g.labOptions(g.contextName())...))
+}
+
+// checked refuses a service whose learner's progress this crashlab must not
+// touch (a newer crashlab wrote it), before any command reads or writes it.
+func checked(svc *lab.Service, err error) (*lab.Service, error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.CheckProgress(); err != nil {
+		return nil, err
+	}
+	return svc, nil
 }
 
 // connect checks the scenario ids against the catalogue first, so that a
@@ -139,7 +151,7 @@ func (g *globals) connect(ctx context.Context, ids ...string) (*lab.Service, err
 		}
 		opts = append(g.labOptions(conn.Context), lab.WithImageEnsurer(ensurer), lab.WithWorkshop(workshop.Namespace(who.Workshop)))
 	}
-	return lab.New(conn.Client, opts...)
+	return checked(lab.New(conn.Client, opts...))
 }
 
 // dial connects to the cluster the flags name; cluster.Connect refuses a

@@ -26,5 +26,5 @@ func (g *globals) recordService(ctx context.Context) (*lab.Service, error) {
 	if err != nil {
 		return offline, nil
 	}
-	return lab.New(conn.Client, g.labOptions(conn.Context)...)
+	return checked(lab.New(conn.Client, g.labOptions(conn.Context)...))
 }
