@@ -198,6 +198,9 @@ func (x *explainer) notReady() {
 		r.Cause = fmt.Sprintf("container %s runs, but its %s fails: %s. A pod that is not Ready gets no traffic from its Services; the kubelet does not restart it for that", c.Name, what, quoted(msg))
 	}
 	x.events("Unhealthy")
+	if msg == "" {
+		return
+	}
 	r.Next = append(r.Next, fmt.Sprintf("kubectl -n %s get events --field-selector involvedObject.name=%s,reason=Unhealthy   # each probe failure, as the kubelet reports it", ns, x.pod.Name))
 }
 
