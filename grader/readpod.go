@@ -64,7 +64,13 @@ func ReadPod(ctx context.Context, c kubernetes.Interface, namespace, name string
 			note("node "+pod.Spec.NodeName, err)
 		}
 	}
-	cms, secs := configRefs(&pod.Spec)
+	// A pod on a node that is still Pending may be held by its volumes;
+	// once its containers run, its volumes were mounted, and reading every
+	// pod's service account CA would only add noise where it is forbidden.
+	var cms, secs []string
+	if pod.Spec.NodeName != "" && pod.Status.Phase == corev1.PodPending {
+		cms, secs = configRefs(&pod.Spec)
+	}
 	for _, ref := range append(secretRefs(&pod.Spec), secs...) {
 		if _, done := s.Secrets[ref]; done || s.Unread["Secret/"+ref] {
 			continue
