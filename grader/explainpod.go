@@ -30,6 +30,10 @@ type PodReport struct {
 	BackOff string `json:"backOff,omitempty"`
 	// Unreadable lists what the user may not read (and so was not used).
 	Unreadable []string `json:"unreadable,omitempty"`
+	// Unmet is what a pod that waits for a node asks and no node offers.
+	Unmet []Unmet `json:"unmet,omitempty"`
+	// MissingConfig is what a pod's volumes name and the namespace lacks.
+	MissingConfig []MissingConfig `json:"missingConfig,omitempty"`
 }
 
 // Quote is one piece of evidence: where it was read and what it says.
@@ -41,11 +45,13 @@ type Quote struct {
 var backOffDelay = regexp.MustCompile(`back-off (\S+) restarting`)
 
 // ExplainPod names the cause of a pod's trouble from its facts (one pod),
-// its spec, and the events about it.
+// its spec, and the events about it. Every report's Next ends with the
+// command that shows the evidence the cause rests on.
 func ExplainPod(f Facts, pod *corev1.Pod) PodReport {
 	r := PodReport{Namespace: pod.Namespace, Pod: pod.Name, Phase: string(pod.Status.Phase)}
 	if len(f.Pods) == 0 {
 		r.Family, r.Cause = familyUnknownFallback, "the pod has no status yet"
+		r.Next = []string{fmt.Sprintf("kubectl -n %s get pod %s -o yaml", pod.Namespace, pod.Name)}
 		return r
 	}
 	pf := f.Pods[0]
@@ -53,133 +59,179 @@ func ExplainPod(f Facts, pod *corev1.Pod) PodReport {
 	for _, c := range pf.Containers {
 		r.Restarts += c.RestartCount
 	}
-	ns := pod.Namespace
-	describe := fmt.Sprintf("kubectl -n %s describe pod %s", ns, pod.Name)
-	add := func(source, format string, a ...any) {
-		r.Evidence = append(r.Evidence, Quote{Source: source, Text: fmt.Sprintf(format, a...)})
-	}
-	quotedEvents := map[string]bool{}
-	events := func(match ...string) {
-		for _, e := range f.Events {
-			if quotedEvents[e.Message] || len(quotedEvents) >= 4 {
-				continue
-			}
-			for _, m := range match {
-				if e.Reason == m || (strings.HasPrefix(m, "~") && strings.Contains(strings.ToLower(e.Message), m[1:])) {
-					count := ""
-					if e.Count > 1 {
-						count = fmt.Sprintf(" (x%d)", e.Count)
-					}
-					add("event "+e.Reason+count, "%s", e.Message)
-					quotedEvents[e.Message] = true
-					break
+	x := &explainer{r: &r, f: f, pf: pf, pod: pod, quoted: map[string]bool{},
+		describe: fmt.Sprintf("kubectl -n %s describe pod %s", pod.Namespace, pod.Name)}
+	x.explain()
+	return r
+}
+
+// explainer builds one report: the cause, the quoted evidence, and the
+// commands to run next.
+type explainer struct {
+	r        *PodReport
+	f        Facts
+	pf       PodFacts
+	pod      *corev1.Pod
+	quoted   map[string]bool
+	describe string
+}
+
+func (x *explainer) add(source, format string, a ...any) {
+	x.r.Evidence = append(x.r.Evidence, Quote{Source: source, Text: fmt.Sprintf(format, a...)})
+}
+
+// events quotes up to four distinct events whose reason is one of match, or
+// whose message contains a match written "~text".
+func (x *explainer) events(match ...string) {
+	for _, e := range x.f.Events {
+		if x.quoted[e.Message] || len(x.quoted) >= 4 {
+			continue
+		}
+		for _, m := range match {
+			if e.Reason == m || (strings.HasPrefix(m, "~") && strings.Contains(strings.ToLower(e.Message), m[1:])) {
+				count := ""
+				if e.Count > 1 {
+					count = fmt.Sprintf(" (x%d)", e.Count)
 				}
+				x.add("event "+e.Reason+count, "%s", e.Message)
+				x.quoted[e.Message] = true
+				break
 			}
 		}
 	}
+}
 
+func (x *explainer) explain() {
+	r, pf, pod, ns := x.r, x.pf, x.pod, x.pod.Namespace
 	switch r.Family {
 	case FamilyPending:
-		r.Cause = "no node can run the pod, so it was never scheduled: the scheduler says " + quoted(pf.Unschedulable)
-		add("status.conditions[PodScheduled]", "%s", pf.Unschedulable)
-		events("FailedScheduling")
-		r.Next = []string{describe, "kubectl get nodes -o wide   # then compare the pod's requests, nodeSelector, affinity and tolerations with what the nodes offer"}
-		return r
+		x.pending()
+		return
 	case FamilyEvicted, FamilyFailed:
+		if c := failedContainer(pf); c != nil && r.Family == FamilyFailed {
+			x.failed(c)
+			return
+		}
 		r.Cause = "the pod failed as a whole: " + quoted(pod.Status.Message)
 		if r.Family == FamilyEvicted {
 			r.Cause = "the kubelet evicted the pod: " + quoted(pod.Status.Message)
 		} else if pod.Status.Reason != "" {
 			r.Cause = fmt.Sprintf("the kubelet on the node refused to run the pod (%s): %s", pod.Status.Reason, quoted(pod.Status.Message))
 		}
-		add("status.reason", "%s: %s", pod.Status.Reason, pod.Status.Message)
-		r.Next = []string{describe, "kubectl describe node " + pod.Spec.NodeName}
-		return r
+		x.add("status.reason", "%s: %s", pod.Status.Reason, pod.Status.Message)
+		r.Next = []string{"kubectl describe node " + pod.Spec.NodeName, x.describe}
+		return
 	case FamilyCompleted:
 		r.Healthy = true
 		r.Cause = "the pod ran to completion (every container exited 0); nothing to fix"
-		return r
+		r.Next = []string{fmt.Sprintf("kubectl -n %s get pod %s", ns, pod.Name)}
+		return
 	}
 
 	c := troubled(pf)
 	if c == nil {
 		r.Healthy = r.Family == FamilyHealthy
 		r.Cause = healthyCause(pf, r.Family)
+		r.Next = []string{fmt.Sprintf("kubectl -n %s get pod %s", ns, pod.Name)}
 		switch r.Family {
 		case FamilyNotReady:
-			events("~readiness probe", "~startup probe")
-			r.Next = []string{describe}
+			x.notReady()
 		case FamilyStarting:
+			if len(pf.MissingConfig) > 0 {
+				x.missingConfig()
+				break
+			}
 			for _, c := range pf.Containers {
 				if c.WaitingReason != "" {
-					add(fmt.Sprintf("status.containerStatuses[%s].state.waiting", c.Name), "%s", c.WaitingReason)
+					x.add(fmt.Sprintf("status.containerStatuses[%s].state.waiting", c.Name), "%s", c.WaitingReason)
 				}
 			}
-			events("Pulling", "Pulled", "Created", "FailedMount")
-			r.Next = []string{describe + "   # again in a few seconds: it has not started or failed yet"}
+			x.events("Pulling", "Pulled", "Created", "FailedMount")
+			r.Next = []string{x.describe + "   # again in a few seconds: it has not started or failed yet"}
 		}
 		if r.Restarts > 0 {
 			for _, c := range pf.Containers {
 				if c.Last != nil {
 					r.Container = c.Name
 					r.LastReason, r.LastExitCode = c.Last.Reason, &c.Last.ExitCode
-					add(fmt.Sprintf("status.containerStatuses[%s].lastState.terminated", c.Name), "reason=%s exitCode=%d", c.Last.Reason, c.Last.ExitCode)
+					x.add(fmt.Sprintf("status.containerStatuses[%s].lastState.terminated", c.Name), "reason=%s exitCode=%d", c.Last.Reason, c.Last.ExitCode)
 				}
 			}
 		}
-		return r
+		return
 	}
 	r.Container = c.Name
-	kind := "containerStatuses"
-	if c.Init {
-		kind = "initContainerStatuses"
-	}
+	kind := statusKind(c)
 	if c.WaitingReason != "" {
 		msg := c.WaitingReason
 		if c.WaitingMessage != "" {
 			msg += ": " + c.WaitingMessage
 		}
-		add(fmt.Sprintf("status.%s[%s].state.waiting", kind, c.Name), "%s", msg)
+		x.add(fmt.Sprintf("status.%s[%s].state.waiting", kind, c.Name), "%s", msg)
 	}
 	spec := containerSpec(pod, c.Name)
 	switch r.Family {
 	case FamilyImagePull:
 		r.Cause = fmt.Sprintf("the node cannot pull image %s, so the container never started (the tag or name is wrong, the registry is unreachable, or it needs credentials)", c.Image)
-		events("Failed", "~pull")
-		r.Next = []string{describe, fmt.Sprintf("kubectl -n %s get pod %s -o jsonpath='{.spec.containers[*].image}'   # compare with the tags your registry holds", ns, pod.Name)}
+		x.events("Failed", "~pull")
+		r.Next = []string{fmt.Sprintf("kubectl -n %s get pod %s -o jsonpath='{.spec.containers[*].image}'   # compare with the tags your registry holds", ns, pod.Name), x.describe}
 	case FamilyImageNeverPull:
 		r.Cause = fmt.Sprintf("imagePullPolicy is Never and image %s is not on the node, so the kubelet will not even try to pull it", c.Image)
-		events("ErrImageNeverPull", "~never")
-		r.Next = []string{describe, "load the image onto the node, or use an image it holds (or a pull policy that may pull)"}
+		x.events("ErrImageNeverPull", "~never")
+		r.Next = []string{"load the image onto the node, or use an image it holds (or a pull policy that may pull)", x.describe}
 	case FamilyConfigError:
 		r.Cause = "the kubelet cannot build the container's environment or files: " + quoted(c.WaitingMessage)
 		if len(c.MissingSecretKeys) > 0 {
-			add("spec.containers["+c.Name+"].env", "secretKeyRef of %s names a Secret or key that does not exist", strings.Join(c.MissingSecretKeys, ", "))
+			x.add("spec.containers["+c.Name+"].env", "secretKeyRef of %s names a Secret or key that does not exist", strings.Join(c.MissingSecretKeys, ", "))
 		}
-		events("Failed")
-		r.Next = []string{describe, fmt.Sprintf("kubectl -n %s get configmaps,secrets   # the name or key the message gives must exist", ns)}
+		x.events("Failed")
+		r.Next = []string{x.describe, fmt.Sprintf("kubectl -n %s get configmaps,secrets   # the name or key the message gives must exist", ns)}
 	case FamilyRunError:
 		r.Cause = "the runtime could not create or start the container process: " + quoted(runtimeDetail(c.WaitingMessage))
-		events("Failed")
-		r.Next = []string{describe}
+		x.events("Failed")
+		r.Next = []string{x.describe}
 	default:
-		r.Cause = crashCause(c, spec, f.Events, &r)
+		r.Cause = crashCause(c, spec, x.f.Events, r)
 		if m := backOffDelay.FindStringSubmatch(c.WaitingMessage); m != nil {
 			r.BackOff = m[1]
 		}
-		if t := c.Last; t != nil {
-			add(fmt.Sprintf("status.%s[%s].lastState.terminated", kind, c.Name), "reason=%s exitCode=%d%s", t.Reason, t.ExitCode, startedText(t))
-			if t.Message != "" {
-				add(fmt.Sprintf("status.%s[%s].lastState.terminated.message", kind, c.Name), "%s", strings.TrimSpace(t.Message))
-			}
+		x.termination(c, kind)
+		x.events("Killing", "Unhealthy", "BackOff")
+		r.Next = []string{fmt.Sprintf("kubectl -n %s logs %s -c %s --previous", ns, pod.Name, c.Name)}
+		if job := x.jobContext(); job != "" {
+			r.Cause += "; " + job
 		}
-		if tail := lastLines(c.PreviousLog, 3); tail != "" {
-			add("logs --previous -c "+c.Name, "%s", tail)
-		}
-		events("Killing", "Unhealthy", "BackOff")
-		r.Next = []string{fmt.Sprintf("kubectl -n %s logs %s -c %s --previous", ns, pod.Name, c.Name), describe}
+		r.Next = append(r.Next, x.describe)
 	}
-	return r
+}
+
+// termination quotes a container's last end: reason, exit code, message and
+// the last lines of its log.
+func (x *explainer) termination(c *ContainerFacts, kind string) {
+	if t := c.Last; t != nil {
+		state := "lastState"
+		if !c.Running && c.WaitingReason == "" {
+			state = "state"
+		}
+		x.add(fmt.Sprintf("status.%s[%s].%s.terminated", kind, c.Name, state), "reason=%s exitCode=%d%s", t.Reason, t.ExitCode, startedText(t))
+		if t.Message != "" {
+			x.add(fmt.Sprintf("status.%s[%s].%s.terminated.message", kind, c.Name, state), "%s", strings.TrimSpace(t.Message))
+		}
+	}
+	if tail := lastLines(c.PreviousLog, 3); tail != "" {
+		source := "logs --previous -c " + c.Name
+		if !c.Running && c.WaitingReason == "" {
+			source = "logs -c " + c.Name
+		}
+		x.add(source, "%s", tail)
+	}
+}
+
+func statusKind(c *ContainerFacts) string {
+	if c.Init {
+		return "initContainerStatuses"
+	}
+	return "containerStatuses"
 }
 
 // troubled is the container that decides the pod's family: the first stuck
@@ -233,6 +285,23 @@ func crashCause(c *ContainerFacts, spec *corev1.Container, events []EventFact, r
 			}
 		}
 	}
+	switch {
+	case t.Reason != "OOMKilled" && probeKill != "":
+		return fmt.Sprintf("the kubelet kills the container because its %s probe fails (exit %d after the stop signal); the app itself did not crash", probeKill, t.ExitCode)
+	case t.ExitCode == 0 && !neverRan(t):
+		return "the process exits successfully (exit 0), and with restartPolicy Always the kubelet starts it again and again: a one-shot task in a long-running workload"
+	}
+	return exitCause(c, spec, t)
+}
+
+// neverRan is a termination whose process was never started.
+func neverRan(t *Termination) bool {
+	return t.StartedAt.IsZero() || t.Reason == "StartError" || t.Reason == "ContainerCannotRun"
+}
+
+// exitCause says what one end of a container means, from its reason, exit
+// code, message and log: the same for a crash loop and a task that ran once.
+func exitCause(c *ContainerFacts, spec *corev1.Container, t *Termination) string {
 	msg := strings.ToLower(t.Message)
 	switch {
 	case t.Reason == "OOMKilled":
@@ -243,9 +312,7 @@ func crashCause(c *ContainerFacts, spec *corev1.Container, events []EventFact, r
 			}
 		}
 		return fmt.Sprintf("the kernel killed the process for using more memory than %s: OOMKilled, exit %d (128+9, SIGKILL)", limit, t.ExitCode)
-	case probeKill != "":
-		return fmt.Sprintf("the kubelet kills the container because its %s probe fails (exit %d after the stop signal); the app itself did not crash", probeKill, t.ExitCode)
-	case t.StartedAt.IsZero() || t.Reason == "StartError" || t.Reason == "ContainerCannotRun":
+	case neverRan(t):
 		what := "the runtime could not start the process"
 		switch {
 		case strings.Contains(msg, "exec format error"):
@@ -256,8 +323,6 @@ func crashCause(c *ContainerFacts, spec *corev1.Container, events []EventFact, r
 			what = "the entrypoint or command does not exist in the image"
 		}
 		return fmt.Sprintf("%s: %s, exit %d; the process never ran, so there is no log", what, t.Reason, t.ExitCode)
-	case t.ExitCode == 0:
-		return "the process exits successfully (exit 0), and with restartPolicy Always the kubelet starts it again and again: a one-shot task in a long-running workload"
 	case t.ExitCode == 139:
 		return "the process died of a segmentation fault (exit 139 = 128+11, SIGSEGV): native code read or wrote invalid memory"
 	case t.ExitCode == 137:

@@ -2,6 +2,7 @@ package grader
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,8 +96,9 @@ func TestExplainPodNamesTheCauseNotTheStatus(t *testing.T) {
 			assert.Equal(t, tt.wantHealthy, r.Healthy)
 			if !tt.wantHealthy {
 				assert.NotEmpty(t, r.Evidence, "every verdict quotes what it read")
-				assert.NotEmpty(t, r.Next, "and says what to run next")
 			}
+			require.NotEmpty(t, r.Next, "every report says what to run next")
+			assert.True(t, strings.HasPrefix(r.Next[len(r.Next)-1], "kubectl "), "and ends with the command that shows the evidence: %q", r.Next)
 		})
 	}
 }

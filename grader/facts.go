@@ -51,6 +51,61 @@ type PodFacts struct {
 	Unschedulable string `json:"unschedulable,omitempty"`
 	// Containers holds the init containers first (Init set), then the app's.
 	Containers []ContainerFacts `json:"containers"`
+	// RestartPolicy and Owner ("Job/name", "" for a bare pod) say what
+	// happens after a container ends: run again, or counted by a Job.
+	RestartPolicy string `json:"restartPolicy,omitempty"`
+	Owner         string `json:"owner,omitempty"`
+	// Job is the Job that owns the pod, when it was read.
+	Job *JobFacts `json:"job,omitempty"`
+	// Unmet names what the pod asks for that no node offers, while it
+	// waits for a node; empty when the nodes could not be read.
+	Unmet []Unmet `json:"unmet,omitempty"`
+	// MissingConfig lists the ConfigMaps, Secrets and keys the pod's
+	// volumes name that do not exist: the kubelet cannot mount them.
+	MissingConfig []MissingConfig `json:"missingConfig,omitempty"`
+}
+
+// JobFacts is the Job a pod belongs to: how many of its pods failed and
+// how many failures it allows before it gives up.
+type JobFacts struct {
+	Name         string `json:"name"`
+	BackoffLimit int32  `json:"backoffLimit"`
+	Failed       int32  `json:"failed"`
+	Succeeded    int32  `json:"succeeded"`
+	Active       int32  `json:"active"`
+	// FailedReason and FailedMessage are its Failed condition's, once it
+	// has given up (BackoffLimitExceeded, DeadlineExceeded).
+	FailedReason  string `json:"failedReason,omitempty"`
+	FailedMessage string `json:"failedMessage,omitempty"`
+}
+
+// Unmet is one thing a pod that waits for a node asks for and the cluster
+// does not offer.
+type Unmet struct {
+	// Kind is nodeSelector, nodeAffinity, taint, resource, claim (unbound)
+	// or missingClaim.
+	Kind string `json:"kind"`
+	// Name is what the pod asks: "disktype=ssd", "cpu", a claim's name.
+	Name string `json:"name"`
+	// Why says what the cluster has instead.
+	Why string `json:"why"`
+	// Short is, for a resource, how much the closest node lacks.
+	Short string `json:"short,omitempty"`
+	// Node is the node Short is measured on.
+	Node string `json:"node,omitempty"`
+	// Labels are the node label keys a selector or affinity term asks for.
+	Labels []string `json:"labels,omitempty"`
+}
+
+// MissingConfig is a ConfigMap or Secret a volume names (Key empty), or a
+// key of its items, that does not exist.
+type MissingConfig struct {
+	Volume string `json:"volume"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Key    string `json:"key,omitempty"`
+	// Has lists the keys the object has, when a key is missing.
+	Has []string `json:"has,omitempty"`
 }
 
 // ContainerFacts is one container's state, last termination and previous log.
@@ -61,6 +116,8 @@ type ContainerFacts struct {
 	Image   string `json:"image"`
 	Ready   bool   `json:"ready"`
 	Running bool   `json:"running"`
+	// Started is false until the startup probe (if any) has passed.
+	Started bool `json:"started"`
 	// RunningSince is when the current run started (zero when not running).
 	RunningSince   time.Time    `json:"runningSince,omitempty"`
 	RestartCount   int32        `json:"restartCount"`
@@ -120,11 +177,13 @@ func (c ContainerFacts) IncidentLast() *Termination {
 
 // EventFact is one event about a pod of the workload.
 type EventFact struct {
-	Pod     string `json:"pod"`
-	Type    string `json:"type"`
-	Reason  string `json:"reason"`
-	Message string `json:"message"`
-	Count   int32  `json:"count"`
+	Pod string `json:"pod"`
+	// Container is the container the event is about ("" for the pod).
+	Container string `json:"container,omitempty"`
+	Type      string `json:"type"`
+	Reason    string `json:"reason"`
+	Message   string `json:"message"`
+	Count     int32  `json:"count"`
 }
 
 // LogReader fetches a container's previous log; the fake clientset cannot serve
@@ -203,11 +262,19 @@ func (o *Observer) FactsOf(ctx context.Context, s *State) Facts {
 		}
 		pf.Reason = p.Status.Reason
 		pf.Unschedulable = unschedulable(&p)
+		pf.RestartPolicy = string(p.Spec.RestartPolicy)
+		pf.Owner, pf.Job = ownerOf(&p, s.Jobs)
+		if s.ForPod {
+			if pf.Unschedulable != "" {
+				pf.Unmet = unmetOf(&p, s)
+			}
+			pf.MissingConfig = missingConfig(&p, s)
+		}
 		for _, spec := range p.Spec.InitContainers {
-			pf.Containers = append(pf.Containers, o.containerFacts(ctx, &p, spec, true, s.Secrets))
+			pf.Containers = append(pf.Containers, o.containerFacts(ctx, &p, spec, true, s))
 		}
 		for _, spec := range p.Spec.Containers {
-			pf.Containers = append(pf.Containers, o.containerFacts(ctx, &p, spec, false, s.Secrets))
+			pf.Containers = append(pf.Containers, o.containerFacts(ctx, &p, spec, false, s))
 		}
 		f.Pods = append(f.Pods, pf)
 	}
@@ -217,7 +284,7 @@ func (o *Observer) FactsOf(ctx context.Context, s *State) Facts {
 	}
 	for _, e := range s.Events {
 		if e.InvolvedObject.Kind == "Pod" && names[e.InvolvedObject.Name] {
-			f.Events = append(f.Events, EventFact{Pod: e.InvolvedObject.Name, Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count})
+			f.Events = append(f.Events, EventFact{Pod: e.InvolvedObject.Name, Container: fieldContainer(e.InvolvedObject.FieldPath), Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count})
 		}
 	}
 	return f
@@ -225,13 +292,14 @@ func (o *Observer) FactsOf(ctx context.Context, s *State) Facts {
 
 // containerFacts reads one container's status and, once it has ended at
 // least once, its previous log.
-func (o *Observer) containerFacts(ctx context.Context, p *corev1.Pod, spec corev1.Container, init bool, secrets map[string]*corev1.Secret) ContainerFacts {
-	cf := ContainerFacts{Name: spec.Name, Init: init, Image: spec.Image, MissingSecretKeys: missingSecretKeys(spec, secrets)}
+func (o *Observer) containerFacts(ctx context.Context, p *corev1.Pod, spec corev1.Container, init bool, s *State) ContainerFacts {
+	cf := ContainerFacts{Name: spec.Name, Init: init, Image: spec.Image, MissingSecretKeys: missingSecretKeys(spec, s.Secrets, s.Unread)}
 	st := containerStatus(p, spec.Name)
 	if st == nil {
 		return cf
 	}
 	cf.Ready, cf.RestartCount = st.Ready, st.RestartCount
+	cf.Started = st.Started != nil && *st.Started
 	cf.Running = st.State.Running != nil
 	if r := st.State.Running; r != nil {
 		cf.RunningSince = r.StartedAt.Time
@@ -328,7 +396,8 @@ func containerStatus(p *corev1.Pod, name string) *corev1.ContainerStatus {
 
 // missingSecretKeys lists env variables whose secretKeyRef names a Secret or
 // a key that does not exist (by the kubelet's rule, the last entry of a name).
-func missingSecretKeys(spec corev1.Container, secrets map[string]*corev1.Secret) []string {
+// A Secret that could not be read is unknown, not missing.
+func missingSecretKeys(spec corev1.Container, secrets map[string]*corev1.Secret, unread map[string]bool) []string {
 	var out []string
 	seen := map[string]bool{}
 	for i := len(spec.Env) - 1; i >= 0; i-- {
@@ -342,6 +411,9 @@ func missingSecretKeys(spec corev1.Container, secrets map[string]*corev1.Secret)
 		}
 		ref := e.ValueFrom.SecretKeyRef
 		s := secrets[ref.Name]
+		if s == nil && unread["Secret/"+ref.Name] {
+			continue
+		}
 		if s == nil {
 			out = append(out, e.Name)
 			continue

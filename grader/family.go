@@ -61,6 +61,10 @@ func (p PodFacts) Family() string {
 		// Every container has ended for good (restartPolicy Never or
 		// OnFailure used up, or the kubelet rejected the pod): no loop.
 		return FamilyFailed
+	case p.RestartPolicy == "Never" && failedContainer(p) != nil:
+		// The container has failed and nothing runs it again; the pod's
+		// phase turns Failed a moment later.
+		return FamilyFailed
 	}
 	for _, c := range p.Containers {
 		if f := c.Family(); f != "" {
@@ -145,4 +149,16 @@ func (f Facts) Families() []string {
 		}
 	}
 	return out
+}
+
+// failedContainer is the container that made a Failed pod fail: the first
+// (init containers first) that ended with an error or never started.
+func failedContainer(pf PodFacts) *ContainerFacts {
+	for i := range pf.Containers {
+		c := &pf.Containers[i]
+		if t := c.IncidentLast(); t != nil && !c.Running && (t.ExitCode != 0 || neverRan(t)) {
+			return c
+		}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/kubernetes"
 )
@@ -29,6 +30,22 @@ type State struct {
 	CronJobs     []batchv1.CronJob
 	Nodes        []corev1.Node
 	Events       []corev1.Event
+	// ForPod is set by ReadPod: facts then also name what the pod lacks
+	// (Unmet, MissingConfig). A lab incident's facts leave them out,
+	// because `status` shows its facts and they would name the cause.
+	ForPod bool
+	// Claims, StorageClasses, PersistentVolumes and NodePods are read by
+	// ReadPod only (explain POD), for a pod that waits for a node: Read
+	// leaves them nil, and nil means "not read", never "none".
+	Claims            map[string]*corev1.PersistentVolumeClaim
+	StorageClasses    map[string]*storagev1.StorageClass
+	PersistentVolumes []corev1.PersistentVolume
+	// NodePods are the pods bound to a node, in every namespace: what
+	// they request is taken from the node's allocatable.
+	NodePods []corev1.Pod
+	// Unread names what was looked for but could not be read ("Secret/x",
+	// "ConfigMap/x", "StorageClasses"): unknown, so never called missing.
+	Unread map[string]bool
 	// Final is set on the state read after the live checks: by then a rollout
 	// has finished, so rules that spare a rollout's old pods no longer do.
 	Final bool

@@ -27,8 +27,10 @@ type PodExplanation struct {
 
 // ExplainPod reads one pod of any namespace through the one reader of live
 // state and names its trouble. It only reads: a GET of the pod, the events
-// about it, its node, the Secrets its env names, its previous logs and the
-// kubelet's /configz, each skipped when forbidden.
+// about it, its node, the Secrets its env names, the ConfigMaps and Secrets
+// its volumes name, its Job, its logs and the kubelet's /configz, and for a
+// Pending pod what the scheduler weighs (grader.ReadPod), each skipped when
+// forbidden.
 func ExplainPod(ctx context.Context, c kubernetes.Interface, namespace, name string) (PodExplanation, error) {
 	s, unreadable, err := grader.ReadPod(ctx, c, namespace, name)
 	if err != nil {
