@@ -6,7 +6,7 @@ ARCHES := amd64 arm64
 WORKLOAD_BINS := $(foreach a,$(ARCHES),images/bin/workload-linux-$(a))
 CRASHLAB := bin/crashlab
 
-.PHONY: all build workload lab test unit e2e e2e-1.34 e2e-nodes bench bench-workshop facts facts-k8s-local fmt vet clean cluster-env
+.PHONY: all build workload release-snapshot lab test unit e2e e2e-1.34 e2e-nodes bench bench-workshop facts facts-k8s-local fmt vet clean cluster-env
 
 all: build
 
@@ -16,21 +16,35 @@ workload: $(WORKLOAD_BINS)
 images/bin/workload-linux-%: $(shell find workload -name '*.go')
 	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -trimpath -ldflags='-s -w -buildid=' -o $@ ./workload
 
-build: workload
-	$(GO) build -o $(CRASHLAB) ./cmd/crashlab
+# `go install`, exactly as users install it (`go install
+# github.com/crashlab/crashlab/cmd/crashlab@VERSION`): nothing generated is
+# needed, the workload binaries it embeds are committed.
+build:
+	GOBIN=$(CURDIR)/bin $(GO) install ./cmd/crashlab
 	# kubectl finds plugins by name on PATH: `kubectl crashlab explain POD`.
 	ln -sf crashlab bin/kubectl-crashlab
+
+# What a tagged release publishes, built offline into dist/: archives for
+# linux and darwin on amd64 and arm64, checksums.txt, and the krew manifest
+# (dist/krew/crashlab.yaml). goreleaser is a Go module pinned in
+# tools/release/go.mod (its own module, so its dependencies stay out of the
+# lab's go.mod); the e2e suite runs the linux/amd64 archive's binary.
+GORELEASER := .cache/bin/goreleaser
+$(GORELEASER): tools/release/go.mod tools/release/go.sum
+	cd tools/release && $(GO) build -o $(CURDIR)/$(GORELEASER) github.com/goreleaser/goreleaser/v2
+release-snapshot: $(GORELEASER)
+	$(GORELEASER) release --snapshot --clean
 
 # Sets up a container runtime and node image when none answers, then creates the lab.
 lab: build
 	./scripts/lab.sh
 
-unit: workload
+unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
 # End-to-end suite on a real cluster, created through `crashlab up` (kind library).
-e2e: build
+e2e: build release-snapshot
 	./scripts/e2e.sh
 
 # The second Kubernetes target (not in CI): the suite on a v1.34 node, whose

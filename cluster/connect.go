@@ -145,8 +145,15 @@ type countingTransport struct{ next http.RoundTripper }
 
 func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	requests.Add(1)
+	if traceRequests {
+		// CRASHLAB_TRACE_REQUESTS=1: one line per API request on stderr, to
+		// see what a command asks the API server (kubectl's -v=6, smaller).
+		fmt.Fprintf(os.Stderr, "request %s %s\n", r.Method, r.URL.RequestURI())
+	}
 	return t.next.RoundTrip(r)
 }
+
+var traceRequests = os.Getenv("CRASHLAB_TRACE_REQUESTS") != ""
 
 // WrappedRoundTripper lets client-go reach the transport underneath, to cancel
 // a request that timed out.

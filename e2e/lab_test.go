@@ -149,6 +149,18 @@ func TestLab(t *testing.T) {
 			t.Parallel()
 			foreignNamespace(t, kubeconfig, c)
 		})
+		t.Run("start-after-down", func(t *testing.T) {
+			t.Parallel()
+			startAfterDown(t, kubeconfig, c)
+		})
+		t.Run("explain-foreign-states", func(t *testing.T) {
+			t.Parallel()
+			explainForeignStates(t, kubeconfig, c)
+		})
+		t.Run("release-archive", func(t *testing.T) {
+			t.Parallel()
+			releaseArchive(t, kubeconfig, c)
+		})
 		t.Run("give-up-then-solve", func(t *testing.T) {
 			t.Parallel()
 			giveUpThenSolve(t, kubeconfig, c, vals, specNamed(t, all, "orders-api-down-after-config"))
