@@ -274,7 +274,7 @@ type Scenario struct {
 	// written are the briefing, hints and explanation as written: templates
 	// over Values, which Meta holds rendered (WithValues).
 	written texts
-	hooks     Hooks
+	hooks   Hooks
 	// draw is the variant's (Variant); the zero Draw for the base incident.
 	draw Draw
 }
