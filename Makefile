@@ -10,11 +10,26 @@ CRASHLAB := bin/crashlab
 
 all: build
 
-# The lab's container program, one static binary per node architecture. They are
-# embedded into crashlab (images/embed.go), so they must exist before crashlab builds.
-workload: $(WORKLOAD_BINS)
-images/bin/workload-linux-%: $(shell find workload -name '*.go')
-	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -trimpath -ldflags='-s -w -buildid=' -o $@ ./workload
+# The lab's container program, one static binary per node architecture. They
+# are embedded into crashlab (images/embed.go) and committed, so that
+# `go install github.com/crashlab/crashlab/cmd/crashlab@VERSION` (which runs
+# no make) builds a complete crashlab. `make workload` rebuilds them and
+# records the toolchain and their sha256 in images/bin/BUILD; commit all three.
+# A unit test (images/bin_test.go) rebuilds them with exactly this
+# environment and these flags and fails when the committed ones differ.
+# Every setting that changes the output is pinned, whatever the caller's
+# environment says: no VCS stamp (it would change with every commit), the
+# baseline instruction sets, no experiments.
+WORKLOAD_ENV := CGO_ENABLED=0 GOOS=linux GOAMD64=v1 GOARM64=v8.0 GOEXPERIMENT= GOFLAGS=-mod=mod
+WORKLOAD_FLAGS := -trimpath -buildvcs=false -ldflags='-s -w -buildid='
+workload:
+	@set -e; for a in $(ARCHES); do \
+		echo "build images/bin/workload-linux-$$a"; \
+		$(WORKLOAD_ENV) GOARCH=$$a $(GO) build $(WORKLOAD_FLAGS) -o images/bin/workload-linux-$$a ./workload; \
+	done
+	@{ $(GO) env GOVERSION; cd images/bin && { sha256sum $(notdir $(WORKLOAD_BINS)) 2>/dev/null || shasum -a 256 $(notdir $(WORKLOAD_BINS)); }; } > images/bin/BUILD.tmp
+	@mv images/bin/BUILD.tmp images/bin/BUILD
+	@cat images/bin/BUILD
 
 # `go install`, exactly as users install it (`go install
 # github.com/crashlab/crashlab/cmd/crashlab@VERSION`): nothing generated is
@@ -82,4 +97,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin $(WORKLOAD_BINS)
+	rm -rf bin

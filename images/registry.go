@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -16,11 +21,21 @@ import (
 // REGISTRY/crashlab/workload, with the same tags as on the nodes.
 const RegistryRepository = "crashlab/workload"
 
-// InRegistry returns the image as it is named in registry (host[:port], or
-// host[:port]/path): same content, same tag.
+// labHost is the registry part of the lab's own image names: a name no
+// registry answers to, replaced by the registry's host when there is one.
+const labHost = "crashlab.local/"
+
+// RefInRegistry returns ref (one of this package's names,
+// crashlab.local/NAME:TAG) as it is named in registry (host[:port], or
+// host[:port]/path): REGISTRY/crashlab/NAME:TAG, same tag.
+func RefInRegistry(ref, registry string) string {
+	return strings.TrimSuffix(registry, "/") + "/crashlab/" + strings.TrimPrefix(ref, labHost)
+}
+
+// InRegistry returns the image as it is named in registry: same content,
+// same tag.
 func InRegistry(img Image, registry string) Image {
-	_, tag, _ := strings.Cut(img.Ref[strings.LastIndex(img.Ref, "/")+1:], ":")
-	img.Ref = strings.TrimSuffix(registry, "/") + "/" + RegistryRepository + ":" + tag
+	img.Ref = RefInRegistry(img.Ref, registry)
 	return img
 }
 
@@ -57,19 +72,140 @@ func ValidateRegistry(registry string) error {
 	return nil
 }
 
-// options: go-containerregistry speaks plain HTTP to localhost and to
-// private (RFC 1918) addresses, which is where a room's registry runs;
-// insecure extends that to any host.
-func refOptions(insecure bool) []name.Option {
-	if insecure {
-		return []name.Option{name.Insecure}
+// DefaultTimeout is how long a registry may take to answer one request
+// before the lab gives up on it. It bounds the wait for an answer (the
+// connection, the TLS handshake, the response's first bytes after the
+// request was sent), not a transfer: a slow upload is never cut short.
+const DefaultTimeout = 30 * time.Second
+
+// Remote is how the lab talks to a registry.
+type Remote struct {
+	// Insecure: go-containerregistry speaks plain HTTP to localhost and to
+	// private (RFC 1918) addresses, which is where a room's registry runs;
+	// Insecure extends that to any host.
+	Insecure bool
+	// Timeout is DefaultTimeout when zero.
+	Timeout time.Duration
+}
+
+func (o Remote) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return DefaultTimeout
 	}
-	return nil
+	return o.Timeout
+}
+
+// NotAnsweringError says a registry did not answer: it took longer than
+// the timeout, or nothing accepted the connection.
+type NotAnsweringError struct {
+	Registry string
+	// Timeout is set when the registry took longer than it.
+	Timeout time.Duration
+	// Err is the connection's error when it failed outright.
+	Err error
+}
+
+func (e *NotAnsweringError) Error() string {
+	switch {
+	case e.Timeout > 0:
+		return fmt.Sprintf("registry %s did not answer within %s", e.Registry, e.Timeout)
+	case errors.Is(e.Err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("registry %s did not answer: connection refused", e.Registry)
+	}
+	return fmt.Sprintf("registry %s did not answer: %v", e.Registry, e.Err)
+}
+
+func (e *NotAnsweringError) Unwrap() error { return e.Err }
+
+// session is one operation's connection to a registry: its transport
+// bounds every wait for an answer, and remembers why a request got none,
+// whatever go-containerregistry wraps the error in.
+type session struct {
+	registry string
+	opts     Remote
+	next     http.RoundTripper
+
+	mu       sync.Mutex
+	timedOut bool
+	dialErr  error
+}
+
+func newSession(registry string, opts Remote) *session {
+	t := remote.DefaultTransport.(*http.Transport).Clone()
+	d := opts.timeout()
+	t.DialContext = (&net.Dialer{Timeout: d, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = d
+	t.ResponseHeaderTimeout = d
+	return &session{registry: registry, opts: opts, next: t}
+}
+
+func (s *session) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := s.next.RoundTrip(req)
+	if err != nil && req.Context().Err() == nil {
+		var ne net.Error
+		var op *net.OpError
+		s.mu.Lock()
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			s.timedOut = true
+		case errors.As(err, &op) && op.Op == "dial":
+			s.dialErr = op.Err
+		}
+		s.mu.Unlock()
+	}
+	return resp, err
+}
+
+func (s *session) options(ctx context.Context) []remote.Option {
+	return []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithTransport(s),
+		remote.WithRetryPredicate(retryable),
+	}
+}
+
+// retryable is go-containerregistry's default retry predicate, except that
+// a request that timed out is not tried again: a registry that does not
+// answer would otherwise cost the timeout three times over.
+func retryable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	t, ok := err.(interface{ Temporary() bool })
+	return ok && t.Temporary() ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
+}
+
+func (s *session) tag(ref string) (name.Tag, error) {
+	var opts []name.Option
+	if s.opts.Insecure {
+		opts = append(opts, name.Insecure)
+	}
+	return name.NewTag(ref, opts...)
+}
+
+// explain replaces err by a NotAnsweringError when the registry gave no
+// answer, so that the message names the registry instead of a URL.
+func (s *session) explain(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.timedOut:
+		return &NotAnsweringError{Registry: s.registry, Timeout: s.opts.timeout(), Err: err}
+	case s.dialErr != nil:
+		return &NotAnsweringError{Registry: s.registry, Err: s.dialErr}
+	}
+	return err
 }
 
 // Push writes imgs into registry under InRegistry's names and returns those
 // names. An image already there with the same digest is not sent again.
-func Push(ctx context.Context, registry string, imgs []Image, insecure bool, progress func(ref string)) ([]string, error) {
+func Push(ctx context.Context, registry string, imgs []Image, opts Remote, progress func(ref string)) ([]string, error) {
 	if err := ValidateRegistry(registry); err != nil {
 		return nil, err
 	}
@@ -78,34 +214,71 @@ func Push(ctx context.Context, registry string, imgs []Image, insecure bool, pro
 		if im.img == nil {
 			return out, fmt.Errorf("push %s: image was not built by this package", im.Ref)
 		}
-		ref := InRegistry(im, registry).Ref
-		tag, err := name.NewTag(ref, refOptions(insecure)...)
+		ref := RefInRegistry(im.Ref, registry)
+		s := newSession(registry, opts)
+		tag, err := s.tag(ref)
 		if err != nil {
 			return out, fmt.Errorf("push %s: %w", ref, err)
 		}
 		progress(ref)
-		if err := remote.Write(tag, im.img, remote.WithContext(ctx)); err != nil {
-			return out, fmt.Errorf("push %s: %w (is the registry running and reachable from here? a registry over plain HTTP outside localhost and private addresses needs --insecure)", ref, err)
+		if err := remote.Write(tag, im.img, s.options(ctx)...); err != nil {
+			return out, pushError(ref, s.explain(err))
 		}
 		out = append(out, ref)
 	}
 	return out, nil
 }
 
+// PushIndex writes a multi-platform image (crashlab's own) into registry
+// under its name there, and returns that name.
+func PushIndex(ctx context.Context, registry string, x Index, opts Remote, progress func(ref string)) (string, error) {
+	if err := ValidateRegistry(registry); err != nil {
+		return "", err
+	}
+	if x.idx == nil {
+		return "", fmt.Errorf("push %s: index was not built by this package", x.Ref)
+	}
+	ref := RefInRegistry(x.Ref, registry)
+	s := newSession(registry, opts)
+	tag, err := s.tag(ref)
+	if err != nil {
+		return "", fmt.Errorf("push %s: %w", ref, err)
+	}
+	progress(ref)
+	if err := remote.WriteIndex(tag, x.idx, s.options(ctx)...); err != nil {
+		return "", pushError(ref, s.explain(err))
+	}
+	return ref, nil
+}
+
+func pushError(ref string, err error) error {
+	var na *NotAnsweringError
+	if errors.As(err, &na) {
+		return fmt.Errorf("push %s: %w", ref, err)
+	}
+	return fmt.Errorf("push %s: %w (is the registry running and reachable from here? a registry over plain HTTP outside localhost and private addresses needs --insecure-registry)", ref, err)
+}
+
 // MissingInRegistry returns the refs of imgs that registry does not hold.
-func MissingInRegistry(ctx context.Context, registry string, imgs []Image, insecure bool) ([]string, error) {
+func MissingInRegistry(ctx context.Context, registry string, imgs []Image, opts Remote) ([]string, error) {
 	var missing []string
 	for _, im := range imgs {
-		ref := InRegistry(im, registry).Ref
-		tag, err := name.NewTag(ref, refOptions(insecure)...)
+		ref := RefInRegistry(im.Ref, registry)
+		s := newSession(registry, opts)
+		tag, err := s.tag(ref)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := remote.Head(tag, remote.WithContext(ctx)); err != nil {
+		if _, err := remote.Head(tag, s.options(ctx)...); err != nil {
 			var te *transport.Error
 			if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
 				missing = append(missing, ref)
 				continue
+			}
+			err = s.explain(err)
+			var na *NotAnsweringError
+			if errors.As(err, &na) {
+				return nil, err // it names the registry, and no image was asked about
 			}
 			return nil, fmt.Errorf("ask registry %s for %s: %w", registry, ref, err)
 		}

@@ -134,7 +134,7 @@ func (e *RegistryMissingError) Error() string {
 func (s *Service) ensureImages(ctx context.Context, imgs []images.Image) error {
 	if s.registry != "" {
 		// The nodes pull: what must hold is that the registry has them.
-		missing, err := images.MissingInRegistry(ctx, s.registry, imgs, s.registryInsecure)
+		missing, err := images.MissingInRegistry(ctx, s.registry, imgs, images.Remote{Insecure: s.registryInsecure})
 		if err != nil {
 			return err
 		}

@@ -71,6 +71,8 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 	if err != nil {
 		return Started{}, err
 	}
+	// The briefing names what is deployed (a registry's image, say).
+	started.Scenario = sc.WithValues(vals)
 	if err := s.deploy(ctx, sc, ns, vals); err != nil {
 		if errors.Is(err, scenarios.ErrAlreadyStarted) {
 			s.beginIfNew(sc)
@@ -143,7 +145,7 @@ func (s *Service) Reset(ctx context.Context, id string) (Started, error) {
 	if err := scenarios.Reset(ctx, s.client, sc, ns, s.learner, vals); err != nil {
 		return Started{}, err
 	}
-	return Started{Scenario: sc, Namespace: ns}, nil
+	return Started{Scenario: sc.WithValues(vals), Namespace: ns}, nil
 }
 
 // prepare gets the images onto the nodes and returns the values the

@@ -206,6 +206,8 @@ func loadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns, sl
 		return a, fmt.Errorf("%w: %v", ErrRecordAltered, err)
 	}
 	a.Baseline.Workload, a.Baseline.Draw = a.Variant.Workload, a.Variant.draw
+	// Its texts name what was deployed (a registry's image, say).
+	a.Variant = a.Variant.WithValues(v)
 	a.StartedAt, _ = time.Parse(time.RFC3339, cm.Data[keyStarted])
 	return a, nil
 }

@@ -23,6 +23,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/internal/yamlfile"
 )
 
@@ -111,6 +112,25 @@ type Values struct {
 	Image        string // the workload image for the node's architecture
 	ForeignImage string // the same program built for the other architecture
 	NodeArch     string
+}
+
+// Repository is Image without its tag: the name the briefing, hints and
+// explanation give the released image, {{ .Repository }} in their text
+// (the learner finds the tag). Deployed from a registry, it is the
+// registry's (REGISTRY/crashlab/workload), which is what the node pulls;
+// before anything is deployed, the lab's own name.
+func (v Values) Repository() string {
+	if v.Image == "" {
+		return images.Repository
+	}
+	ref := v.Image
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
 }
 
 // Baseline is the scenario as the lab deployed it: checks compare the live
@@ -253,7 +273,10 @@ func (s Scenario) Preflight(nodeArch string) string {
 type Scenario struct {
 	Meta
 	manifests string
-	hooks     Hooks
+	// written are the briefing, hints and explanation as written: templates
+	// over Values, which Meta holds rendered (WithValues).
+	written texts
+	hooks   Hooks
 	// draw is the variant's (Variant); the zero Draw for the base incident.
 	draw Draw
 	// folder is the folder's path as its author knows it
@@ -337,7 +360,65 @@ func loadFolder(fsys fs.FS, folder string, h Hooks) (Scenario, error) {
 		s.Explanation = string(md)
 	}
 	s.manifests, s.hooks = string(man), h
+	s.written = texts{briefing: s.Briefing, explanation: s.Explanation, hints: slices.Clone(s.Hints)}
+	// Rendered once with no values, so that every reader of Meta sees
+	// finished text, and a template error is a load error.
+	if err := s.renderTexts(Values{}); err != nil {
+		return s, err
+	}
 	return s, s.validate()
+}
+
+// texts are a scenario's texts that may name deployed values.
+type texts struct {
+	briefing, explanation string
+	hints                 []string
+}
+
+// WithValues returns s with its briefing, hints and explanation rendered
+// for what was deployed with v: deployed from a registry, they name the
+// registry's image, not the lab's local one.
+func (s Scenario) WithValues(v Values) Scenario {
+	out := s
+	out.Hints = slices.Clone(s.Hints)
+	if err := out.renderTexts(v); err != nil {
+		// Load rendered them already: only Values' fields and methods are
+		// used, so no values make them fail. Keep what s says.
+		return s
+	}
+	return out
+}
+
+func (s *Scenario) renderTexts(v Values) error {
+	render := func(what, text string) (string, error) {
+		if !strings.Contains(text, "{{") {
+			return text, nil
+		}
+		tmpl, err := template.New(s.ID + " " + what).Option("missingkey=error").Parse(text)
+		if err != nil {
+			return "", fmt.Errorf("scenario %s: %s template: %w", s.ID, what, err)
+		}
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, v); err != nil {
+			return "", fmt.Errorf("scenario %s: render %s: %w", s.ID, what, err)
+		}
+		return buf.String(), nil
+	}
+	var err error
+	if s.Briefing, err = render("briefing", s.written.briefing); err != nil {
+		return err
+	}
+	if s.Explanation, err = render("explanation", s.written.explanation); err != nil {
+		return err
+	}
+	hints := make([]string, len(s.written.hints))
+	for i, h := range s.written.hints {
+		if hints[i], err = render(fmt.Sprintf("hint %d", i+1), h); err != nil {
+			return err
+		}
+	}
+	s.Hints = hints
+	return nil
 }
 
 // MustLoad is Load for the embedded catalogue, where an error is a build bug.

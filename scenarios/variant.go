@@ -171,6 +171,7 @@ func (s Scenario) vary(d Draw) Scenario {
 		v.Approaches[i] = a
 	}
 	v.manifests = r(s.manifests)
+	v.written = texts{briefing: r(s.written.briefing), explanation: r(s.written.explanation), hints: mapStrings(s.written.hints, r)}
 	return v
 }
 

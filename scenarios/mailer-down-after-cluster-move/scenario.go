@@ -30,7 +30,8 @@ func checks(b scenarios.Baseline) []grader.Check {
 		{Name: "image-on-node", Run: func(s *grader.State) grader.Result {
 			c, refused := grader.ReleasedImage(s, broken, released,
 				"the container still names %s, which the node does not hold: with Never the node will not pull it, and with a pull there is no registry that serves it",
-				"%s is not the mailer's released image: an image that merely starts is not the mailer; use the released crashlab.local/workload tag the node holds")
+				// The repository as deployed: a registry's, when deployed from one.
+				"%s is not the mailer's released image: an image that merely starts is not the mailer; use the released "+b.Values.Repository()+" tag the node holds")
 			if refused != nil {
 				return *refused
 			}

@@ -149,7 +149,7 @@ func TestHintsComeOneAtATimeAndAreRemembered(t *testing.T) {
 func TestImagesExportWritesTheArchiveAtomically(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "images.tar")
-	code, out, _ := run(t, "-o", "json", "images", "export", "--arch", "amd64", path)
+	code, out, _ := run(t, "-o", "json", "images", "export", "--arch", "amd64", "--crashlab-image=false", path)
 	require.Equal(t, 0, code)
 	var res struct {
 		Images []string `json:"images"`
