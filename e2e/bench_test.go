@@ -83,7 +83,7 @@ func TestBench(t *testing.T) {
 			kc("", "create", "namespace", base)
 			kc("", "label", "namespace", base, cluster.LabelManagedBy+"="+cluster.ManagedBy)
 			kc(yaml, "apply", "-n", base, "-f", "-")
-			kc("", "wait", "-n", base, "--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=CrashLoopBackOff", "pods", "--all", "--timeout=5m")
+			kc("", append([]string{"wait", "-n", base, "pods", "--all", "--timeout=5m"}, kubectlWaitFor(t, s.Signature[0], strings.Contains(yaml, "initContainers:"))...)...)
 			kubectlStart = append(kubectlStart, time.Since(t2))
 			_ = cluster.DeleteNamespace(ctx, c, base, 0)
 
@@ -190,4 +190,38 @@ func replacePodAndWait(ctx context.Context, t *testing.T, c kubernetes.Interface
 		return true
 	}, 3*time.Minute, 200*time.Millisecond)
 	return time.Since(t0)
+}
+
+// kubectlWaitFor is the `kubectl wait` condition a person would type for an
+// incident's first signature predicate: the status the failure shows, each
+// incident its own (a look-alike never reaches CrashLoopBackOff, so waiting
+// for it would time out). The lab waits for every predicate; the first is
+// the one the pod's status shows.
+func kubectlWaitFor(t *testing.T, predicate string, initContainer bool) []string {
+	statuses := "containerStatuses"
+	if initContainer {
+		statuses = "initContainerStatuses"
+	}
+	key, value, ok := strings.Cut(predicate, "=")
+	require.True(t, ok, "a status predicate: %s", predicate)
+	switch key {
+	case "waitingReason":
+		return []string{"--for=jsonpath={.status." + statuses + "[0].state.waiting.reason}=" + value}
+	case "lastReason":
+		return []string{"--for=jsonpath={.status." + statuses + "[0].lastState.terminated.reason}=" + value}
+	case "lastExitCode":
+		return []string{"--for=jsonpath={.status." + statuses + "[0].lastState.terminated.exitCode}=" + value}
+	case "family":
+		switch value {
+		case grader.FamilyPending:
+			return []string{"--for=condition=PodScheduled=false"}
+		case grader.FamilyHealthy:
+			return []string{"--for=condition=Ready"}
+		}
+		// The waiting reasons that name themselves (ImagePullBackOff,
+		// CreateContainerConfigError, RunContainerError, ...).
+		return []string{"--for=jsonpath={.status." + statuses + "[0].state.waiting.reason}=" + value}
+	}
+	t.Fatalf("no kubectl condition for signature predicate %q", predicate)
+	return nil
 }

@@ -31,10 +31,11 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 	if err != nil {
 		return grader.Verdict{}, err
 	}
-	if err := s.requireStarted(ctx, sc.ID, ns); err != nil {
+	nsObj, err := s.startedNamespace(ctx, sc.ID, ns)
+	if err != nil {
 		return grader.Verdict{}, err
 	}
-	attempt, err := scenarios.LoadAttempt(ctx, s.client, sc, ns)
+	attempt, err := scenarios.LoadAttemptOf(ctx, s.client, sc, nsObj)
 	if err != nil {
 		return grader.Verdict{}, err
 	}

@@ -39,7 +39,8 @@ func (s *Service) Status(ctx context.Context, ids ...string) ([]ScenarioFacts, e
 		if err != nil {
 			return nil, err
 		}
-		if err := s.requireStarted(ctx, sc.ID, ns); err != nil {
+		nsObj, err := s.startedNamespace(ctx, sc.ID, ns)
+		if err != nil {
 			if len(ids) > 0 {
 				return nil, err
 			}
@@ -47,7 +48,7 @@ func (s *Service) Status(ctx context.Context, ids ...string) ([]ScenarioFacts, e
 			// namespace of that name the lab does not own) is not shown.
 			continue
 		}
-		f, err := s.observer().Observe(ctx, s.played(ctx, sc, ns).Target(ns))
+		f, err := s.observer().Observe(ctx, s.playedIn(ctx, sc, nsObj).Target(ns))
 		if err != nil {
 			return nil, err
 		}
@@ -68,10 +69,11 @@ func (s *Service) Diagnose(ctx context.Context, id string, answers map[string]st
 	if err != nil {
 		return grader.Verdict{}, err
 	}
-	if err := s.requireStarted(ctx, sc.ID, ns); err != nil {
+	nsObj, err := s.startedNamespace(ctx, sc.ID, ns)
+	if err != nil {
 		return grader.Verdict{}, err
 	}
-	sc = s.played(ctx, sc, ns)
+	sc = s.playedIn(ctx, sc, nsObj)
 	if err := s.requireAsDeployed(ctx, sc, ns); err != nil {
 		return grader.Verdict{}, err
 	}

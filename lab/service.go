@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
@@ -273,18 +274,36 @@ func (s *Service) RequireStarted(ctx context.Context, id string) error {
 }
 
 func (s *Service) requireStarted(ctx context.Context, id, ns string) error {
+	_, err := s.startedNamespace(ctx, id, ns)
+	return err
+}
+
+// startedNamespace is requireStarted that returns the namespace it read,
+// for the verbs that go on to read the record on it (playedIn,
+// scenarios.LoadAttemptOf) without a second GET.
+func (s *Service) startedNamespace(ctx context.Context, id, ns string) (*corev1.Namespace, error) {
 	c, err := s.cluster()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := cluster.GetOwned(ctx, c, ns); err != nil {
+	nsObj, err := cluster.GetOwned(ctx, c, ns)
+	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return fmt.Errorf("scenario %s is %w (no namespace %s)", id, ErrNotStarted, ns)
+			return nil, fmt.Errorf("scenario %s is %w (no namespace %s)", id, ErrNotStarted, ns)
 		}
 		// Already names the namespace, or refuses one the lab did not create.
-		return err
+		return nil, err
 	}
-	return nil
+	return nsObj, nil
+}
+
+// playedIn is played on a namespace the caller has just read.
+func (s *Service) playedIn(ctx context.Context, sc scenarios.Scenario, nsObj *corev1.Namespace) scenarios.Scenario {
+	a, err := scenarios.LoadAttemptOf(ctx, s.client, sc, nsObj)
+	if err != nil {
+		return sc
+	}
+	return a.Variant
 }
 
 // CheckProgress reads the learner's progress on this context without

@@ -149,12 +149,23 @@ func LoadTriageAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, 
 	return loadAttempt(ctx, c, s, ns, s.ID)
 }
 
+// LoadAttemptOf is LoadAttempt for a caller that has just read the lab's
+// namespace (and checked it is the lab's): one request fewer per command.
+func LoadAttemptOf(ctx context.Context, c kubernetes.Interface, s Scenario, nsObj *corev1.Namespace) (Attempt, error) {
+	return loadAttemptFrom(ctx, c, s, nsObj, "")
+}
+
 func loadAttempt(ctx context.Context, c kubernetes.Interface, s Scenario, ns, slot string) (Attempt, error) {
-	a := Attempt{Scenario: s.ID, Variant: s}
 	nsObj, err := cluster.GetOwned(ctx, c, ns)
 	if err != nil {
-		return a, err
+		return Attempt{Scenario: s.ID, Variant: s}, err
 	}
+	return loadAttemptFrom(ctx, c, s, nsObj, slot)
+}
+
+func loadAttemptFrom(ctx context.Context, c kubernetes.Interface, s Scenario, nsObj *corev1.Namespace, slot string) (Attempt, error) {
+	a := Attempt{Scenario: s.ID, Variant: s}
+	ns := nsObj.Name
 	recordNS, AttemptRecordName := ns, recordName(slot)
 	if at := nsObj.Annotations[AnnotationRecordAt]; at != "" && slot == "" {
 		var ok bool

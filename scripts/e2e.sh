@@ -30,6 +30,10 @@ export GOFLAGS=${GOFLAGS:--mod=mod}
 if [ -z "${CRASHLAB_E2E_KEEP:-}" ]; then
   ./bin/crashlab down >/dev/null 2>&1 || true
 fi
+# The release archive the suite unpacks and runs (`make release-snapshot`).
+if [ -f dist/checksums.txt ]; then
+  export CRASHLAB_RELEASE_DIST=$PWD/dist
+fi
 log=${E2E_LOG:-/tmp/crashlab-e2e.log}
 set +e
 go test -tags e2e -count=1 -timeout 45m -parallel ${E2E_PARALLEL:-8} -v -run TestLab ./e2e/ >"$log" 2>&1
