@@ -69,7 +69,7 @@ func isPodExplain(g *globals, arg string, namespaceGiven bool) bool {
 // named, as kubectl does: it never writes, so pointing it at a production
 // cluster is safe.
 func runExplainPod(ctx context.Context, g *globals, pod, namespace string) error {
-	conn, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context, CurrentContext: true})
+	conn, err := g.connectTo(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context, CurrentContext: true})
 	if err != nil {
 		return err
 	}
