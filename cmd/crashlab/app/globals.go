@@ -25,9 +25,9 @@ type globals struct {
 	// CRASHLAB_KUBECONFIG): a file it names that does not exist is a usage
 	// error.
 	kubeconfigFlag bool
-	context    string
-	learner    string
-	output     string
+	context        string
+	learner        string
+	output         string
 	// registry is where the nodes pull the lab's images from (--registry);
 	// insecure allows plain HTTP to any host (--insecure-registry).
 	registry         string
