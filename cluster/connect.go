@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -88,6 +90,9 @@ func Connect(o ConnectOptions) (*Conn, error) {
 	if o.Kubeconfig != "" {
 		rules.ExplicitPath = o.Kubeconfig
 	}
+	if err := missingKubeconfig(rules); err != nil {
+		return nil, err
+	}
 	where := kubeconfigDescription(rules)
 	raw, err := rules.Load()
 	if err != nil {
@@ -133,6 +138,57 @@ func Connect(o ConnectOptions) (*Conn, error) {
 		return nil, fmt.Errorf("client for context %q: %w", ctxName, err)
 	}
 	return &Conn{Client: client, REST: cfg, Context: ctxName, Kubeconfig: where, IsLab: ctxName == ContextName, Namespace: raw.Contexts[ctxName].Namespace}, nil
+}
+
+// ErrKubeconfigMissing is what a *KubeconfigMissingError is.
+var ErrKubeconfigMissing = errors.New("kubeconfig does not exist")
+
+// KubeconfigMissingError means no kubeconfig file the user pointed at
+// exists. client-go would load an empty config instead (it skips missing
+// files in $KUBECONFIG and ~/.kube/config), and the user would be told the
+// lab's context or the current context is missing, not the file.
+type KubeconfigMissingError struct {
+	// Paths are the files looked for: the explicit path, or every path of
+	// $KUBECONFIG, or ~/.kube/config.
+	Paths []string
+	// Explicit is true when the path came from ConnectOptions.Kubeconfig.
+	Explicit bool
+}
+
+func (e *KubeconfigMissingError) Error() string {
+	return fmt.Sprintf("kubeconfig %s does not exist", strings.Join(e.Paths, string(os.PathListSeparator)))
+}
+
+// Is makes errors.Is(err, ErrKubeconfigMissing) true.
+func (e *KubeconfigMissingError) Is(target error) bool { return target == ErrKubeconfigMissing }
+
+// missingKubeconfig returns a *KubeconfigMissingError when none of the files
+// rules would read exists. An explicit path must exist (client-go errors on
+// it too, with a bare stat error); of a list in $KUBECONFIG client-go reads
+// those that exist, so only a list where none does is missing.
+func missingKubeconfig(rules *clientcmd.ClientConfigLoadingRules) error {
+	if rules.ExplicitPath != "" {
+		if _, err := os.Stat(rules.ExplicitPath); errors.Is(err, fs.ErrNotExist) {
+			return &KubeconfigMissingError{Paths: []string{rules.ExplicitPath}, Explicit: true}
+		}
+		return nil
+	}
+	var paths []string
+	for _, p := range rules.Precedence {
+		if p == "" || slices.Contains(paths, p) {
+			continue
+		}
+		// Any other stat error (a file we may not read) is left to
+		// client-go, which names it.
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	return &KubeconfigMissingError{Paths: paths}
 }
 
 // requests counts the API requests this process sent, for `make bench`.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -109,4 +110,49 @@ func TestReachableNamesTheContext(t *testing.T) {
 	assert.Contains(t, err.Error(), ContextName)
 	assert.Contains(t, err.Error(), path)
 	assert.Contains(t, err.Error(), "crashlab up")
+}
+
+func TestConnectMissingKubeconfig(t *testing.T) {
+	dir := t.TempDir()
+	absent := filepath.Join(dir, "absent")
+	absent2 := filepath.Join(dir, "absent2")
+	lab := writeKubeconfig(t, "other", ContextName, "other")
+	list := func(p ...string) string { return strings.Join(p, string(os.PathListSeparator)) }
+
+	tests := []struct {
+		name       string
+		explicit   string // --kubeconfig
+		env        string // $KUBECONFIG
+		want       *KubeconfigMissingError
+		wantCtx    string // when it connects
+		wantOthers string // another error, not the missing file
+	}{
+		{name: "explicit path missing", explicit: absent, env: lab, want: &KubeconfigMissingError{Paths: []string{absent}, Explicit: true}},
+		{name: "KUBECONFIG missing", env: absent, want: &KubeconfigMissingError{Paths: []string{absent}}},
+		{name: "no path of KUBECONFIG exists", env: list(absent, "", absent2, absent), want: &KubeconfigMissingError{Paths: []string{absent, absent2}}},
+		{name: "one path of KUBECONFIG exists: the missing ones are skipped, as client-go does", env: list(absent, lab), wantCtx: ContextName},
+		{name: "explicit path exists", explicit: lab, env: absent, wantCtx: ContextName},
+		{name: "a directory is not missing: client-go says what is wrong", explicit: dir, wantOthers: "read kubeconfig " + dir},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("KUBECONFIG", tt.env)
+			c, err := Connect(ConnectOptions{Kubeconfig: tt.explicit})
+			switch {
+			case tt.want != nil:
+				require.ErrorIs(t, err, ErrKubeconfigMissing)
+				var missing *KubeconfigMissingError
+				require.ErrorAs(t, err, &missing)
+				assert.Equal(t, tt.want, missing)
+				assert.Equal(t, "kubeconfig "+strings.Join(tt.want.Paths, string(os.PathListSeparator))+" does not exist", err.Error())
+			case tt.wantOthers != "":
+				require.Error(t, err)
+				assert.NotErrorIs(t, err, ErrKubeconfigMissing)
+				assert.Contains(t, err.Error(), tt.wantOthers)
+			default:
+				require.NoError(t, err)
+				assert.Equal(t, tt.wantCtx, c.Context)
+			}
+		})
+	}
 }

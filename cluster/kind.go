@@ -209,9 +209,13 @@ func helpFor(runtime string) runtimeHelp {
 }
 
 // Preflight checks, before anything is created, that a container runtime is
-// installed and its daemon answers, and says exactly which of the two is
-// missing: kind's own errors for both cases are a bare exec failure.
-func (l *Lab) Preflight() error {
+// installed, its daemon answers, and it can hold a cluster of nodes nodes:
+// enough memory, memory limits enforced, and for a rootless runtime the
+// cgroup setup kind itself refuses to run without. Each problem is one line
+// that says what is missing; kind's own errors for these are a bare exec
+// failure, a node that never becomes Ready, or an OOM incident that never
+// gets killed.
+func (l *Lab) Preflight(nodes int) error {
 	candidates := []string{"docker", "nerdctl", "podman"} // kind's detection order
 	if l.runtime != "" {
 		candidates = []string{l.runtime}
@@ -241,10 +245,19 @@ func (l *Lab) Preflight() error {
 
 	ctx, cancel := context.WithTimeout(context.Background(), l.probeTimeout)
 	defer cancel()
-	out, err := l.run(ctx, runtime, "info")
+	args := infoArgs(runtime)
+	out, err := l.run(ctx, runtime, args...)
 	if err == nil {
-		l.cgroupVersion = cgroupVersionOf(out)
-		return nil
+		info, ok := parseRuntimeInfo(runtime, out)
+		if !ok {
+			// An info we cannot read is no reason to stop: kind reads the
+			// same fields and fails with its own message if it must.
+			l.cgroupVersion = cgroupVersionOf(out)
+			l.logger.V(1).Infof("could not read `%s %s`: skipping the memory and cgroup checks", runtime, strings.Join(args, " "))
+			return nil
+		}
+		l.cgroupVersion = info.cgroupVersion
+		return info.check(runtime, nodes)
 	}
 	detail := probeDetail(out)
 	if ctx.Err() != nil {
@@ -259,8 +272,19 @@ func (l *Lab) Preflight() error {
 		runtime, host, help.start, runtime, detail, err)
 }
 
-// cgroupInfo matches the cgroup version in `docker info` and `nerdctl info`
-// ("Cgroup Version: 1") and `podman info` ("cgroupVersion: v1").
+// infoArgs asks the runtime for its info as JSON, the form kind itself reads
+// (providers/{docker,nerdctl,podman}/provider.go): docker, nerdctl and its
+// variants take a Go template, podman a format name.
+func infoArgs(runtime string) []string {
+	if runtime == "podman" {
+		return []string{"info", "--format", "json"}
+	}
+	return []string{"info", "--format", "{{json .}}"}
+}
+
+// cgroupInfo matches the cgroup version in plain `docker info` and `nerdctl info`
+// ("Cgroup Version: 1") and `podman info` ("cgroupVersion: v1"): the fallback
+// when a runtime's info is not the JSON Preflight asks for.
 var cgroupInfo = regexp.MustCompile(`(?im)^\s*cgroup\s?version:\s*v?([12])\s*$`)
 
 // cgroupVersionOf reads the host's cgroup version from a runtime's info
@@ -283,6 +307,12 @@ func probeDetail(out []byte) string {
 			continue
 		}
 		lower := strings.ToLower(line)
+		// `docker info --format '{{json .}}'` prints its JSON even when the
+		// daemon is down, with the error inside; the CLI's line that follows
+		// says it more plainly.
+		if strings.HasPrefix(line, "{") {
+			continue
+		}
 		if strings.Contains(lower, "error") || strings.Contains(lower, "cannot connect") || strings.Contains(lower, "permission denied") {
 			return line
 		}

@@ -138,7 +138,7 @@ func TestPreflight(t *testing.T) {
 				// Keep NewLab from probing the real host.
 				opts = append(opts, WithProvider(kindcluster.NewProvider(kindcluster.ProviderWithDocker())))
 			}
-			err := NewLab(opts...).Preflight()
+			err := NewLab(opts...).Preflight(1)
 
 			switch {
 			case tt.wantErr != "":
@@ -153,7 +153,7 @@ func TestPreflight(t *testing.T) {
 				require.NoError(t, err)
 			}
 			if tt.wantProbe != "" {
-				assert.Equal(t, []string{tt.wantProbe + " info"}, probed)
+				assert.Equal(t, []string{tt.wantProbe + " " + strings.Join(infoArgs(tt.wantProbe), " ")}, probed)
 			} else {
 				assert.Empty(t, probed)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -92,6 +93,13 @@ func (s *Service) ExplainPod(ctx context.Context, namespace, name string) (PodEx
 		return PodExplanation{}, err
 	}
 	pod, err := c.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		// Any HTTP server answers 404 to a pod's path: only a Kubernetes
+		// API's 404 means the pod does not exist. One request, and only here.
+		if verr := kubernetesAPI(c); verr != nil {
+			return PodExplanation{}, &NotKubernetesAPIError{Err: verr}
+		}
+	}
 	if err != nil {
 		return PodExplanation{}, err
 	}
@@ -102,6 +110,31 @@ func (s *Service) ExplainPod(ctx context.Context, namespace, name string) (PodEx
 		}
 	}
 	return ExplainPod(ctx, c, namespace, name)
+}
+
+// ErrNotKubernetesAPI means the server a context names answers, but not as a
+// Kubernetes API server does.
+var ErrNotKubernetesAPI = errors.New("the server does not answer like a Kubernetes API server")
+
+// NotKubernetesAPIError is ErrNotKubernetesAPI with what the server answered.
+type NotKubernetesAPIError struct{ Err error }
+
+func (e *NotKubernetesAPIError) Error() string {
+	return ErrNotKubernetesAPI.Error() + ": " + e.Err.Error()
+}
+func (e *NotKubernetesAPIError) Unwrap() []error { return []error{ErrNotKubernetesAPI, e.Err} }
+
+// kubernetesAPI checks that c's server is a Kubernetes API: every one serves
+// GET /version as JSON with a gitVersion.
+func kubernetesAPI(c kubernetes.Interface) error {
+	v, err := c.Discovery().ServerVersion()
+	if err != nil {
+		return fmt.Errorf("GET /version: %w", err)
+	}
+	if v.GitVersion == "" {
+		return errors.New("GET /version has no gitVersion")
+	}
+	return nil
 }
 
 // UnsolvedError is ErrIncidentUnsolved with the incident's id, "" when the

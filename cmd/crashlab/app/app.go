@@ -168,6 +168,7 @@ func NewRoot(s Streams) *cobra.Command {
 			if _, err := catalog.Load(); err != nil {
 				return err
 			}
+			g.kubeconfigFlag = cmd.Flags().Changed("kubeconfig")
 			if g.kubeconfig == "" {
 				if env := os.Getenv("CRASHLAB_KUBECONFIG"); env != "" {
 					g.kubeconfig = env

@@ -164,3 +164,34 @@ func TestImagesExportWritesTheArchiveAtomically(t *testing.T) {
 	require.Len(t, entries, 1, "no temporary file is left behind")
 	assert.Equal(t, "images.tar", entries[0].Name())
 }
+
+// A kubeconfig file that does not exist is named, not reported as a missing
+// context; exit 2 only when the user typed the path as --kubeconfig.
+func TestMissingKubeconfigIsNamed(t *testing.T) {
+	t.Setenv("CRASHLAB_STATE_DIR", t.TempDir())
+	absent := filepath.Join(t.TempDir(), "absent")
+	advice := "run `crashlab up` to create the lab cluster, or point --kubeconfig/KUBECONFIG at your cluster's file"
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"--kubeconfig", nil, []string{"--kubeconfig", absent, "status"}, 2, "kubeconfig " + absent + " does not exist: " + advice + " (see `crashlab --help`)"},
+		{"--kubeconfig, explain POD", nil, []string{"--kubeconfig", absent, "explain", "web-7d9f8"}, 2, "kubeconfig " + absent + " does not exist: " + advice + " (see `crashlab --help`)"},
+		{"CRASHLAB_KUBECONFIG", map[string]string{"CRASHLAB_KUBECONFIG": absent}, []string{"status"}, 1, "kubeconfig " + absent + " does not exist: " + advice},
+		{"KUBECONFIG", map[string]string{"KUBECONFIG": absent}, []string{"explain", "web-7d9f8"}, 1, "kubeconfig " + absent + " does not exist: " + advice},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("CRASHLAB_KUBECONFIG", "")
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, _, stderr := run(t, tt.args...)
+			assert.Equal(t, tt.wantCode, code)
+			assert.Equal(t, "crashlab: "+tt.wantErr, strings.TrimSpace(stderr))
+		})
+	}
+}

@@ -69,7 +69,7 @@ func isPodExplain(g *globals, arg string, namespaceGiven bool) bool {
 // named, as kubectl does: it never writes, so pointing it at a production
 // cluster is safe.
 func runExplainPod(ctx context.Context, g *globals, pod, namespace string) error {
-	conn, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context, CurrentContext: true})
+	conn, err := g.connectTo(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context, CurrentContext: true})
 	if err != nil {
 		return err
 	}
@@ -90,6 +90,10 @@ func runExplainPod(ctx context.Context, g *globals, pod, namespace string) error
 			return fmt.Errorf("%w: its report would name the cause; `crashlab hint` gives the next step instead", err)
 		}
 		return fmt.Errorf("%w (%s): its report would name the cause, so it answers once you solve the incident or give it up; `crashlab hint %s` gives the next step instead", err, unsolved.ID, unsolved.ID)
+	}
+	var notAPI *lab.NotKubernetesAPIError
+	if errors.As(err, &notAPI) {
+		return fmt.Errorf("the server of context %s (%s) does not answer like a Kubernetes API server: %v; check the context's server URL (`kubectl config view --minify`)", conn.Context, conn.REST.Host, notAPI.Err)
 	}
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("no pod %q in namespace %s of context %s: `kubectl -n %s get pods` lists them (an incident id would be one of `crashlab list`)", pod, namespace, conn.Context, namespace)

@@ -21,9 +21,13 @@ import (
 // globals are the flags every command shares.
 type globals struct {
 	kubeconfig string
-	context    string
-	learner    string
-	output     string
+	// kubeconfigFlag is true when the user typed --kubeconfig (not
+	// CRASHLAB_KUBECONFIG): a file it names that does not exist is a usage
+	// error.
+	kubeconfigFlag bool
+	context        string
+	learner        string
+	output         string
 	// registry is where the nodes pull the lab's images from (--registry);
 	// insecure allows plain HTTP to any host (--insecure-registry).
 	registry         string
@@ -157,7 +161,7 @@ func (g *globals) connect(ctx context.Context, ids ...string) (*lab.Service, err
 // dial connects to the cluster the flags name; cluster.Connect refuses a
 // context that is not the lab's unless --context names it.
 func (g *globals) dial(ctx context.Context) (*cluster.Conn, error) {
-	conn, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context})
+	conn, err := g.connectTo(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context})
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +169,21 @@ func (g *globals) dial(ctx context.Context) (*cluster.Conn, error) {
 		return nil, err
 	}
 	return conn, nil
+}
+
+// connectTo is cluster.Connect with its errors worded for the command line.
+func (g *globals) connectTo(o cluster.ConnectOptions) (*cluster.Conn, error) {
+	conn, err := cluster.Connect(o)
+	var missing *cluster.KubeconfigMissingError
+	if errors.As(err, &missing) {
+		// client-go would have read an empty config and blamed a missing
+		// context; the file is what is missing.
+		err = fmt.Errorf("%w: run `crashlab up` to create the lab cluster, or point --kubeconfig/KUBECONFIG at your cluster's file", err)
+		if missing.Explicit && g.kubeconfigFlag {
+			return nil, usageError{err}
+		}
+	}
+	return conn, err
 }
 
 // advise adds to an error of the lab service what the learner can do about

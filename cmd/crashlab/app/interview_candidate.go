@@ -62,7 +62,7 @@ func idArgs(g *globals, usual cobra.PositionalArgs, verb string) cobra.Positiona
 func relay(ctx context.Context, g *globals, req interview.Request, onProgress func(string)) (interview.Reply, error) {
 	name := g.interviewContext()
 	token, _ := interview.TokenOf(name)
-	conn, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: name})
+	conn, err := g.connectTo(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: name})
 	if err != nil {
 		return interview.Reply{}, err
 	}

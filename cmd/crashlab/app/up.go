@@ -47,7 +47,7 @@ func runUp(ctx context.Context, g *globals, flags *upFlags) error {
 		return err
 	}
 	kind := cluster.NewLab(cluster.WithLogger(newLogger(g)))
-	if err := kind.Preflight(); err != nil {
+	if err := kind.Preflight(flags.nodes); err != nil {
 		return err
 	}
 	opts := []cluster.UpOption{cluster.WithNodeImage(flags.nodeImage), cluster.WithWaitForReady(flags.wait), cluster.WithNodes(flags.nodes)}
