@@ -62,13 +62,14 @@ func TestBench(t *testing.T) {
 			fix = &passing[0]
 		}
 		var labStart, kubectlStart, check, floor, stable, stableFloor []time.Duration
-		var checkReqs, statusReqs, stableReqs []int64
+		var startReqs, checkReqs, statusReqs, stableReqs []int64
 		for i := 0; i < runs; i++ {
 			learner := fmt.Sprintf("bench%d", i)
 			ns := namespaceOf(t, learner, s.ID)
-			t1 := time.Now()
+			t1, q := time.Now(), cluster.Requests()
 			require.Equal(t, 0, crashlab(t, kubeconfig, "--learner", learner, "start", s.ID, "--wait").code)
 			labStart = append(labStart, time.Since(t1))
+			startReqs = append(startReqs, cluster.Requests()-q)
 
 			// Baseline: the same objects through kubectl, in a lab-labelled namespace.
 			base := namespaceOf(t, learner+"-kubectl", s.ID)
@@ -122,8 +123,8 @@ func TestBench(t *testing.T) {
 			}
 			_ = cluster.DeleteNamespace(ctx, c, ns, 0)
 		}
-		row := fmt.Sprintf("%-20s start→failure %6.2fs  kubectl apply+wait %6.2fs  ratio %5.2fx",
-			s.ID, median(labStart).Seconds(), median(kubectlStart).Seconds(), ratio(median(labStart), median(kubectlStart)))
+		row := fmt.Sprintf("%-20s start→failure %6.2fs  kubectl apply+wait %6.2fs  ratio %5.2fx  API requests: start --wait %d",
+			s.ID, median(labStart).Seconds(), median(kubectlStart).Seconds(), ratio(median(labStart), median(kubectlStart)), medianInt(startReqs))
 		if len(check) > 0 {
 			row += fmt.Sprintf("  | fix→passing check %6.2fs  floor %6.2fs  ratio %5.2fx  API requests: check %d, status %d",
 				median(check).Seconds(), median(floor).Seconds(), ratio(median(check), median(floor)), medianInt(checkReqs), medianInt(statusReqs))
