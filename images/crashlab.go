@@ -3,9 +3,7 @@ package images
 import (
 	"archive/tar"
 	"bytes"
-	"crypto/sha256"
 	"debug/elf"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,7 +11,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -136,29 +133,12 @@ func crashlabImage(arch string, bin []byte) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("build crashlab's %s layer: %w", arch, err)
 	}
-	sum := sha256.Sum256(layerTar)
-	tag := hex.EncodeToString(sum[:])[:12] + "-" + arch
-	// Uncompressed like the workload's layers, for the same importers.
-	layer := static.NewLayer(layerTar, types.DockerUncompressedLayer)
-	base, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
-		Created:      v1.Time{Time: epoch()},
-		OS:           "linux",
-		Architecture: arch,
-		RootFS:       v1.RootFS{Type: "layers"},
-		Config: v1.Config{
-			Entrypoint: []string{"/crashlab"},
-			Env:        []string{"PATH=/", "HOME=" + crashlabHome},
-			WorkingDir: crashlabHome,
-			User:       crashlabUser,
-		},
-	})
-	if err != nil {
-		return Image{}, fmt.Errorf("build crashlab's %s image config: %w", arch, err)
-	}
-	img, err := mutate.Append(base, mutate.Addendum{
-		Layer:   layer,
-		History: v1.History{Created: v1.Time{Time: epoch()}, CreatedBy: "crashlab: /crashlab for linux/" + arch},
-	})
+	img, tag, err := singleLayerImage(layerTar, arch, v1.Config{
+		Entrypoint: []string{"/crashlab"},
+		Env:        []string{"PATH=/", "HOME=" + crashlabHome},
+		WorkingDir: crashlabHome,
+		User:       crashlabUser,
+	}, "crashlab: /crashlab for linux/"+arch)
 	if err != nil {
 		return Image{}, fmt.Errorf("build crashlab's %s image: %w", arch, err)
 	}

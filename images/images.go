@@ -139,41 +139,43 @@ func build(repo, arch, binArch string) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("build %s layer: %w", binArch, err)
 	}
-	// The layer's hash (binary and file tree) keeps the two images of one
-	// architecture apart, and gives a changed tree a new tag: a node that
-	// holds the old image under the same tag would otherwise keep using it.
+	img, tag, err := singleLayerImage(layerTar, arch, v1.Config{
+		Entrypoint: []string{"/workload"},
+		Env:        []string{"PATH=/"},
+		WorkingDir: "/",
+		Labels:     map[string]string{BinaryArchLabel: binArch},
+	}, fmt.Sprintf("crashlab: /workload built for linux/%s", binArch))
+	if err != nil {
+		return Image{}, fmt.Errorf("build %s image: %w", arch, err)
+	}
+	return Image{Ref: repo + ":" + tag, Arch: arch, BinaryArch: binArch, img: img}, nil
+}
+
+// singleLayerImage is a linux/arch image of one layer, layerTar, and its
+// tag: the layer's hash (binary and file tree) keeps two images of one
+// architecture apart, and gives a changed tree a new tag, since a node that
+// holds the old image under the same tag would otherwise keep using it.
+func singleLayerImage(layerTar []byte, arch string, cfg v1.Config, createdBy string) (v1.Image, string, error) {
 	sum := sha256.Sum256(layerTar)
 	tag := hex.EncodeToString(sum[:])[:12] + "-" + arch
 	// Uncompressed, like `docker save` output: the form every containerd
 	// version's importer has always handled.
 	layer := static.NewLayer(layerTar, types.DockerUncompressedLayer)
-
 	base, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
 		Created:      v1.Time{Time: epoch()},
 		OS:           "linux",
 		Architecture: arch,
 		RootFS:       v1.RootFS{Type: "layers"},
-		Config: v1.Config{
-			Entrypoint: []string{"/workload"},
-			Env:        []string{"PATH=/"},
-			WorkingDir: "/",
-			Labels:     map[string]string{BinaryArchLabel: binArch},
-		},
+		Config:       cfg,
 	})
 	if err != nil {
-		return Image{}, fmt.Errorf("build %s image config: %w", arch, err)
+		return nil, "", fmt.Errorf("config: %w", err)
 	}
 	img, err := mutate.Append(base, mutate.Addendum{
-		Layer: layer,
-		History: v1.History{
-			Created:   v1.Time{Time: epoch()},
-			CreatedBy: fmt.Sprintf("crashlab: /workload built for linux/%s", binArch),
-		},
+		Layer:   layer,
+		History: v1.History{Created: v1.Time{Time: epoch()}, CreatedBy: createdBy},
 	})
-	if err != nil {
-		return Image{}, fmt.Errorf("build %s image: %w", arch, err)
-	}
-	return Image{Ref: repo + ":" + tag, Arch: arch, BinaryArch: binArch, img: img}, nil
+	return img, tag, err
 }
 
 // releaseScript is /app/server: the start script of a release whose
