@@ -188,6 +188,13 @@ func (x *explainer) explain() {
 		r.Next = []string{x.describe, fmt.Sprintf("kubectl -n %s get configmaps,secrets   # the name or key the message gives must exist", ns)}
 	case FamilyRunError:
 		r.Cause = "the runtime could not create or start the container process: " + quoted(runtimeDetail(c.WaitingMessage))
+		// A container that ran before and now fails to start again may be a
+		// runtime hiccup on a loaded node (runc's "unable to freeze" was seen
+		// so): its last run is evidence of its own.
+		if t := c.Last; t != nil {
+			r.Cause += fmt.Sprintf("; it ran before, and its last run ended with exit %d (%s)", t.ExitCode, t.Reason)
+			x.termination(c, kind)
+		}
 		x.events("Failed")
 		r.Next = []string{x.describe}
 	default:

@@ -60,6 +60,16 @@ func waitingStatus(reason, message string) corev1.PodStatus {
 		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: message}}}}}
 }
 
+// ranThenWaiting is a container that ran and ended with exit, and now waits
+// with reason.
+func ranThenWaiting(reason, message string, exit int32) corev1.PodStatus {
+	st := waitingStatus(reason, message)
+	st.Phase = corev1.PodRunning
+	st.ContainerStatuses[0].RestartCount = 1
+	st.ContainerStatuses[0].LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Error", ExitCode: exit}}
+	return st
+}
+
 func TestExplainPodNamesTheCauseNotTheStatus(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -80,6 +90,7 @@ func TestExplainPodNamesTheCauseNotTheStatus(t *testing.T) {
 		{"missing binary", crashed("StartError", 128, "exec: \"/bin/app\": stat /bin/app: no such file or directory"), nil, FamilyCrashLoop, "does not exist in the image", false},
 		{"image pull", waitingStatus("ImagePullBackOff", "Back-off pulling image"), nil, FamilyImagePull, "cannot pull image img:1", false},
 		{"never pull", waitingStatus("ErrImageNeverPull", "Container image \"img:1\" is not present with pull policy of Never"), nil, FamilyImageNeverPull, "imagePullPolicy is Never", false},
+		{"runtime hiccup after runs", ranThenWaiting("RunContainerError", "runc create failed: unable to start container process: error during container init: error setting cgroup config for procHooks process: unable to freeze", 3), nil, FamilyRunError, "last run ended with exit 3", false},
 		{"config", waitingStatus("CreateContainerConfigError", `configmap "cfg" not found`), nil, FamilyConfigError, `configmap "cfg" not found`, false},
 		{"runtime", waitingStatus("RunContainerError", `failed to create containerd task: ... error during container init: error mounting "x": not a directory`), nil, FamilyRunError, `error mounting "x": not a directory`, false},
 		{"pending", corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/1 nodes are available: 1 Insufficient memory."}}},
