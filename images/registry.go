@@ -28,8 +28,17 @@ const labHost = "crashlab.local/"
 // RefInRegistry returns ref (one of this package's names,
 // crashlab.local/NAME:TAG) as it is named in registry (host[:port], or
 // host[:port]/path): REGISTRY/crashlab/NAME:TAG, same tag.
+//
+// A ref already named in a registry is returned as it is: the lab names its
+// images in the registry once (lab.deployImages) and then asks the registry
+// for them (MissingInRegistry), and naming them twice would ask for
+// REGISTRY/crashlab/REGISTRY/crashlab/... (found by the e2e suite).
 func RefInRegistry(ref, registry string) string {
-	return strings.TrimSuffix(registry, "/") + "/crashlab/" + strings.TrimPrefix(ref, labHost)
+	rest, ok := strings.CutPrefix(ref, labHost)
+	if !ok {
+		return ref
+	}
+	return strings.TrimSuffix(registry, "/") + "/crashlab/" + rest
 }
 
 // InRegistry returns the image as it is named in registry: same content,

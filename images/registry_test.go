@@ -40,6 +40,17 @@ func TestPushThenTheRegistryHoldsEveryImage(t *testing.T) {
 	missing, err = images.MissingInRegistry(ctx, host, imgs, images.Remote{})
 	require.NoError(t, err)
 	assert.Empty(t, missing)
+
+	// The lab names its images in the registry before it asks (what it
+	// deploys is the registry's name): asking with those names must find
+	// the same images.
+	named := make([]images.Image, len(imgs))
+	for i := range imgs {
+		named[i] = images.InRegistry(imgs[i], host)
+	}
+	missing, err = images.MissingInRegistry(ctx, host, named, images.Remote{})
+	require.NoError(t, err)
+	assert.Empty(t, missing, "images already named in the registry are asked for under that name")
 }
 
 func TestRefInRegistry(t *testing.T) {
@@ -48,6 +59,7 @@ func TestRefInRegistry(t *testing.T) {
 		"crashlab.local/crashlab:0123456789ab":       "reg:5000/crashlab/crashlab:0123456789ab",
 	} {
 		assert.Equal(t, want, images.RefInRegistry(ref, "reg:5000/"), ref)
+		assert.Equal(t, want, images.RefInRegistry(want, "reg:5000/"), "a name in the registry stays as it is")
 	}
 }
 
