@@ -345,9 +345,10 @@ func (p *pane) submit(t *testing.T, prompt string) {
 	// again; but a key can also arrive late, and a second Enter then lands
 	// on the next prompt (a select takes it as a choice). So wait long
 	// before pressing again: a late key has come by then (seen in CI: a
-	// 3 s wait pressed twice and answered the next question).
+	// 3 s wait, and once a 12 s wait, pressed twice and answered the next
+	// question).
 	for i := 0; i < 3; i++ {
-		deadline := time.Now().Add(12 * time.Second)
+		deadline := time.Now().Add(25 * time.Second)
 		for time.Now().Before(deadline) {
 			if !p.waitingAt(t, prompt) {
 				return
