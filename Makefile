@@ -35,7 +35,9 @@ workload:
 # github.com/crashlab/crashlab/cmd/crashlab@VERSION`): nothing generated is
 # needed, the workload binaries it embeds are committed.
 build:
-	GOBIN=$(CURDIR)/bin $(GO) install ./cmd/crashlab
+	# Static (no cgo): the same binary runs here and as the lab controller's
+	# image in the cluster, which has no C library.
+	CGO_ENABLED=0 GOBIN=$(CURDIR)/bin $(GO) install ./cmd/crashlab
 	# kubectl finds plugins by name on PATH: `kubectl crashlab explain POD`.
 	ln -sf crashlab bin/kubectl-crashlab
 

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -156,6 +157,13 @@ func (s *Service) Questions(id string) ([]grader.Question, error) {
 }
 
 func (s *Service) attemptQuestions(sc scenarios.Scenario) []grader.Question {
+	if s.remote != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+		defer cancel()
+		if qs, err := s.remote.Questions(ctx, sc.ID); err == nil && len(qs) > 0 {
+			return qs
+		}
+	}
 	e := entryOf(s.entries(), sc)
 	return ShuffleChoices(sc.Questions, AttemptSeed(s.learner, sc.ID, e.Started))
 }

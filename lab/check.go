@@ -31,6 +31,9 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 	if err != nil {
 		return grader.Verdict{}, err
 	}
+	if s.remote != nil {
+		return s.remote.Check(ctx, sc.ID, s.onProgress)
+	}
 	nsObj, err := s.startedNamespace(ctx, sc.ID, ns)
 	if err != nil {
 		return grader.Verdict{}, err

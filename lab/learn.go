@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -75,6 +76,14 @@ func (s *Service) Hint(id string) (Hints, error) {
 	return s.showHints(id, func(seen, all int) int { return min(max(seen, 0)+1, all) })
 }
 
+// HintsUpTo shows the first n hints (all of them when there are fewer),
+// counting them as AllHints does; a count already higher stays. The lab's
+// controller answers an Attempt's hint requests with it: the request is a
+// count, so asking twice for the same count costs once.
+func (s *Service) HintsUpTo(id string, n int) (Hints, error) {
+	return s.showHints(id, func(_, all int) int { return min(max(n, 0), all) })
+}
+
 // AllHints shows every hint at once, and counts them all: reading them is
 // reading them.
 func (s *Service) AllHints(id string) (Hints, error) {
@@ -87,6 +96,20 @@ func (s *Service) showHints(id string, next func(seen, all int) int) (Hints, err
 		return Hints{}, err
 	}
 	h := Hints{Scenario: sc.ID, Namespace: ns, All: s.playedNow(sc).Hints}
+	if s.remote != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+		defer cancel()
+		e, err := s.remote.Entry(ctx, sc.ID)
+		if err != nil {
+			return h, fmt.Errorf("read the hint count: %w", err)
+		}
+		n, err := s.remote.Hints(ctx, sc.ID, max(e.Hints, next(e.Hints, len(h.All))))
+		if err != nil {
+			return h, fmt.Errorf("ask for a hint: %w", err)
+		}
+		h.Shown = min(n, len(h.All))
+		return h, nil
+	}
 	st, err := s.openProgress()
 	if err != nil {
 		return h, fmt.Errorf("read the hint count: %w", err)
@@ -151,6 +174,18 @@ func (s *Service) GiveUp(id string) (Explanation, error) {
 	sc, err := s.lookup(id)
 	if err != nil {
 		return Explanation{}, err
+	}
+	if s.remote != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+		defer cancel()
+		if err := s.remote.GiveUp(ctx, sc.ID); err != nil {
+			return Explanation{}, fmt.Errorf("record giving up: %w", err)
+		}
+		e, err := s.remote.Entry(ctx, sc.ID)
+		if err != nil {
+			return Explanation{}, fmt.Errorf("record giving up: %w", err)
+		}
+		return explanationOf(s.playedNow(sc), e), nil
 	}
 	st, err := s.openProgress()
 	if err != nil {

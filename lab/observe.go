@@ -69,6 +69,9 @@ func (s *Service) Diagnose(ctx context.Context, id string, answers map[string]st
 	if err != nil {
 		return grader.Verdict{}, err
 	}
+	if s.remote != nil {
+		return s.remote.Diagnose(ctx, sc.ID, answers)
+	}
 	nsObj, err := s.startedNamespace(ctx, sc.ID, ns)
 	if err != nil {
 		return grader.Verdict{}, err

@@ -76,6 +76,26 @@ type Service struct {
 	// variant is the seed Start and Reset deploy a blind variant with (0:
 	// the base incident, or on Reset the seed the record holds).
 	variant uint64
+	// store, when set, keeps the learner's progress instead of the local
+	// file: the lab's controller keeps it in an Attempt's status.
+	store ProgressStore
+	// remote, when set, judges and records instead of this service.
+	remote Remote
+}
+
+// ProgressStore is where a learner's progress lives: the local progress
+// file (*progress.Store) for self-paced use, or an Attempt's status when the
+// lab's controller judges. Update re-reads the entry and applies fn to what
+// is saved, so a counter raised in fn is never lost to a concurrent update.
+type ProgressStore interface {
+	Entry(id string, aliases ...string) progress.Entry
+	UpdateAliased(id string, aliases []string, fn func(*progress.Entry)) error
+}
+
+// WithProgressStore keeps the learner's progress in st instead of the local
+// progress file (and nothing is mirrored for a board: st is the record).
+func WithProgressStore(st ProgressStore) Option {
+	return optionFunc(func(s *Service) { s.store = st })
 }
 
 // Option configures a Service.
@@ -313,6 +333,9 @@ func (s *Service) playedIn(ctx context.Context, sc scenarios.Scenario, nsObj *co
 // when progress cannot be read or saved, since their outcome stands either
 // way; that is why the check is made before any verb.
 func (s *Service) CheckProgress() error {
+	if s.store != nil {
+		return nil
+	}
 	dir := s.progressDir
 	if dir == "" {
 		d, err := progress.DefaultDir()
@@ -329,7 +352,10 @@ func (s *Service) CheckProgress() error {
 
 // openProgress opens the learner's progress on this context and passes on
 // the warning of a damaged file that was moved aside.
-func (s *Service) openProgress() (*progress.Store, error) {
+func (s *Service) openProgress() (ProgressStore, error) {
+	if s.store != nil {
+		return s.store, nil
+	}
 	dir := s.progressDir
 	if dir == "" {
 		d, err := progress.DefaultDir()
@@ -361,7 +387,7 @@ func (s *Service) record(sc scenarios.Scenario, fn func(*progress.Entry)) {
 		s.onWarning(fmt.Sprintf("progress not saved: %v", err))
 		return
 	}
-	if s.workshopNS != "" && s.client != nil {
+	if s.workshopNS != "" && s.client != nil && s.store == nil {
 		if err := progress.Mirror(context.Background(), s.client, s.workshopNS, s.learner, sc.ID, entryOf(st, sc)); err != nil {
 			s.onWarning(fmt.Sprintf("progress not shown to the trainer: %v", err))
 		}
@@ -370,7 +396,7 @@ func (s *Service) record(sc scenarios.Scenario, fn func(*progress.Entry)) {
 
 // entries reads the learner's progress for reading only; progress that
 // cannot be read is a warning and reads as empty.
-func (s *Service) entries() *progress.Store {
+func (s *Service) entries() ProgressStore {
 	st, err := s.openProgress()
 	if err != nil {
 		s.onWarning(fmt.Sprintf("progress not read: %v", err))
@@ -381,6 +407,6 @@ func (s *Service) entries() *progress.Store {
 
 // entry is the learner's progress of one scenario, with what was saved
 // under its earlier ids.
-func entryOf(st *progress.Store, sc scenarios.Scenario) progress.Entry {
+func entryOf(st ProgressStore, sc scenarios.Scenario) progress.Entry {
 	return st.Entry(sc.ID, sc.Aliases...)
 }

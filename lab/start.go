@@ -113,6 +113,14 @@ var ErrTrainerResets = errors.New("in a workshop your trainer resets incidents")
 // beginIfNew begins the learner's first attempt at a scenario someone else
 // deployed (a workshop's trainer); an attempt already begun is left alone.
 func (s *Service) beginIfNew(sc scenarios.Scenario) {
+	if s.remote != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+		defer cancel()
+		if err := s.remote.Begin(ctx, sc.ID); err != nil {
+			s.onWarning(fmt.Sprintf("the lab's controller did not record your start: %v", err))
+		}
+		return
+	}
 	if entryOf(s.entries(), sc).Started.IsZero() {
 		s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
 	}
@@ -201,4 +209,22 @@ func (s *Service) Manifests(ctx context.Context, id string) ([]byte, error) {
 		return nil, err
 	}
 	return sc.RenderYAML(vals, cluster.LabLabels(sc.ID, s.learner))
+}
+
+// Begin begins the learner's attempt at a scenario that someone else
+// deployed (for a workshop learner, the trainer; the lab's controller calls
+// it when the learner opens the page) and returns the scenario as it was
+// deployed, whose briefing is the page. An attempt already begun is left as
+// it is; a scenario not deployed is ErrNotStarted.
+func (s *Service) Begin(ctx context.Context, id string) (scenarios.Scenario, error) {
+	sc, ns, err := s.scenarioIn(id)
+	if err != nil {
+		return scenarios.Scenario{}, err
+	}
+	nsObj, err := s.startedNamespace(ctx, sc.ID, ns)
+	if err != nil {
+		return scenarios.Scenario{}, err
+	}
+	s.beginIfNew(sc)
+	return s.playedIn(ctx, sc, nsObj), nil
 }

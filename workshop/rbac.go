@@ -3,6 +3,7 @@ package workshop
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/progress"
 )
@@ -70,7 +72,7 @@ func Apply(ctx context.Context, c kubernetes.Interface, o runtime.Object) error 
 // architecture, labels, images and capacity), and a Role in the workshop
 // namespace that lets them read their own attempt records and read and
 // write their progress, each by name.
-func learnerRBAC(name, learner string, namespaces, records []string) []runtime.Object {
+func learnerRBAC(name, learner string, namespaces, records []string, graded bool) []runtime.Object {
 	ws := Namespace(name)
 	l := with(Labels(name), cluster.LabelLearner, learner, LabelRole, "learner")
 	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: learner, Namespace: ws}}
@@ -90,13 +92,28 @@ func learnerRBAC(name, learner string, namespaces, records []string) []runtime.O
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: own},
 		Subjects:   subject,
 	})
-	names := append([]string{progress.MirrorName(learner)}, records...)
+	rules := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: append([]string{progress.MirrorName(learner)}, records...), Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{progress.MirrorName(learner)}, Verbs: []string{"update", "patch"}},
+	}
+	if graded {
+		// With the lab's controller the learner writes requests into their
+		// own Attempts' spec and reads the answers; status (the verdicts,
+		// the record, the score) is a subresource this Role never names,
+		// and there is no progress ConfigMap to write.
+		names := make([]string, 0, len(records))
+		for _, r := range records {
+			names = append(names, attempts.Name(learner, strings.TrimPrefix(r, recordName(learner, ""))))
+		}
+		rules = []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: records, Verbs: []string{"get"}},
+			{APIGroups: []string{"crashlab.dev"}, Resources: []string{"attempts"}, ResourceNames: names, Verbs: []string{"get", "list", "watch", "patch"}},
+			{APIGroups: []string{"crashlab.dev"}, Resources: []string{"workshops"}, ResourceNames: []string{name}, Verbs: []string{"get"}},
+		}
+	}
 	objs = append(objs, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: "learner-" + learner, Namespace: ws, Labels: l},
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: names, Verbs: []string{"get"}},
-			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{progress.MirrorName(learner)}, Verbs: []string{"update", "patch"}},
-		},
+		Rules:      rules,
 	}, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "learner-" + learner, Namespace: ws, Labels: l},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "learner-" + learner},

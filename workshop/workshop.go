@@ -123,6 +123,22 @@ type Plan struct {
 	Name      string
 	Learners  []string
 	Incidents []string
+	// Attempts, when set, makes each learner's Attempt of each incident,
+	// which the lab's controller judges; the controller gets what judging
+	// needs in the learner's namespaces, and no progress ConfigMap is made
+	// (the Attempt's status is the record, and the learner cannot write
+	// it). Nil is a room without a controller: each learner's crashlab
+	// judges and mirrors its progress into a ConfigMap for the board.
+	Attempts AttemptMaker
+}
+
+// AttemptMaker makes the Attempt of a learner's incident (idempotent).
+type AttemptMaker interface {
+	EnsureAttempt(ctx context.Context, workshop, learner, id, namespace string) error
+	// Controller is the ServiceAccount the controller judges as.
+	Controller() rbacv1.Subject
+	// IncidentRole is the ClusterRole of what judging needs in a namespace.
+	IncidentRole() string
 }
 
 // Validate checks every name the plan will create before anything is made.
@@ -196,6 +212,12 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 	if err := apply(ctx, c, learnerClusterRole(p.Name)); err != nil {
 		return err
 	}
+	if p.Attempts != nil {
+		// The records the controller judges against live here.
+		if err := bindController(ctx, c, p, ws, base); err != nil {
+			return err
+		}
+	}
 	for _, l := range p.Learners {
 		report(fmt.Sprintf("learner %s: %d incident(s)", l, len(p.Incidents)))
 		ll := with(base, cluster.LabelLearner, l, LabelRole, "learner")
@@ -204,8 +226,10 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 		}
 		// The progress ConfigMap exists before the learner writes to it, so
 		// that their Role needs no create (which RBAC cannot limit by name).
-		if err := createIfMissing(ctx, c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: progress.MirrorName(l), Namespace: ws, Labels: with(ll, scenarios.LabelRecord, "progress")}}); err != nil {
-			return err
+		if p.Attempts == nil {
+			if err := createIfMissing(ctx, c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: progress.MirrorName(l), Namespace: ws, Labels: with(ll, scenarios.LabelRecord, "progress")}}); err != nil {
+				return err
+			}
 		}
 		for _, id := range p.Incidents {
 			ns, err := deploy(ctx, l, id)
@@ -232,6 +256,14 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 			}); err != nil {
 				return err
 			}
+			if p.Attempts != nil {
+				if err := bindController(ctx, c, p, ns, base); err != nil {
+					return err
+				}
+				if err := p.Attempts.EnsureAttempt(ctx, p.Name, l, id, ns); err != nil {
+					return fmt.Errorf("learner %s, incident %s: %w", l, id, err)
+				}
+			}
 		}
 		// What the learner may read and write in the workshop namespace:
 		// their own records (read), their progress (read and write), for
@@ -244,13 +276,23 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 		for i, id := range ids {
 			records[i] = recordName(l, id)
 		}
-		for _, o := range learnerRBAC(p.Name, l, all, records) {
+		for _, o := range learnerRBAC(p.Name, l, all, records, p.Attempts != nil) {
 			if err := apply(ctx, c, o); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// bindController gives the lab's controller what judging needs in one
+// namespace of the workshop, and nothing outside them.
+func bindController(ctx context.Context, c kubernetes.Interface, p Plan, ns string, base map[string]string) error {
+	return apply(ctx, c, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "crashlab-controller", Namespace: ns, Labels: with(base, LabelRole, "controller")},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: p.Attempts.IncidentRole()},
+		Subjects:   []rbacv1.Subject{p.Attempts.Controller()},
+	})
 }
 
 // learnerNamespaces lists a learner's incident namespaces in the workshop,
@@ -297,7 +339,7 @@ func ensureNamespaceLabels(ctx context.Context, c kubernetes.Interface, name str
 // and creates it again as Create does (deployed by the trainer, record
 // moved, the learner's bindings renewed): a learner cannot delete
 // namespaces, so a reset is the trainer's.
-func Reset(ctx context.Context, c kubernetes.Interface, name, learner, id string, deploy Deployer) error {
+func Reset(ctx context.Context, c kubernetes.Interface, name, learner, id string, deploy Deployer, graded AttemptMaker) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
@@ -320,7 +362,7 @@ func Reset(ctx context.Context, c kubernetes.Interface, name, learner, id string
 		return err
 	}
 	_ = c.CoreV1().ConfigMaps(Namespace(name)).Delete(ctx, recordName(learner, id), metav1.DeleteOptions{})
-	return Create(ctx, c, Plan{Name: name, Learners: []string{learner}, Incidents: []string{id}}, deploy, func(string) {})
+	return Create(ctx, c, Plan{Name: name, Learners: []string{learner}, Incidents: []string{id}, Attempts: graded}, deploy, func(string) {})
 }
 
 // Learner is one learner of a workshop as the cluster has it.

@@ -142,6 +142,18 @@ func (g *globals) connect(ctx context.Context, ids ...string) (*lab.Service, err
 	if err != nil {
 		return nil, err
 	}
+	return g.serviceOn(ctx, conn)
+}
+
+// inWorkshop is true when the kubeconfig's context is a workshop learner's.
+func (g *globals) inWorkshop() bool {
+	return cluster.IsWorkshopContext(g.contextName())
+}
+
+// serviceOn is the lab service on a connected cluster: for a workshop
+// learner, the learner the cluster says the token is, judged by the lab's
+// controller when the workshop has one.
+func (g *globals) serviceOn(ctx context.Context, conn *cluster.Conn) (*lab.Service, error) {
 	ensurer := lab.ClusterImages{Client: conn.Client, IsLab: conn.IsLab, Logger: newLogger(g)}
 	opts := append(g.labOptions(conn.Context), lab.WithImageEnsurer(ensurer))
 	if cluster.IsWorkshopContext(conn.Context) {
@@ -154,6 +166,15 @@ func (g *globals) connect(ctx context.Context, ids ...string) (*lab.Service, err
 			return nil, fmt.Errorf("this kubeconfig's context %q names another learner than its token's (%s of workshop %s): use the file `crashlab workshop kubeconfigs` wrote", conn.Context, who.Learner, who.Workshop)
 		}
 		opts = append(g.labOptions(conn.Context), lab.WithImageEnsurer(ensurer), lab.WithWorkshop(workshop.Namespace(who.Workshop)))
+		remote, err := workshopRemote(ctx, conn, who)
+		if err != nil {
+			return nil, err
+		}
+		if remote != nil {
+			// The lab's controller judges and keeps the record: this
+			// crashlab writes requests and shows the answers.
+			opts = append(opts, lab.WithRemote(remote))
+		}
 	}
 	return checked(lab.New(conn.Client, opts...))
 }

@@ -52,6 +52,12 @@ var selfExecutable = os.Executable
 // explicitly, as a release does, a missing one is an error.
 func (f *imagesFlags) crashlabIndex(g *globals, cmd *cobra.Command) (*images.Index, error) {
 	f.crashlabImageSet = cmd.Flags().Changed("crashlab-image")
+	return f.index(g)
+}
+
+// index is crashlabIndex once crashlabImageSet says whether the image was
+// asked for explicitly (a missing architecture is then an error).
+func (f *imagesFlags) index(g *globals) (*images.Index, error) {
 	if !f.crashlabImage {
 		if len(f.crashlabBinaries) > 0 {
 			return nil, usageError{errors.New("--crashlab-binary builds crashlab's own image, which --crashlab-image=false leaves out: drop one")}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/controller"
 	"github.com/crashlab/crashlab/workshop"
 )
 
@@ -25,6 +26,10 @@ type workshopFlags struct {
 	server    string
 	addr      string
 	tui       bool
+	// controller is --controller: the lab's controller judges the room.
+	controller bool
+	// crashlabBinaries are --crashlab-binary values for the controller's image.
+	crashlabBinaries []string
 }
 
 func newWorkshopCommand(g *globals) *cobra.Command {
@@ -53,6 +58,8 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 	intRangeVar(create.Flags(), &flags.learners, "learners", 0, 1, workshop.MaxNamespaces, fmt.Sprintf("each learner needs a namespace per incident; a cluster is tested to hold %d", workshop.MaxNamespaces), "how many learners (named learner-01, learner-02, ...)")
 	create.Flags().StringVar(&flags.namesFile, "names", "", "a file with one learner name per line")
 	create.Flags().StringSliceVar(&flags.incidents, "incidents", nil, "the incidents every learner gets: ids that crashlab list shows, comma-separated")
+	create.Flags().BoolVar(&flags.controller, "controller", true, "install the lab's controller, which judges every learner's Attempt under its own identity (false: each learner's crashlab judges, and the board shows progress learners could write)")
+	create.Flags().StringArrayVar(&flags.crashlabBinaries, "crashlab-binary", nil, "a static crashlab for the controller's image, as linux/ARCH=PATH; this crashlab serves when it is a static Linux build of the nodes' architecture")
 
 	kubeconfigs := &cobra.Command{
 		Use:   "kubeconfigs DIR",
@@ -218,8 +225,21 @@ func runWorkshopCreate(ctx context.Context, g *globals, flags *workshopFlags) er
 		return err
 	}
 	defer done()
+	var maker controller.Maker
+	if flags.controller {
+		if maker, err = g.installController(ctx, conn, flags.crashlabBinaries); err != nil {
+			return err
+		}
+		maker.Namespace = workshop.Namespace(p.Name)
+		p.Attempts = maker
+	}
 	if err := workshop.Create(ctx, conn.Client, p, deploy, func(m string) { g.say("%s", m) }); err != nil {
 		return err
+	}
+	if flags.controller {
+		if err := maker.EnsureWorkshop(ctx, p.Name, p.Learners, p.Incidents); err != nil {
+			return err
+		}
 	}
 	g.say("Workshop %q: %d learner(s), incidents %s.", p.Name, len(p.Learners), strings.Join(p.Incidents, ", "))
 	g.say("Next: `crashlab workshop kubeconfigs DIR --name %s` writes each learner's kubeconfig; `crashlab workshop board --name %s` shows the room.", p.Name, p.Name)
@@ -349,7 +369,11 @@ func runWorkshopReset(ctx context.Context, g *globals, flags *workshopFlags, lea
 		return err
 	}
 	defer done()
-	if err := workshop.Reset(ctx, conn.Client, flags.name, learner, sc.ID, deploy); err != nil {
+	graded, err := gradedWorkshop(ctx, conn, flags.name)
+	if err != nil {
+		return err
+	}
+	if err := workshop.Reset(ctx, conn.Client, flags.name, learner, sc.ID, deploy, graded); err != nil {
 		return err
 	}
 	g.say("%s's %s is deployed again, broken as at the start.", learner, sc.ID)

@@ -1,0 +1,300 @@
+package controller
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/crashlab/crashlab/api/crds"
+	"github.com/crashlab/crashlab/cluster"
+)
+
+const (
+	// SystemNamespace is where the controller runs.
+	SystemNamespace = "crashlab-system"
+	// Name names the controller's Deployment, ServiceAccount and roles.
+	Name = "crashlab-controller"
+	// IncidentRoleName is the ClusterRole a workshop binds in each incident
+	// namespace (and its own): what judging needs there, and only there.
+	IncidentRoleName = "crashlab-controller-incident"
+	// sealSecret holds the key statuses are sealed with.
+	sealSecret = "crashlab-controller-seal"
+	// SealMountPath is where the controller's pod reads the seal key.
+	SealMountPath = "/var/run/crashlab/seal"
+	fieldOwner    = "crashlab"
+)
+
+// ErrNotOurs is an object the lab would create that exists without the
+// lab's label: the lab never changes what it did not create.
+var ErrNotOurs = errors.New("exists and was not created by crashlab")
+
+// NotOursError names the object.
+type NotOursError struct{ Kind, Name string }
+
+func (e *NotOursError) Error() string { return fmt.Sprintf("%s %s %v", e.Kind, e.Name, ErrNotOurs) }
+func (e *NotOursError) Unwrap() error { return ErrNotOurs }
+
+// InstallOptions say what to run.
+type InstallOptions struct {
+	// Image is crashlab's own image, as the nodes can pull or find it.
+	Image string
+	// Args are passed to the controller after `controller` (a registry).
+	Args []string
+	// Report receives one line per step.
+	Report func(string)
+}
+
+func labels(role string) map[string]string {
+	return map[string]string{cluster.LabelManagedBy: cluster.ManagedBy, "crashlab.dev/role": role}
+}
+
+// CRDs are the lab's CustomResourceDefinitions, labelled as the lab's.
+func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	names, err := fs.Glob(crds.Files, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var out []*apiextensionsv1.CustomResourceDefinition
+	for _, n := range names {
+		b, err := crds.Files.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.UnmarshalStrict(b, &crd); err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		crd.Labels = labels("api")
+		crd.TypeMeta = metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"}
+		out = append(out, &crd)
+	}
+	return out, nil
+}
+
+// ControllerRules are the controller's rights everywhere: read pods,
+// namespaces and nodes (the pods line of every attempt comes from one watch),
+// and write the status of the lab's resources. Nothing else cluster-wide.
+func ControllerRules() []rbacv1.PolicyRule {
+	read := []string{"get", "list", "watch"}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods", "namespaces", "nodes"}, Verbs: read},
+		{APIGroups: []string{"crashlab.dev"}, Resources: []string{"attempts", "workshops"}, Verbs: read},
+		{APIGroups: []string{"crashlab.dev"}, Resources: []string{"attempts/status", "workshops/status"}, Verbs: []string{"get", "update", "patch"}},
+		// The live judge reads where storage can come from.
+		{APIGroups: []string{""}, Resources: []string{"persistentvolumes"}, Verbs: read},
+		{APIGroups: []string{"storage.k8s.io"}, Resources: []string{"storageclasses"}, Verbs: read},
+	}
+}
+
+// IncidentRules are what judging needs inside a namespace where they are
+// bound: read the workload and what it references, read logs, and delete a
+// pod (a fix must survive its pod being replaced).
+func IncidentRules() []rbacv1.PolicyRule {
+	read := []string{"get", "list", "watch"}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods", "configmaps", "secrets", "services", "endpoints", "persistentvolumeclaims", "events", "serviceaccounts"}, Verbs: read},
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"delete"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: read},
+		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: read},
+	}
+}
+
+// Objects are everything Install creates, in order.
+func Objects(o InstallOptions) ([]client.Object, error) {
+	crdList, err := CRDs()
+	if err != nil {
+		return nil, err
+	}
+	var objs []client.Object
+	for _, c := range crdList {
+		objs = append(objs, c)
+	}
+	l := labels("controller")
+	tm := func(kind, apiVersion string) metav1.TypeMeta {
+		return metav1.TypeMeta{Kind: kind, APIVersion: apiVersion}
+	}
+	om := func(name, ns string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: l}
+	}
+	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: Name, Namespace: SystemNamespace}}
+	objs = append(objs,
+		&corev1.Namespace{TypeMeta: tm("Namespace", "v1"), ObjectMeta: om(SystemNamespace, "")},
+		&corev1.ServiceAccount{TypeMeta: tm("ServiceAccount", "v1"), ObjectMeta: om(Name, SystemNamespace)},
+		&rbacv1.ClusterRole{TypeMeta: tm("ClusterRole", "rbac.authorization.k8s.io/v1"), ObjectMeta: om(Name, ""), Rules: ControllerRules()},
+		&rbacv1.ClusterRoleBinding{TypeMeta: tm("ClusterRoleBinding", "rbac.authorization.k8s.io/v1"), ObjectMeta: om(Name, ""), Subjects: subject,
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: Name}},
+		&rbacv1.ClusterRole{TypeMeta: tm("ClusterRole", "rbac.authorization.k8s.io/v1"), ObjectMeta: om(IncidentRoleName, ""), Rules: IncidentRules()},
+		&rbacv1.Role{TypeMeta: tm("Role", "rbac.authorization.k8s.io/v1"), ObjectMeta: om(Name, SystemNamespace), Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{coordinationv1.GroupName}, Resources: []string{"leases"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
+		}},
+		&rbacv1.RoleBinding{TypeMeta: tm("RoleBinding", "rbac.authorization.k8s.io/v1"), ObjectMeta: om(Name, SystemNamespace), Subjects: subject,
+			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: Name}},
+		deployment(o),
+	)
+	return objs, nil
+}
+
+func deployment(o InstallOptions) *appsv1.Deployment {
+	l := labels("controller")
+	sel := map[string]string{"crashlab.dev/role": "controller"}
+	one := int32(1)
+	no, yes := false, true
+	uid := int64(65532)
+	probe := func(path string) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt32(8081)}}, PeriodSeconds: 5}
+	}
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{Kind: "Deployment", APIVersion: "apps/v1"},
+		ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: SystemNamespace, Labels: l},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: sel},
+			// Recreate: two controllers never judge at once (leader
+			// election also guards it), and a rollout is a restart.
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: l},
+				Spec: corev1.PodSpec{
+					ServiceAccountName:            Name,
+					TerminationGracePeriodSeconds: ptr(int64(10)),
+					SecurityContext:               &corev1.PodSecurityContext{RunAsNonRoot: &yes, RunAsUser: &uid, SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+					Containers: []corev1.Container{{
+						Name:            "controller",
+						Image:           o.Image,
+						ImagePullPolicy: corev1.PullIfNotPresent,
+						Args:            append([]string{"controller", "--leader-elect", "--seal-key-file", SealMountPath + "/key"}, o.Args...),
+						Env: []corev1.EnvVar{{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+							{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}}},
+						Ports:          []corev1.ContainerPort{{Name: "metrics", ContainerPort: 8080}, {Name: "health", ContainerPort: 8081}},
+						ReadinessProbe: probe("/readyz"),
+						LivenessProbe:  probe("/healthz"),
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+							Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("512Mi")},
+						},
+						SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: &no, ReadOnlyRootFilesystem: &yes, Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
+						VolumeMounts:    []corev1.VolumeMount{{Name: "seal", MountPath: SealMountPath, ReadOnly: true}, {Name: "tmp", MountPath: "/tmp"}},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "seal", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: sealSecret}}},
+						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+					},
+				},
+			},
+		},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Install creates or updates the CRDs, the controller's namespace, identity,
+// RBAC and Deployment, and the seal key (created once, never replaced: a
+// new key would make every sealed status read as tampered). Objects of
+// those names that the lab did not create are refused, never changed.
+func Install(ctx context.Context, c client.Client, o InstallOptions) error {
+	report := o.Report
+	if report == nil {
+		report = func(string) {}
+	}
+	objs, err := Objects(o)
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if err := applyOwned(ctx, c, obj); err != nil {
+			return err
+		}
+		if crd, ok := obj.(*apiextensionsv1.CustomResourceDefinition); ok {
+			report("API " + crd.Name)
+			if err := waitEstablished(ctx, c, crd.Name); err != nil {
+				return err
+			}
+		}
+		if _, ok := obj.(*corev1.Namespace); ok {
+			if err := ensureSealKey(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	report("controller " + SystemNamespace + "/" + Name + " (" + o.Image + ")")
+	return nil
+}
+
+func ensureSealKey(ctx context.Context, c client.Client) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: sealSecret, Namespace: SystemNamespace, Labels: labels("controller")}, Data: map[string][]byte{"key": key}}
+	if err := c.Create(ctx, s); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create the seal key: %w", err)
+	}
+	var got corev1.Secret
+	if err := c.Get(ctx, client.ObjectKeyFromObject(s), &got); err != nil {
+		return fmt.Errorf("read the seal key: %w", err)
+	}
+	if got.Labels[cluster.LabelManagedBy] != cluster.ManagedBy {
+		return &NotOursError{Kind: "Secret", Name: SystemNamespace + "/" + sealSecret}
+	}
+	return nil
+}
+
+// applyOwned server-side applies obj, after checking that an existing
+// object of its name is the lab's.
+func applyOwned(ctx context.Context, c client.Client, obj client.Object) error {
+	existing := obj.DeepCopyObject().(client.Object)
+	err := c.Get(ctx, client.ObjectKeyFromObject(obj), existing)
+	switch {
+	case err == nil:
+		if existing.GetLabels()[cluster.LabelManagedBy] != cluster.ManagedBy {
+			return &NotOursError{Kind: obj.GetObjectKind().GroupVersionKind().Kind, Name: client.ObjectKeyFromObject(obj).String()}
+		}
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("read %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+	}
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err
+	}
+	delete(u["metadata"].(map[string]any), "creationTimestamp")
+	delete(u, "status")
+	patch := &unstructuredObject{u}
+	if err := c.Patch(ctx, patch.object(), client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+		return fmt.Errorf("apply %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+	}
+	return nil
+}
+
+func waitEstablished(ctx context.Context, c client.Client, name string) error {
+	return wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, &crd); err != nil {
+			return false, nil
+		}
+		for _, cond := range crd.Status.Conditions {
+			if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
