@@ -34,6 +34,11 @@ func Name(learner, id string) string { return learner + "." + id }
 // controller is not running, or cannot reach the incident.
 var ErrNoAnswer = errors.New("the lab's controller did not answer")
 
+// ErrCheckInterrupted is a check the cluster ended before its verdict (the
+// controller running it stopped, or a newer check replaced it): never a
+// pass; the error's text says why.
+var ErrCheckInterrupted = errors.New("the check was interrupted in the cluster")
+
 // ErrNotJudged is a request the controller could not judge; the error's
 // text says why.
 var ErrNotJudged = errors.New("not judged")
@@ -278,7 +283,7 @@ func (c *Client) Check(ctx context.Context, id string, step func(string)) (grade
 		v.Passed = cs.Result == v1alpha1.CheckPassed && v.Passed
 		return v, nil
 	case v1alpha1.CheckInterrupted:
-		return grader.Verdict{}, fmt.Errorf("%w: %s", grader.ErrInterrupted, cs.Reason)
+		return grader.Verdict{}, fmt.Errorf("%w: %s", ErrCheckInterrupted, cs.Reason)
 	default:
 		return grader.Verdict{}, fmt.Errorf("%w: %s", ErrNotJudged, cs.Reason)
 	}

@@ -9,13 +9,17 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/crashlab/crashlab/api/v1alpha1"
+	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios"
@@ -33,6 +37,9 @@ const (
 	// pods the board watches are not all Ready: broken after the fix, or a
 	// progress entry written by hand. The trainer sees it either way.
 	StateBrokenAgain = "broken again"
+	// StateTampered is an Attempt whose status someone other than the lab's
+	// controller wrote: its record and score are not the lab's.
+	StateTampered = "tampered"
 )
 
 // Cell is one learner's incident on the board.
@@ -90,9 +97,9 @@ func Compute(name string, namespaces []*corev1.Namespace, pods []*corev1.Pod, pr
 		e, _ := progress.Mirrored(cm)
 		entries[cm.Labels[cluster.LabelLearner]] = e
 	}
-	podsOf := map[string][]*corev1.Pod{}
+	podsOf := map[string][]corev1.Pod{}
 	for _, p := range pods {
-		podsOf[p.Namespace] = append(podsOf[p.Namespace], p)
+		podsOf[p.Namespace] = append(podsOf[p.Namespace], *p)
 	}
 	learners, incidents := map[string]bool{}, map[string]bool{}
 	for _, ns := range namespaces {
@@ -102,37 +109,75 @@ func Compute(name string, namespaces []*corev1.Namespace, pods []*corev1.Pod, pr
 		}
 		learners[l], incidents[id] = true, true
 		e := entries[l][id]
-		c := Cell{Learner: l, Incident: id, Pods: podSummary(podsOf[ns.Name]), Hints: e.Hints, WrongAnswers: e.WrongAnswers, StartedAt: e.Started}
-		healthy := allReady(podsOf[ns.Name])
-		switch lab.StatusOf(e) {
-		case lab.StatusNotStarted:
-			c.State = StateNotStarted
-		case lab.StatusSolved:
-			c.State = StateFixed
-			if !healthy {
-				c.State = StateBrokenAgain
-			}
-		case lab.StatusGivenUp:
-			c.State = StateGivenUp
-		case lab.StatusDiagnosed:
-			c.State = StateDiagnosed
-		default:
-			c.State = StateStarted
-			if !healthy {
-				c.State = StateCrashing
-			}
+		line, healthy := grader.PodsLine(podsOf[ns.Name])
+		c := cellOf(l, id, e, line, healthy, now)
+		b.Cells = append(b.Cells, c)
+	}
+	b.Learners, b.Incidents = sortedKeys(learners), sortedKeys(incidents)
+	sort.Slice(b.Cells, func(i, j int) bool {
+		if b.Cells[i].Learner != b.Cells[j].Learner {
+			return b.Cells[i].Learner < b.Cells[j].Learner
 		}
-		switch {
-		case e.Done() && e.FixedAfter > 0:
-			c.SpentSeconds = int(e.FixedAfter / time.Second)
-		case !e.Started.IsZero():
-			c.SpentSeconds = int(now.Sub(e.Started) / time.Second)
+		return b.Cells[i].Incident < b.Cells[j].Incident
+	})
+	return b
+}
+
+// cellOf is one learner's incident from their record and what their pods
+// show now (the one reading of pod state, grader.PodsLine).
+func cellOf(learner, id string, e progress.Entry, pods string, healthy bool, now time.Time) Cell {
+	c := Cell{Learner: learner, Incident: id, Pods: pods, Hints: e.Hints, WrongAnswers: e.WrongAnswers, StartedAt: e.Started}
+	switch lab.StatusOf(e) {
+	case lab.StatusNotStarted:
+		c.State = StateNotStarted
+	case lab.StatusSolved:
+		c.State = StateFixed
+		if !healthy {
+			c.State = StateBrokenAgain
 		}
-		if s, ok := lab.BestScore(e); ok {
-			c.Score = &s
+	case lab.StatusGivenUp:
+		c.State = StateGivenUp
+	case lab.StatusDiagnosed:
+		c.State = StateDiagnosed
+	default:
+		c.State = StateStarted
+		if !healthy {
+			c.State = StateCrashing
 		}
-		if e.GaveUp() && c.State != StateGivenUp {
-			c.AfterGiveUp, c.ScoreCap = true, lab.ScoreCap(e)
+	}
+	switch {
+	case e.Done() && e.FixedAfter > 0:
+		c.SpentSeconds = int(e.FixedAfter / time.Second)
+	case !e.Started.IsZero():
+		c.SpentSeconds = int(now.Sub(e.Started) / time.Second)
+	}
+	if s, ok := lab.BestScore(e); ok {
+		c.Score = &s
+	}
+	if e.GaveUp() && c.State != StateGivenUp {
+		c.AfterGiveUp, c.ScoreCap = true, lab.ScoreCap(e)
+	}
+	return c
+}
+
+// ComputeAttempts is the board of a workshop the lab's controller judges:
+// every cell from an Attempt's status (its record, its pods line, its
+// conditions), which only the controller writes. A status someone else
+// wrote is shown as tampered, with no score.
+func ComputeAttempts(name string, all []v1alpha1.Attempt, now time.Time) Board {
+	b := Board{Workshop: name, UpdatedAt: now}
+	learners, incidents := map[string]bool{}, map[string]bool{}
+	for _, a := range all {
+		l, id := a.Spec.Learner, a.Spec.Incident
+		learners[l], incidents[id] = true, true
+		healthy := meta.IsStatusConditionTrue(a.Status.Conditions, v1alpha1.ConditionHealthy)
+		pods := a.Status.Pods
+		if pods == "" {
+			pods = "not read yet"
+		}
+		c := cellOf(l, id, attempts.EntryOf(a.Status.Progress), pods, healthy, now)
+		if meta.IsStatusConditionTrue(a.Status.Conditions, v1alpha1.ConditionTampered) {
+			c.State, c.Score = StateTampered, nil
 		}
 		b.Cells = append(b.Cells, c)
 	}
@@ -155,78 +200,6 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-func allReady(pods []*corev1.Pod) bool {
-	if len(pods) == 0 {
-		return false
-	}
-	for _, p := range pods {
-		if p.DeletionTimestamp != nil {
-			continue
-		}
-		ready := false
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				ready = true
-			}
-		}
-		if !ready {
-			return false
-		}
-	}
-	return true
-}
-
-// podSummary is what `kubectl get pods` would tell at a glance: how many
-// are ready, and the most common reason of those that are not.
-func podSummary(pods []*corev1.Pod) string {
-	if len(pods) == 0 {
-		return "no pods"
-	}
-	ready, reasons := 0, map[string]int{}
-	for _, p := range pods {
-		r := podReason(p)
-		if r == "Ready" {
-			ready++
-			continue
-		}
-		reasons[r]++
-	}
-	s := fmt.Sprintf("%d/%d ready", ready, len(pods))
-	best := ""
-	for r, n := range reasons {
-		if best == "" || n > reasons[best] || (n == reasons[best] && r < best) {
-			best = r
-		}
-	}
-	if best != "" {
-		s += ", " + best
-	}
-	return s
-}
-
-func podReason(p *corev1.Pod) string {
-	if p.DeletionTimestamp != nil {
-		return "Terminating"
-	}
-	for _, st := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
-		if w := st.State.Waiting; w != nil && w.Reason != "" {
-			return w.Reason
-		}
-		if t := st.State.Terminated; t != nil && t.Reason != "" && t.Reason != "Completed" {
-			return t.Reason
-		}
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-			return "Ready"
-		}
-	}
-	if p.Status.Phase == corev1.PodPending {
-		return "Pending"
-	}
-	return "NotReady"
-}
-
 // Watcher keeps the board current from a watch cache: informers on the
 // workshop's namespaces, on the pods of each incident namespace, and on the
 // progress ConfigMaps. Every change recomputes the board; subscribers get
@@ -244,6 +217,25 @@ type Watcher struct {
 	nsStore cache.Store
 	cmStore cache.Store
 	kick    chan struct{}
+	// attempts, when set, is a workshop the lab's controller judges: the
+	// board is drawn from its Attempts alone.
+	attempts AttemptSource
+}
+
+// AttemptSource is a graded workshop's Attempts in a watch cache.
+type AttemptSource interface {
+	// Start fills the cache and calls changed on every change of an
+	// Attempt; it returns once the cache is synced.
+	Start(ctx context.Context, changed func()) error
+	// Attempts lists the cached Attempts.
+	Attempts() []v1alpha1.Attempt
+}
+
+// NewAttemptWatcher returns a watcher of a workshop the lab's controller
+// judges, drawn from src: it reads no pods of its own (their state is in
+// each Attempt's status, read by the controller).
+func NewAttemptWatcher(src AttemptSource, name string) *Watcher {
+	return &Watcher{name: name, attempts: src, now: time.Now, subs: map[chan Board]struct{}{}, kick: make(chan struct{}, 1)}
 }
 
 // NewWatcher returns a watcher of the workshop; Run starts it.
@@ -254,6 +246,14 @@ func NewWatcher(c kubernetes.Interface, name string) *Watcher {
 // Run watches until ctx ends. It returns once the first board is computed
 // from synced caches, or with the error that kept it from starting.
 func (w *Watcher) Run(ctx context.Context) error {
+	if w.attempts != nil {
+		if err := w.attempts.Start(ctx, w.changed); err != nil {
+			return err
+		}
+		w.recompute()
+		go w.loop(ctx)
+		return nil
+	}
 	if _, err := cluster.GetOwned(ctx, w.client, Namespace(w.name)); err != nil {
 		return fmt.Errorf("no workshop %q on this cluster: %w", w.name, err)
 	}
@@ -373,6 +373,10 @@ func (w *Watcher) loop(ctx context.Context) {
 }
 
 func (w *Watcher) recompute() {
+	if w.attempts != nil {
+		w.publish(ComputeAttempts(w.name, w.attempts.Attempts(), w.now()))
+		return
+	}
 	var nss []*corev1.Namespace
 	for _, o := range w.nsStore.List() {
 		if ns, ok := o.(*corev1.Namespace); ok {
@@ -395,7 +399,17 @@ func (w *Watcher) recompute() {
 			}
 		}
 	}
-	b := Compute(w.name, nss, pods, cms, w.now())
+	w.publishLocked(Compute(w.name, nss, pods, cms, w.now()))
+}
+
+func (w *Watcher) publish(b Board) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.publishLocked(b)
+}
+
+// publishLocked makes b the board and hands it to every subscriber.
+func (w *Watcher) publishLocked(b Board) {
 	b.Version = w.board.Version
 	if !sameCells(b, w.board) {
 		b.Version++

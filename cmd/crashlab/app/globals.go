@@ -11,7 +11,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
+	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/controller"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/tui"
@@ -217,6 +219,10 @@ func advise(err error, id string) error {
 		return nil
 	case errors.Is(err, lab.ErrNotStarted):
 		return fmt.Errorf("%w: run `crashlab start %s`", err, id)
+	case errors.Is(err, attempts.ErrCheckInterrupted):
+		return fmt.Errorf("%w; nothing half-watched counts: run `crashlab check %s` again", err, id)
+	case errors.Is(err, attempts.ErrNoAnswer):
+		return fmt.Errorf("%w: ask your trainer whether it runs (`kubectl -n %s get pods`)", err, controller.SystemNamespace)
 	case scenarios.IsRecordProblem(err):
 		return fmt.Errorf("%w: your work cannot be judged without it; run `crashlab reset %s` to start a fresh attempt", err, id)
 	case errors.Is(err, lab.ErrChangedSinceStart):

@@ -13,6 +13,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/controller"
 	"github.com/crashlab/crashlab/workshop"
 )
@@ -260,6 +261,13 @@ func runWorkshopBoard(ctx context.Context, g *globals, flags *workshopFlags) err
 		return err
 	}
 	w := workshop.NewWatcher(conn.Client, flags.name)
+	if graded, err := gradedWorkshop(ctx, conn, flags.name); err != nil {
+		return err
+	} else if graded != nil {
+		// The controller judges this room: the board is drawn from the
+		// Attempts' statuses, which only it writes.
+		w = workshop.NewAttemptWatcher(attempts.NewCache(conn.REST, workshop.Namespace(flags.name)), flags.name)
+	}
 	if err := w.Run(ctx); err != nil {
 		return err
 	}
