@@ -49,9 +49,16 @@ type result struct {
 // crashlab runs the CLI in-process exactly as the binary would.
 func crashlab(t *testing.T, kubeconfig string, args ...string) result {
 	t.Helper()
+	return crashlabCtx(t, context.Background(), kubeconfig, args...)
+}
+
+// crashlabCtx is crashlab whose context the test may cancel, as Ctrl-C
+// does to the command.
+func crashlabCtx(t *testing.T, ctx context.Context, kubeconfig string, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	full := append([]string{"--kubeconfig", kubeconfig}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancel()
 	err := app.Run(ctx, app.Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, full)
 	code := 0

@@ -632,6 +632,11 @@ func isLab(u *unstructured.Unstructured) bool {
 	if strings.HasPrefix(u.GetNamespace(), "crashlab-") {
 		return true
 	}
+	// The cluster-wide objects the lab creates (its CRDs, its controller's
+	// ClusterRoles) carry its label; no other object does.
+	if u.GetLabels()[cluster.LabelManagedBy] == cluster.ManagedBy {
+		return true
+	}
 	// A Service's ClusterIP is a cluster-scoped IPAddress whose parent is
 	// the Service: it comes and goes with the lab namespace.
 	if u.GetKind() == "IPAddress" {

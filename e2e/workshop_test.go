@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -19,12 +20,18 @@ import (
 	"github.com/stretchr/testify/require"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crashlab/crashlab/api/v1alpha1"
+	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/cmd/crashlab/app"
+	"github.com/crashlab/crashlab/controller"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 	"github.com/crashlab/crashlab/workshop"
@@ -46,7 +53,12 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 	ctx := context.Background()
 	const name = "e2e"
 	id := spec.s.ID
-	r := crashlab(t, kubeconfig, "workshop", "create", "--name", name, "--learners", "2", "--incidents", id)
+	root, err := fixes.RepoRoot()
+	require.NoError(t, err)
+	// The controller's image is built from the static crashlab `make build`
+	// wrote (this test runs crashlab in-process, in a test binary).
+	bin := "linux/" + runtime.GOARCH + "=" + filepath.Join(root, "bin", "crashlab")
+	r := crashlab(t, kubeconfig, "workshop", "create", "--name", name, "--learners", "3", "--incidents", id, "--crashlab-binary", bin)
 	require.Equal(t, 0, r.code, r.err)
 	t.Cleanup(func() { crashlab(t, kubeconfig, "workshop", "delete", "--name", name) })
 	dir := t.TempDir()
@@ -55,16 +67,18 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 	require.Equal(t, 0, r.code, r.err)
 	var issued []workshop.Issued
 	require.NoError(t, json.Unmarshal([]byte(r.out), &issued))
-	require.Len(t, issued, 2)
-	kc1, kc2 := filepath.Join(dir, "learner-01.kubeconfig"), filepath.Join(dir, "learner-02.kubeconfig")
+	require.Len(t, issued, 3)
+	kc1, kc2, kc3 := filepath.Join(dir, "learner-01.kubeconfig"), filepath.Join(dir, "learner-02.kubeconfig"), filepath.Join(dir, "learner-03.kubeconfig")
 	st, err := os.Stat(kc1)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "a kubeconfig holds a token: private")
 	raw, err := clientcmd.LoadFromFile(kc1)
 	require.NoError(t, err)
 	l1 := newClient(t, kc1, raw.CurrentContext)
-	ns1, ns2 := namespaceOf(t, "learner-01", id), namespaceOf(t, "learner-02", id)
+	ns1, ns2, ns3 := namespaceOf(t, "learner-01", id), namespaceOf(t, "learner-02", id), namespaceOf(t, "learner-03", id)
 	ws := workshop.Namespace(name)
+	admin := attemptsClient(t, kubeconfig, "")
+	att1, att2, att3 := attempts.Name("learner-01", id), attempts.Name("learner-02", id), attempts.Name("learner-03", id)
 
 	t.Run("identity-and-expiry", func(t *testing.T) {
 		// Who the API server says the token is, and when it stops working.
@@ -91,8 +105,20 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 			{"delete", "configmaps", "", ws, record1, false, ""},
 			{"get", "configmaps", "", ws, record2, false, ""},
 			{"list", "configmaps", "", ws, "", false, ""},
-			{"update", "configmaps", "", ws, "progress-learner-01", true, ""},
-			{"update", "configmaps", "", ws, "progress-learner-02", false, ""},
+			// The record is the Attempt's status, which only the lab's
+			// controller writes: there is no progress ConfigMap to write.
+			{"update", "configmaps", "", ws, "progress-learner-01", false, ""},
+			{"get", "attempts", "crashlab.dev", ws, att1, true, ""},
+			{"watch", "attempts", "crashlab.dev", ws, att1, true, ""},
+			{"patch", "attempts", "crashlab.dev", ws, att1, true, ""},
+			{"patch", "attempts", "crashlab.dev", ws, att1, false, "status"},
+			{"update", "attempts", "crashlab.dev", ws, att1, false, "status"},
+			{"delete", "attempts", "crashlab.dev", ws, att1, false, ""},
+			{"create", "attempts", "crashlab.dev", ws, "", false, ""},
+			{"list", "attempts", "crashlab.dev", ws, "", false, ""},
+			{"get", "attempts", "crashlab.dev", ws, att2, false, ""},
+			{"patch", "attempts", "crashlab.dev", ws, att2, false, ""},
+			{"update", "workshops", "crashlab.dev", ws, name, false, "status"},
 			{"update", "namespaces", "", "", ns1, false, ""},
 			{"delete", "namespaces", "", "", ns1, false, ""},
 			{"list", "namespaces", "", "", "", false, ""},
@@ -125,6 +151,17 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 		nsObj.Annotations[scenarios.AnnotationAttemptDigest] = "forged"
 		_, err = l1.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{})
 		assert.True(t, apierrors.IsForbidden(err), "the learner cannot change the digest on the namespace: %v", err)
+		// The record: a learner's real requests to write a score.
+		l1a := attemptsClient(t, kc1, raw.CurrentContext)
+		raise := client.RawPatch(types.MergePatchType, []byte(`{"status":{"progress":{"bestScore":100,"fixed":"2026-01-01T00:00:00.000000Z"}}}`))
+		err = l1a.Status().Patch(ctx, attemptRef(ws, att1), raise)
+		assert.True(t, apierrors.IsForbidden(err), "the learner cannot write their attempt's status: %v", err)
+		require.NoError(t, l1a.Patch(ctx, attemptRef(ws, att1), raise), "status in a patch of the main resource is dropped, not an error")
+		assert.Empty(t, attemptOf(t, admin, ws, att1).Status.Progress.BestScore, "a status sent through the main resource is dropped")
+		err = l1a.Patch(ctx, attemptRef(ws, att2), client.RawPatch(types.MergePatchType, []byte(`{"spec":{"giveUp":true}}`)))
+		assert.True(t, apierrors.IsForbidden(err), "another learner's attempt: %v", err)
+		err = l1a.Patch(ctx, attemptRef(ws, att1), client.RawPatch(types.MergePatchType, []byte(`{"spec":{"learner":"learner-02"}}`)))
+		assert.True(t, apierrors.IsInvalid(err), "an attempt's learner never changes: %v", err)
 		// The lab, run with the learner's kubeconfig, is refused what the
 		// trainer does, with one line that says whom to ask.
 		r := crashlab(t, kc1, "reset", id)
@@ -164,6 +201,7 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 	// The first board comes with the page (the server may still be starting).
 	within("page open", "learner-01", workshop.StateNotStarted, 30*time.Second)
 	within("page open", "learner-02", workshop.StateNotStarted, boardLatency)
+	within("page open", "learner-03", workshop.StateNotStarted, boardLatency)
 
 	r = crashlab(t, kc1, "-o", "json", "start", id, "--wait")
 	require.Equal(t, 0, r.code, r.err)
@@ -187,6 +225,115 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 	require.True(t, v.Passed, "learner-01's fix %s with their own identity: %+v", passing[0].Name, v.Checks)
 	within("learner-01 fixed", "learner-01", workshop.StateFixed, boardLatency)
 	within("learner-02 untouched", "learner-02", workshop.StateNotStarted, boardLatency)
+	a1 := attemptOf(t, admin, ws, att1)
+	assert.Equal(t, v1alpha1.PhaseFixed, a1.Status.Phase)
+	assert.Equal(t, v1alpha1.CheckPassed, a1.Status.Check.Result)
+	assert.NotEmpty(t, a1.Status.Explanation, "the cause is told once fixed")
+
+	l2raw, err := clientcmd.LoadFromFile(kc2)
+	require.NoError(t, err)
+	l2 := newClient(t, kc2, l2raw.CurrentContext)
+	l3raw, err := clientcmd.LoadFromFile(kc3)
+	require.NoError(t, err)
+	l3 := newClient(t, kc3, l3raw.CurrentContext)
+
+	t.Run("shortcut-refused", func(t *testing.T) {
+		refused := spec.folder.Refused()
+		require.NotEmpty(t, refused)
+		r := crashlab(t, kc2, "start", id)
+		require.Equal(t, 0, r.code, r.err)
+		require.NoError(t, fixes.Apply(ctx, l2, ns2, vals, refused[0]))
+		r = crashlab(t, kc2, "-o", "json", "check", id, "--timeout", "3m")
+		if r.code == 0 {
+			v := verdictOf(t, r)
+			assert.False(t, v.Passed, "the shortcut %s must not pass through the controller", refused[0].Name)
+		}
+		a := attemptOf(t, admin, ws, att2)
+		assert.NotEqual(t, v1alpha1.CheckPassed, a.Status.Check.Result)
+		assert.Empty(t, a.Status.Progress.Fixed, "no fix recorded")
+		assert.Empty(t, a.Status.Explanation, "the cause is not told before a fix or a give-up")
+	})
+
+	t.Run("withdrawn-check", func(t *testing.T) {
+		// Ctrl-C on a learner's check: the command ends within a second,
+		// as interrupted, and the controller records it as interrupted.
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan result, 1)
+		go func() { done <- crashlabCtx(t, cctx, kc2, "check", id, "--timeout", "3m") }()
+		waitAttempt(t, admin, ws, att2, 60*time.Second, "the check runs", func(a *v1alpha1.Attempt) bool {
+			return a.Status.Check != nil && a.Status.Check.Result == v1alpha1.CheckRunning
+		})
+		cancel()
+		t0 := time.Now()
+		select {
+		case r := <-done:
+			assert.NotEqual(t, 0, r.code)
+			assert.Contains(t, r.err, "interrupted", "reported as interrupted")
+			assert.Less(t, time.Since(t0), time.Second+200*time.Millisecond, "Ctrl-C ends the check within a second")
+		case <-time.After(5 * time.Second):
+			t.Fatal("the check did not end after Ctrl-C")
+		}
+		a := waitAttempt(t, admin, ws, att2, 30*time.Second, "the controller stops the check", func(a *v1alpha1.Attempt) bool {
+			return a.Status.Check != nil && a.Status.Check.Result != v1alpha1.CheckRunning
+		})
+		assert.Equal(t, v1alpha1.CheckInterrupted, a.Status.Check.Result, "a withdrawn check is interrupted, never passed: %s", a.Status.Check.Reason)
+	})
+
+	t.Run("controller-killed-during-check", func(t *testing.T) {
+		r := crashlab(t, kc3, "start", id)
+		require.Equal(t, 0, r.code, r.err)
+		passing := spec.folder.Passing()
+		require.NoError(t, fixes.Apply(ctx, l3, ns3, vals, passing[0]))
+		done := make(chan result, 1)
+		go func() { done <- crashlab(t, kc3, "-o", "json", "check", id, "--timeout", "3m") }()
+		running := waitAttempt(t, admin, ws, att3, 60*time.Second, "the check runs", func(a *v1alpha1.Attempt) bool {
+			return a.Status.Check != nil && a.Status.Check.Result == v1alpha1.CheckRunning
+		})
+		holder := running.Status.Check.Holder
+		require.NoError(t, c.CoreV1().Pods(controller.SystemNamespace).Delete(ctx, holder, metav1.DeleteOptions{}), "kill the controller's pod %s", holder)
+		r = <-done
+		assert.NotEqual(t, 0, r.code, "a check whose controller died is not a verdict: %s", r.out)
+		assert.Contains(t, r.err, "interrupted")
+		a := attemptOf(t, admin, ws, att3)
+		assert.Equal(t, v1alpha1.CheckInterrupted, a.Status.Check.Result)
+		assert.Empty(t, a.Status.Progress.Fixed, "nothing half-watched is a pass")
+		// The new controller picks the room up from the resources alone.
+		r = crashlab(t, kc3, "-o", "json", "check", id, "--timeout", "3m")
+		v := verdictOf(t, r)
+		assert.True(t, v.Passed, "the same fix passes once the controller is back: %+v", v.Checks)
+		assert.NotEqual(t, holder, attemptOf(t, admin, ws, att3).Status.Check.Holder)
+		within("learner-03 fixed", "learner-03", workshop.StateFixed, boardLatency)
+	})
+
+	t.Run("status-tampered", func(t *testing.T) {
+		// A cluster admin writes a score into a status: the seal does not
+		// match, the controller marks it, the board shows it, the room's
+		// summary leaves it out.
+		err := admin.Status().Patch(ctx, attemptRef(ws, att2), client.RawPatch(types.MergePatchType, []byte(`{"status":{"progress":{"bestScore":100}}}`)))
+		require.NoError(t, err)
+		within("learner-02 tampered", "learner-02", workshop.StateTampered, boardLatency)
+		a := attemptOf(t, admin, ws, att2)
+		assert.True(t, meta.IsStatusConditionTrue(a.Status.Conditions, v1alpha1.ConditionTampered))
+		require.Eventually(t, func() bool {
+			var w v1alpha1.Workshop
+			return admin.Get(ctx, client.ObjectKey{Namespace: ws, Name: name}, &w) == nil && w.Status.Tampered == 1 && w.Status.Fixed == 2
+		}, 10*time.Second, 200*time.Millisecond, "the Workshop's status counts the tampered attempt and the two fixes")
+	})
+
+	t.Run("kubectl-get-attempts", func(t *testing.T) {
+		kubectl, err := exec.LookPath("kubectl")
+		if err != nil {
+			t.Skip("kubectl not installed")
+		}
+		out, err := exec.Command(kubectl, "--kubeconfig", kubeconfig, "get", "attempts", "-A").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		for _, want := range []string{"LEARNER", "PHASE", "SCORE", att1, v1alpha1.PhaseFixed, v1alpha1.CheckPassed} {
+			assert.Contains(t, string(out), want)
+		}
+		out, err = exec.Command(kubectl, "--kubeconfig", kubeconfig, "describe", "attempt", "-n", ws, att1).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Contains(t, string(out), "Healthy")
+	})
 
 	shot, err := chromedp.Run(page, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
@@ -207,7 +354,7 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 			return strings.Contains(screen, "learner-02") && strings.Contains(screen, workshop.StateFixed)
 		}, 30*time.Second, 200*time.Millisecond, "the terminal board shows the room")
 		assert.Contains(t, screen, "learner-01")
-		assert.Contains(t, screen, workshop.StateNotStarted, "learner-02 has not started")
+		assert.Contains(t, screen, workshop.StateTampered, "learner-02's status was written by hand")
 		// Ctrl-C ends it within a second.
 		require.NoError(t, exec.Command(tmuxPath, "send-keys", "-t", session, "C-c").Run())
 		assert.Eventually(t, func() bool {
@@ -218,9 +365,6 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 	t.Run("trainer-reset", func(t *testing.T) {
 		r := crashlab(t, kubeconfig, "workshop", "reset", "--name", name, "learner-02", id)
 		require.Equal(t, 0, r.code, r.err)
-		l2raw, err := clientcmd.LoadFromFile(kc2)
-		require.NoError(t, err)
-		l2 := newClient(t, kc2, l2raw.CurrentContext)
 		_, err = l2.CoreV1().Pods(ns2).List(ctx, metav1.ListOptions{})
 		assert.NoError(t, err, "the learner's rights come back with their namespace")
 		r = crashlab(t, kc2, "-o", "json", "status", id)
@@ -284,4 +428,45 @@ func newBrowser(t *testing.T) context.Context {
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
 	require.NoError(t, chromedp.Do(bctx), "start Chromium")
 	return bctx
+}
+
+// attemptsClient is a controller-runtime client of the lab's API as the
+// identity of kubeconfig (its context, or the current one).
+func attemptsClient(t *testing.T, kubeconfig, context string) client.Client {
+	t.Helper()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: kubeconfig},
+		&clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
+	require.NoError(t, err)
+	c, err := client.New(cfg, client.Options{Scheme: controller.Scheme()})
+	require.NoError(t, err)
+	return c
+}
+
+func attemptRef(ns, name string) *v1alpha1.Attempt {
+	a := &v1alpha1.Attempt{}
+	a.Namespace, a.Name = ns, name
+	return a
+}
+
+func attemptOf(t *testing.T, c client.Client, ns, name string) *v1alpha1.Attempt {
+	t.Helper()
+	a := attemptRef(ns, name)
+	require.NoError(t, c.Get(context.Background(), client.ObjectKeyFromObject(a), a))
+	return a
+}
+
+// waitAttempt polls the Attempt until ok holds.
+func waitAttempt(t *testing.T, c client.Client, ns, name string, d time.Duration, what string, ok func(*v1alpha1.Attempt) bool) *v1alpha1.Attempt {
+	t.Helper()
+	var last *v1alpha1.Attempt
+	require.Eventually(t, func() bool {
+		a := attemptRef(ns, name)
+		if c.Get(context.Background(), client.ObjectKeyFromObject(a), a) != nil {
+			return false
+		}
+		last = a
+		return ok(a)
+	}, d, 100*time.Millisecond, "%s: %s", name, what)
+	return last
 }
