@@ -294,3 +294,56 @@ func TestPlanAndTokenBoundsAreTheClustersOwn(t *testing.T) {
 		assert.ErrorIs(t, err, workshop.ErrExpiryOutOfRange, expiry)
 	}
 }
+
+// recordingMaker is an AttemptMaker that remembers what it was asked.
+type recordingMaker struct{ made map[string]string }
+
+func (m *recordingMaker) EnsureAttempt(_ context.Context, _, learner, id, namespace string) error {
+	m.made[learner+"/"+id] = namespace
+	return nil
+}
+func (*recordingMaker) Controller() rbacv1.Subject {
+	return rbacv1.Subject{Kind: "ServiceAccount", Name: "judge", Namespace: "judges"}
+}
+func (*recordingMaker) IncidentRole() string { return "judging" }
+
+func TestAGradedRoomGivesLearnersTheirAttemptsSpecAndTheControllerTheirNamespaces(t *testing.T) {
+	ctx := context.Background()
+	c := fakekube.New(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}, Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{Architecture: "amd64"}}})
+	m := &recordingMaker{made: map[string]string{}}
+	p := workshop.Plan{Name: "room", Learners: []string{"ana", "bo"}, Incidents: []string{incident}, Attempts: m}
+	require.NoError(t, workshop.Create(ctx, c, p, trainer(t, c), func(string) {}))
+	ws := workshop.Namespace("room")
+	for _, l := range p.Learners {
+		ns, err := cluster.NamespaceFor(l, incident)
+		require.NoError(t, err)
+		assert.Equal(t, ns, m.made[l+"/"+incident], "the learner's Attempt names their namespace")
+		for _, where := range []string{ns, ws} {
+			rb, err := c.RbacV1().RoleBindings(where).Get(ctx, "crashlab-controller", metav1.GetOptions{})
+			require.NoError(t, err, "the controller judges in %s", where)
+			assert.Equal(t, "judging", rb.RoleRef.Name)
+			assert.Equal(t, []rbacv1.Subject{m.Controller()}, rb.Subjects)
+		}
+		_, err = c.CoreV1().ConfigMaps(ws).Get(ctx, progress.MirrorName(l), metav1.GetOptions{})
+		assert.Error(t, err, "no progress ConfigMap: the Attempt's status is the record")
+		role, err := c.RbacV1().Roles(ws).Get(ctx, "learner-"+l, metav1.GetOptions{})
+		require.NoError(t, err)
+		var attemptRules int
+		for _, rule := range role.Rules {
+			assert.NotContains(t, rule.Verbs, "create")
+			assert.NotContains(t, rule.Verbs, "update", "the learner updates nothing whole")
+			for _, res := range rule.Resources {
+				assert.NotContains(t, res, "/status", "never a status")
+				if res == "attempts" {
+					attemptRules++
+					assert.Equal(t, []string{l + "." + incident}, rule.ResourceNames, "only their own attempts")
+					assert.ElementsMatch(t, []string{"get", "list", "watch", "patch"}, rule.Verbs)
+				}
+				if res == "configmaps" {
+					assert.Equal(t, []string{"get"}, rule.Verbs, "their records, read only")
+				}
+			}
+		}
+		assert.Equal(t, 1, attemptRules)
+	}
+}

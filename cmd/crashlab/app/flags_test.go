@@ -28,6 +28,8 @@ func TestBadFlagsAreRefusedBeforeConnecting(t *testing.T) {
 	require.NoError(t, os.WriteFile(badNames, []byte("ana\nAna Smith\n"), 0o600))
 	aFile := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(aFile, nil, 0o600))
+	sealKey := filepath.Join(t.TempDir(), "seal")
+	require.NoError(t, os.WriteFile(sealKey, make([]byte, 32), 0o600))
 	id := "orders-api-down-after-config"
 	alias, aliased := anAlias(t)
 	bank, err := content.Drill()
@@ -39,6 +41,18 @@ func TestBadFlagsAreRefusedBeforeConnecting(t *testing.T) {
 		args []string
 		flag string // what the line must name
 	}{
+		// controller
+		{"controller without a seal key", []string{"controller"}, "--seal-key-file"},
+		{"controller seal key not there", []string{"controller", "--seal-key-file", filepath.Join(dir, "nope")}, "--seal-key-file"},
+		{"controller seal key too short", []string{"controller", "--seal-key-file", aFile}, "--seal-key-file"},
+		{"controller metrics address", []string{"controller", "--seal-key-file", sealKey, "--metrics-addr", "nowhere"}, "--metrics-addr"},
+		{"controller health address", []string{"controller", "--seal-key-file", sealKey, "--health-addr", "localhost:99999"}, "--health-addr"},
+		{"controller workers 0", []string{"controller", "--seal-key-file", sealKey, "--workers", "0"}, "--workers 0"},
+		// workshop create's controller image
+		{"workshop controller binary form", []string{"--kubeconfig", kc, "workshop", "create", "--learners", "2", "--incidents", id, "--crashlab-binary", "amd64"}, "--crashlab-binary"},
+		{"workshop controller binary not there", []string{"--kubeconfig", kc, "workshop", "create", "--learners", "2", "--incidents", id, "--crashlab-binary", "linux/amd64=" + filepath.Join(dir, "nope")}, "--crashlab-binary"},
+		{"workshop controller binary not an executable", []string{"--kubeconfig", kc, "workshop", "create", "--learners", "2", "--incidents", id, "--crashlab-binary", "linux/amd64=" + aFile}, "--crashlab-binary"},
+		{"workshop no controller with a binary", []string{"--kubeconfig", kc, "workshop", "create", "--learners", "2", "--incidents", id, "--controller=false", "--crashlab-binary", "linux/amd64=" + aFile}, "--crashlab-binary"},
 		// drill
 		{"drill seconds overflow a duration", []string{"drill", "--seconds", "9999999999"}, "--seconds 9999999999"},
 		{"drill seconds 0", []string{"drill", "--seconds", "0"}, "--seconds 0"},

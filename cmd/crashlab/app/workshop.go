@@ -15,6 +15,7 @@ import (
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/controller"
+	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/workshop"
 )
 
@@ -221,6 +222,9 @@ func runWorkshopCreate(ctx context.Context, g *globals, flags *workshopFlags) er
 	} else if err != nil {
 		return usageError{err}
 	}
+	if err := checkControllerBinaries(flags); err != nil {
+		return err
+	}
 	conn, deploy, done, err := g.trainer(ctx)
 	if err != nil {
 		return err
@@ -385,5 +389,28 @@ func runWorkshopReset(ctx context.Context, g *globals, flags *workshopFlags, lea
 		return err
 	}
 	g.say("%s's %s is deployed again, broken as at the start.", learner, sc.ID)
+	return nil
+}
+
+// checkControllerBinaries checks --crashlab-binary before any cluster work:
+// its form, and that the file is a static Linux crashlab for that
+// architecture (a wrong one would only fail as a pod that cannot start).
+func checkControllerBinaries(flags *workshopFlags) error {
+	if !flags.controller && len(flags.crashlabBinaries) > 0 {
+		return usageError{errors.New("--crashlab-binary builds the controller's image, which --controller=false leaves out: drop one")}
+	}
+	for _, v := range flags.crashlabBinaries {
+		arch, path, err := parseCrashlabBinary(v)
+		if err != nil {
+			return usageError{err}
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return usageError{fmt.Errorf("--crashlab-binary %s: %v", v, errors.Unwrap(err))}
+		}
+		if err := images.CheckStaticBinary(arch, b); err != nil {
+			return usageError{fmt.Errorf("--crashlab-binary %s: %w; %s", v, err, buildAdvice(arch))}
+		}
+	}
 	return nil
 }
