@@ -11,11 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/attempts"
+	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/controller"
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/workshop"
 )
 
