@@ -637,6 +637,10 @@ func isLab(u *unstructured.Unstructured) bool {
 	if u.GetLabels()[cluster.LabelManagedBy] == cluster.ManagedBy {
 		return true
 	}
+	// The API server registers each CRD's group as an APIService of its own.
+	if u.GetKind() == "APIService" && strings.HasSuffix(u.GetName(), ".crashlab.dev") {
+		return true
+	}
 	// A Service's ClusterIP is a cluster-scoped IPAddress whose parent is
 	// the Service: it comes and goes with the lab namespace.
 	if u.GetKind() == "IPAddress" {
