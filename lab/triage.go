@@ -16,6 +16,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -135,7 +136,7 @@ func DrawTriage(all []scenarios.Scenario, vals scenarios.Values, opts TriageOpti
 	order := slices.Clone(all)
 	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	prioritizable := func(sc scenarios.Scenario) bool {
-		return sc.Workload.Kind == grader.KindDeployment && !sc.HasLiveHook()
+		return sc.Workload.Kind == podstate.KindDeployment && !sc.HasLiveHook()
 	}
 	// The priority first, so that every round has one.
 	if i := slices.IndexFunc(order, prioritizable); i > 0 {
@@ -215,7 +216,7 @@ func (t Triage) TriageCauses() []TriageCause {
 
 // TriageFamilies are the families a learner may pick, shuffled per round.
 func (t Triage) TriageFamilies() []string {
-	out := slices.Clone(grader.Families)
+	out := slices.Clone(podstate.Families)
 	r := rand.New(rand.NewPCG(t.Seed, 0x66616d696c79))
 	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out

@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
@@ -59,7 +59,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "crashlab: %s (see `crashlab --help`)\n", firstLine(ue.Error()))
 		return 2
-	case errors.Is(err, context.Canceled), errors.Is(err, grader.ErrInterrupted):
+	case errors.Is(err, context.Canceled), errors.Is(err, podstate.ErrInterrupted):
 		fmt.Fprintln(stderr, "crashlab: interrupted; run the command again to continue")
 		return 130
 	}
