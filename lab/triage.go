@@ -36,6 +36,19 @@ const (
 // ErrNoTriage means no triage round runs for this learner.
 var ErrNoTriage = errors.New("no triage round is running")
 
+// ErrTooFewIncidents is a round asked with more workloads than the catalogue
+// has incidents that fit in one namespace together; see TooFewIncidentsError.
+var ErrTooFewIncidents = errors.New("too few incidents fit in one namespace together")
+
+// TooFewIncidentsError says how many incidents do fit together.
+type TooFewIncidentsError struct{ Fit int }
+
+func (e *TooFewIncidentsError) Error() string {
+	return fmt.Sprintf("the catalogue has only %d incidents that fit in one namespace together", e.Fit)
+}
+
+func (e *TooFewIncidentsError) Unwrap() error { return ErrTooFewIncidents }
+
 // TriageOptions choose a round: Count workloads, drawn with Seed (0: a new
 // seed, printed so that a trainer can give the whole room the same round).
 type TriageOptions struct {
@@ -161,7 +174,7 @@ func DrawTriage(all []scenarios.Scenario, vals scenarios.Values, opts TriageOpti
 		picked = append(picked, sc)
 	}
 	if len(picked) < opts.Count {
-		return nil, scenarios.Scenario{}, fmt.Errorf("the catalogue has only %d incidents that fit in one namespace together; ask for --count %d or fewer", len(picked), len(picked))
+		return nil, scenarios.Scenario{}, &TooFewIncidentsError{Fit: len(picked)}
 	}
 	if len(picked) == 0 || !prioritizable(picked[0]) {
 		return nil, scenarios.Scenario{}, errors.New("no incident of the catalogue can be the round's priority")

@@ -39,7 +39,10 @@ func TestDrawTriage(t *testing.T) {
 	_, _, err := lab.DrawTriage(all, vals, lab.TriageOptions{Count: 1, Seed: 1})
 	assert.Error(t, err)
 	_, _, err = lab.DrawTriage(all, vals, lab.TriageOptions{Count: len(all) + 1, Seed: 1})
-	assert.ErrorContains(t, err, "--count")
+	assert.ErrorIs(t, err, lab.ErrTooFewIncidents)
+	var few *lab.TooFewIncidentsError
+	require.ErrorAs(t, err, &few)
+	assert.Positive(t, few.Fit)
 }
 
 // The priority is not always listed first, nor always the same scenario.

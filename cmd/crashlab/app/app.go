@@ -84,6 +84,8 @@ func Run(ctx context.Context, s Streams, args []string) error {
 	if err != nil && isCobraUsage(err) {
 		return usageError{err}
 	}
+	// The library packages state facts; the advice is worded here.
+	err = withAdvice(err)
 	// Every command names an unknown scenario the same way, with the advice.
 	if errors.Is(err, catalog.ErrUnknownScenario) {
 		return fmt.Errorf("%w: `crashlab list` shows them", err)

@@ -162,7 +162,7 @@ func (w *statusWatcher) draw() error {
 	if s.Err != nil {
 		// In the block, not on stderr: a line printed beside it would throw
 		// the in-place redraw off.
-		lines = append(lines, "! reading the pods failed: "+firstLine(s.Err.Error())+" (the watch goes on)")
+		lines = append(lines, "! reading the pods failed: "+firstLine(withAdvice(s.Err).Error())+" (the watch goes on)")
 	}
 	w.screen.Draw(content.LiveHeader(now, s.BackoffCap, w.tty), lines)
 	return nil
