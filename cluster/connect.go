@@ -103,7 +103,7 @@ func Connect(o ConnectOptions) (*Conn, error) {
 	ctxName := o.Context
 	if ctxName == "" && o.CurrentContext {
 		if raw.CurrentContext == "" {
-			return nil, fmt.Errorf("kubeconfig %s has no current context: pass --context", where)
+			return nil, factf(ErrNoCurrentContext, "kubeconfig %s has no current context", where)
 		}
 		ctxName = raw.CurrentContext
 	}
@@ -114,7 +114,7 @@ func Connect(o ConnectOptions) (*Conn, error) {
 	}
 	if ctxName == "" {
 		if _, ok := raw.Contexts[ContextName]; !ok {
-			return nil, fmt.Errorf("no lab cluster in kubeconfig %s (context %q missing): run `crashlab up`, or pass --context to use an existing cluster", where, ContextName)
+			return nil, factf(ErrNoLabContext, "no lab cluster in kubeconfig %s (context %q missing)", where, ContextName)
 		}
 		ctxName = ContextName
 	}
@@ -225,7 +225,7 @@ func (c *Conn) Reachable(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("cannot reach the cluster of context %q (kubeconfig %s): %v; is it running? (`crashlab up` starts the lab cluster)", c.Context, c.Kubeconfig, err)
+		return factf(ErrUnreachable, "cannot reach the cluster of context %q (kubeconfig %s): %v; is it running?", c.Context, c.Kubeconfig, err)
 	}
 	return nil
 }

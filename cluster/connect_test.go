@@ -42,7 +42,7 @@ func TestConnect(t *testing.T) {
 		{name: "no --context uses the lab context even when current-context is another", current: "other", contexts: []string{ContextName, "other"},
 			wantCtx: ContextName, wantLab: true, wantHost: ContextName},
 		{name: "no --context and no lab context refuses the current context", current: "other", contexts: []string{"other"},
-			wantErr: []string{"crashlab up", "--context", ContextName}},
+			wantErr: []string{"no lab cluster in kubeconfig", ContextName}},
 		{name: "--context names another cluster: allowed, not the lab", current: ContextName, contexts: []string{ContextName, "other"}, context: "other",
 			wantCtx: "other", wantLab: false, wantHost: "other"},
 		{name: "--context naming the lab context is the lab", current: "other", contexts: []string{ContextName, "other"}, context: ContextName,
@@ -109,7 +109,7 @@ func TestReachableNamesTheContext(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), ContextName)
 	assert.Contains(t, err.Error(), path)
-	assert.Contains(t, err.Error(), "crashlab up")
+	assert.ErrorIs(t, err, ErrUnreachable)
 }
 
 func TestConnectMissingKubeconfig(t *testing.T) {

@@ -93,7 +93,7 @@ func (l *Lab) nodes() ([]nodes.Node, error) {
 		return nil, fmt.Errorf("list nodes of kind cluster %q: %w", l.name, err)
 	}
 	if len(nodeList) == 0 {
-		return nil, fmt.Errorf("kind cluster %q does not exist: create it first (crashlab up)", l.name)
+		return nil, factf(ErrClusterMissing, "kind cluster %q does not exist", l.name)
 	}
 	return nodeList, nil
 }

@@ -67,7 +67,7 @@ func LabLabels(scenarioID, learner string) map[string]string {
 // CheckOwned refuses a namespace the lab did not create, whatever its name.
 func CheckOwned(ns *corev1.Namespace) error {
 	if ns.Labels[LabelManagedBy] != ManagedBy {
-		return fmt.Errorf("namespace %q exists but was not created by crashlab (no %s=%s label); refusing to touch it: delete or rename it yourself, or use --learner to pick another namespace", ns.Name, LabelManagedBy, ManagedBy)
+		return factf(ErrForeignNamespace, "namespace %q exists but was not created by crashlab (no %s=%s label); refusing to touch it", ns.Name, LabelManagedBy, ManagedBy)
 	}
 	return nil
 }
@@ -92,7 +92,7 @@ func CreateNamespace(ctx context.Context, c kubernetes.Interface, name string, l
 		}
 		for _, k := range []string{LabelScenario, LabelLearner} {
 			if existing.Labels[k] != lbls[k] {
-				return nil, fmt.Errorf("namespace %q belongs to another lab deployment (%s=%q, wanted %q): choose another --learner name", name, k, existing.Labels[k], lbls[k])
+				return nil, factf(ErrNamespaceTaken, "namespace %q belongs to another lab deployment (%s=%q, wanted %q)", name, k, existing.Labels[k], lbls[k])
 			}
 		}
 		if existing.DeletionTimestamp != nil {

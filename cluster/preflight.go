@@ -174,7 +174,7 @@ func (i runtimeInfo) check(runtime string, nodes int) error {
 			ErrNoMemoryLimits, runtime)
 	}
 	if need := MemoryNeeded(nodes); i.memTotal > 0 && i.memTotal < need {
-		return fmt.Errorf("%w: %s has %s of memory and %d node(s) need %s: %s, or ask for fewer --nodes",
+		return fmt.Errorf("%w: %s has %s of memory and %d node(s) need %s: %s",
 			ErrNotEnoughMemory, runtime, gib(i.memTotal), max(nodes, 1), gib(need), moreMemory(runtime, need))
 	}
 	return nil

@@ -68,7 +68,7 @@ func TestPreflightRuntimeInfo(t *testing.T) {
 		{
 			name: "docker desktop with 2 GiB", runtime: "docker", info: dockerDesktopSmall, nodes: 1, wantCgroup: 2,
 			wantIs:  ErrNotEnoughMemory,
-			wantErr: "not enough memory for the lab's nodes: docker has 1.9 GiB of memory and 1 node(s) need 2.0 GiB: give it more (Docker Desktop: Settings > Resources > Memory) or close other programs, or ask for fewer --nodes",
+			wantErr: "not enough memory for the lab's nodes: docker has 1.9 GiB of memory and 1 node(s) need 2.0 GiB: give it more (Docker Desktop: Settings > Resources > Memory) or close other programs",
 		},
 		{
 			name: "docker, no memory cgroup", runtime: "docker", info: dockerNoMemcg, nodes: 1, wantCgroup: 1,

@@ -31,7 +31,7 @@ func (l *Lab) TrustRegistry(ctx context.Context, registry string) error {
 			return fmt.Errorf("read containerd's config on node %s: %w", n, err)
 		}
 		if !strings.Contains(cfg.String(), certsDir) {
-			return fmt.Errorf("node %s's containerd does not read %s (the cluster was made by an older crashlab): run `crashlab down` and `crashlab --registry %s up`", n, certsDir, registry)
+			return &OldContainerdError{Node: n.String(), Dir: certsDir, Registry: registry}
 		}
 		dir := certsDir + "/" + registry
 		cmd := n.CommandContext(ctx, "sh", "-c", `mkdir -p "$1" && cat > "$1/hosts.toml"`, "sh", dir)

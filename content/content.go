@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // Briefing is what `start` prints: the page an on-call engineer would get.
@@ -60,7 +61,7 @@ func Verdict(w io.Writer, v grader.Verdict) {
 }
 
 // Status prints one row per container of the facts' pods.
-func Status(w io.Writer, scenario string, f grader.Facts) {
+func Status(w io.Writer, scenario string, f podstate.Facts) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
 	if !f.Found {

@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // LiveRow is one container in `status --watch`.
@@ -28,7 +28,7 @@ type LiveRow struct {
 // LiveRows turns one scenario's facts into rows. backOff and nextTry say,
 // per container, the kubelet's current delay and when it tries again; they
 // return "" when there is none.
-func LiveRows(scenario, namespace string, started bool, f grader.Facts, retry func(grader.ContainerFacts) (backOff, nextTry string)) []LiveRow {
+func LiveRows(scenario, namespace string, started bool, f podstate.Facts, retry func(podstate.ContainerFacts) (backOff, nextTry string)) []LiveRow {
 	switch {
 	case !started:
 		return []LiveRow{{Scenario: scenario, Pod: "-", Note: fmt.Sprintf("%s: namespace %s is gone (being reset, or deleted); waiting for it to come back", scenario, namespace)}}

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // PodExplanation prints `crashlab explain POD`: the family and cause first,
 // then the evidence with where each piece was read, then what to run next.
-func PodExplanation(w io.Writer, r grader.PodReport, backOffCap, backOffCapSource string) {
+func PodExplanation(w io.Writer, r podstate.PodReport, backOffCap, backOffCapSource string) {
 	fmt.Fprintf(w, "Pod %s/%s: %s (phase %s, %d restarts)\n", r.Namespace, r.Pod, r.Family, r.Phase, r.Restarts)
 	fmt.Fprintf(w, "Cause: %s\n", r.Cause)
 	if r.Container != "" {

@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -27,13 +27,13 @@ func changeWorkload(t *testing.T, c kubernetes.Interface, ns string, s scenarios
 	const tmpl = `{"spec":{"template":{"metadata":{"annotations":{"e2e.crashlab.dev/changed":"yes"}}}}}`
 	var err error
 	switch s.Workload.Kind {
-	case grader.KindDeployment:
+	case podstate.KindDeployment:
 		_, err = c.AppsV1().Deployments(ns).Patch(ctx, s.Workload.Name, types.MergePatchType, []byte(tmpl), patchOpts)
-	case grader.KindStatefulSet:
+	case podstate.KindStatefulSet:
 		_, err = c.AppsV1().StatefulSets(ns).Patch(ctx, s.Workload.Name, types.MergePatchType, []byte(tmpl), patchOpts)
-	case grader.KindJob:
+	case podstate.KindJob:
 		_, err = c.BatchV1().Jobs(ns).Patch(ctx, s.Workload.Name, types.MergePatchType, []byte(`{"spec":{"parallelism":2}}`), patchOpts)
-	case grader.KindCronJob:
+	case podstate.KindCronJob:
 		_, err = c.BatchV1().CronJobs(ns).Patch(ctx, s.Workload.Name, types.MergePatchType, []byte(`{"spec":{"jobTemplate":{"spec":{"template":{"metadata":{"annotations":{"e2e.crashlab.dev/changed":"yes"}}}}}}}`), patchOpts)
 	default:
 		return false

@@ -20,6 +20,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 )
 
@@ -170,16 +171,16 @@ func medianInt(xs []int64) int64 {
 // replacePodAndWait deletes one current pod of the target and returns how long
 // the workload takes to have all its pods Ready again: the kubelet's and the
 // controller's own time for a fresh pod, which no grader can beat.
-func replacePodAndWait(ctx context.Context, t *testing.T, c kubernetes.Interface, tg grader.Target) time.Duration {
+func replacePodAndWait(ctx context.Context, t *testing.T, c kubernetes.Interface, tg podstate.Target) time.Duration {
 	t.Helper()
-	pods, err := grader.CurrentPods(ctx, c, tg)
+	pods, err := podstate.CurrentPods(ctx, c, tg)
 	require.NoError(t, err)
 	require.NotEmpty(t, pods)
 	want := len(pods)
 	t0 := time.Now()
 	require.NoError(t, c.CoreV1().Pods(tg.Namespace).Delete(ctx, pods[0].Name, metav1.DeleteOptions{}))
 	require.Eventually(t, func() bool {
-		now, err := grader.CurrentPods(ctx, c, tg)
+		now, err := podstate.CurrentPods(ctx, c, tg)
 		if err != nil || len(now) != want {
 			return false
 		}
@@ -214,9 +215,9 @@ func kubectlWaitFor(t *testing.T, predicate string, initContainer bool) []string
 		return []string{"--for=jsonpath={.status." + statuses + "[0].lastState.terminated.exitCode}=" + value}
 	case "family":
 		switch value {
-		case grader.FamilyPending:
+		case podstate.FamilyPending:
 			return []string{"--for=condition=PodScheduled=false"}
-		case grader.FamilyHealthy:
+		case podstate.FamilyHealthy:
 			return []string{"--for=condition=Ready"}
 		}
 		// The waiting reasons that name themselves (ImagePullBackOff,

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // explainPod runs `crashlab explain POD -n NS -o json` as a user would.
@@ -34,7 +34,7 @@ func explainPod(t *testing.T, kubeconfig, learner, ns, pod string) lab.PodExplan
 // step, and for a container that ended the exit code of its last
 // termination. Pods move (a crash-looping container runs for a moment
 // between back-offs), so a differing family is read again.
-func explainBroken(t *testing.T, kubeconfig, learner string, c kubernetes.Interface, ns string, target grader.Target) {
+func explainBroken(t *testing.T, kubeconfig, learner string, c kubernetes.Interface, ns string, target podstate.Target) {
 	t.Helper()
 	pods := podsOf(t, c, ns)
 	require.NotEmpty(t, pods)
@@ -46,14 +46,14 @@ func explainBroken(t *testing.T, kubeconfig, learner string, c kubernetes.Interf
 	var e lab.PodExplanation
 	var want string
 	for attempt := 0; attempt < 8; attempt++ {
-		f, err := grader.NewObserver(c).Observe(t.Context(), target)
+		f, err := podstate.NewObserver(c).Observe(t.Context(), target)
 		require.NoError(t, err)
 		require.NotEmpty(t, f.Pods)
 		// The pod that shows the failure: a second replica may still be
 		// being created.
 		pod := f.Pods[0]
 		for _, p := range f.Pods {
-			if p.Family() != grader.FamilyStarting {
+			if p.Family() != podstate.FamilyStarting {
 				pod = p
 				break
 			}
@@ -64,13 +64,13 @@ func explainBroken(t *testing.T, kubeconfig, learner string, c kubernetes.Interf
 		// A crash loop whose last start failed on the node (runc's cgroup
 		// errors under load) has no exit code of the app's to name; the
 		// report says so, and the next crash brings the app's own back.
-		if e.Family == want && (want != grader.FamilyCrashLoop || e.LastExitCode != nil) {
+		if e.Family == want && (want != podstate.FamilyCrashLoop || e.LastExitCode != nil) {
 			break
 		}
 		time.Sleep(3 * time.Second)
 	}
 	assert.Equal(t, want, e.Family, "explain and the lab's own reader agree on the family: %+v", e)
-	if want == grader.FamilyHealthy {
+	if want == podstate.FamilyHealthy {
 		// An incident that shows only when a pod stops (a shell as PID 1)
 		// runs healthy: explain must say so, not invent a cause.
 		assert.True(t, e.Healthy, "%+v", e)
@@ -80,22 +80,22 @@ func explainBroken(t *testing.T, kubeconfig, learner string, c kubernetes.Interf
 	assert.NotEmpty(t, e.Cause)
 	assert.NotEmpty(t, e.Evidence, "the cause comes with what was read")
 	assert.NotEmpty(t, e.Next, "and the next command")
-	if e.Family == grader.FamilyCrashLoop {
+	if e.Family == podstate.FamilyCrashLoop {
 		assert.NotNil(t, e.LastExitCode, "a crash loop's explanation names the exit code: %+v", e)
 		assert.NotContains(t, e.Cause, "back-off", "the cause, not the back-off message: %q", e.Cause)
 	}
 }
 
 // explainHealthy checks `explain POD` on a Ready pod of a fixed scenario.
-func explainHealthy(t *testing.T, kubeconfig, learner string, c kubernetes.Interface, ns string, target grader.Target) {
+func explainHealthy(t *testing.T, kubeconfig, learner string, c kubernetes.Interface, ns string, target podstate.Target) {
 	t.Helper()
-	f, err := grader.NewObserver(c).Observe(t.Context(), target)
+	f, err := podstate.NewObserver(c).Observe(t.Context(), target)
 	require.NoError(t, err)
 	for _, p := range f.Pods {
 		if p.Ready {
 			e := explainPod(t, kubeconfig, learner, ns, p.Name)
 			assert.True(t, e.Healthy, "a Ready pod is called healthy: %+v", e)
-			assert.Equal(t, grader.FamilyHealthy, e.Family)
+			assert.Equal(t, podstate.FamilyHealthy, e.Family)
 			return
 		}
 	}

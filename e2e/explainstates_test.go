@@ -23,8 +23,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 )
 
@@ -352,7 +352,7 @@ func foreignStateCases(t *testing.T, c kubernetes.Interface, ns string, nodes []
 	// failedOnce checks a pod that ran once and failed: the exit code and
 	// the last log line the cluster shows.
 	failedOnce := func(t *testing.T, p *corev1.Pod, e lab.PodExplanation) {
-		assert.Equal(t, grader.FamilyFailed, e.Family, "%+v", e)
+		assert.Equal(t, podstate.FamilyFailed, e.Family, "%+v", e)
 		term := terminated(p)
 		require.NotNil(t, term)
 		require.NotNil(t, e.LastExitCode, "%+v", e)
@@ -363,7 +363,7 @@ func foreignStateCases(t *testing.T, c kubernetes.Interface, ns string, nodes []
 	}
 	missing := func(kind, name, key string) func(*testing.T, *corev1.Pod, []corev1.Event, lab.PodExplanation) {
 		return func(t *testing.T, p *corev1.Pod, events []corev1.Event, e lab.PodExplanation) {
-			assert.Equal(t, grader.FamilyStarting, e.Family, "%+v", e)
+			assert.Equal(t, podstate.FamilyStarting, e.Family, "%+v", e)
 			require.Len(t, e.MissingConfig, 1, "%+v", e)
 			m := e.MissingConfig[0]
 			assert.Equal(t, kind, m.Kind)
@@ -410,7 +410,7 @@ func foreignStateCases(t *testing.T, c kubernetes.Interface, ns string, nodes []
 				return terminated(p) != nil && podWaitingReason(p) != "RunContainerError"
 			},
 			check: func(t *testing.T, p *corev1.Pod, _ []corev1.Event, e lab.PodExplanation) {
-				assert.Equal(t, grader.FamilyCrashLoop, e.Family, "%+v", e)
+				assert.Equal(t, podstate.FamilyCrashLoop, e.Family, "%+v", e)
 				term := terminated(p)
 				require.NotNil(t, e.LastExitCode, "%+v", e)
 				assert.Equal(t, term.ExitCode, *e.LastExitCode)
@@ -425,7 +425,7 @@ func foreignStateCases(t *testing.T, c kubernetes.Interface, ns string, nodes []
 				assert.Contains(t, e.Next[len(e.Next)-1], "logs once -c once")
 			}},
 		{name: "on-ssd", pod: "on-ssd", reached: unscheduled, check: func(t *testing.T, p *corev1.Pod, _ []corev1.Event, e lab.PodExplanation) {
-			assert.Equal(t, grader.FamilyPending, e.Family)
+			assert.Equal(t, podstate.FamilyPending, e.Family)
 			require.NotEmpty(t, e.Unmet, "%+v", e)
 			assert.Equal(t, "disktype=ssd", e.Unmet[0].Name)
 			// The labels the nodes do have, as the API shows them.
@@ -479,14 +479,14 @@ func foreignStateCases(t *testing.T, c kubernetes.Interface, ns string, nodes []
 			assert.Contains(t, e.Cause, hugeMem)
 		}},
 		{name: "unready", pod: "unready", reached: withEvent("Unhealthy", "Readiness probe failed"), check: func(t *testing.T, p *corev1.Pod, events []corev1.Event, e lab.PodExplanation) {
-			assert.Equal(t, grader.FamilyNotReady, e.Family, "%+v", e)
+			assert.Equal(t, podstate.FamilyNotReady, e.Family, "%+v", e)
 			assert.Equal(t, "web", e.Container)
 			assert.Contains(t, e.Cause, "readiness probe")
 			assert.Contains(t, e.Cause, eventMessage(events, "Unhealthy", "Readiness probe failed"))
 			assert.Contains(t, e.Next[len(e.Next)-1], "reason=Unhealthy")
 		}},
 		{name: "slow-start", pod: "slow-start", reached: withEvent("Unhealthy", "Startup probe failed"), check: func(t *testing.T, p *corev1.Pod, events []corev1.Event, e lab.PodExplanation) {
-			assert.Equal(t, grader.FamilyNotReady, e.Family, "%+v", e)
+			assert.Equal(t, podstate.FamilyNotReady, e.Family, "%+v", e)
 			assert.Contains(t, e.Cause, "startup probe")
 			assert.Contains(t, e.Cause, eventMessage(events, "Unhealthy", "Startup probe failed"))
 			assert.Contains(t, e.Next[len(e.Next)-1], "reason=Unhealthy")

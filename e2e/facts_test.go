@@ -19,7 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
@@ -68,7 +68,7 @@ func TestRuntimeFacts(t *testing.T) {
 				require.NoError(t, err)
 				defer func() { _ = cluster.DeleteNamespace(t.Context(), c, ns, 0) }()
 				r := crashlab(t, kubeconfig, append(global, "-o", "json", "start", s.ID, "--wait")...)
-				var f grader.Facts
+				var f podstate.Facts
 				_ = json.Unmarshal([]byte(r.out), &f)
 				res := row{id: s.ID, family: "-", last: "-", waiting: "-"}
 				require.NotContains(t, r.err, "is not on node", "the lab's images must be on the node before facts are read")
@@ -77,7 +77,7 @@ func TestRuntimeFacts(t *testing.T) {
 				} else {
 					// A second pod may still be starting and an event may lag
 					// its status: give the text's facts a minute to show.
-					if later, err := grader.NewObserver(c).WaitForSignature(t.Context(), s.Target(ns), s.Teaches, time.Minute, nil); err == nil {
+					if later, err := podstate.NewObserver(c).WaitForSignature(t.Context(), s.Target(ns), s.Teaches, time.Minute, nil); err == nil {
 						f = later
 					}
 					res.family = familiesOf(f)
@@ -91,7 +91,7 @@ func TestRuntimeFacts(t *testing.T) {
 					}
 					var missed []string
 					for _, fact := range s.Teaches {
-						if ok, err := grader.Evidence(f, s.Workload.Container, fact); err != nil || !ok {
+						if ok, err := podstate.Evidence(f, s.Workload.Container, fact); err != nil || !ok {
 							missed = append(missed, "`"+fact+"`")
 						}
 					}
@@ -121,7 +121,7 @@ func TestRuntimeFacts(t *testing.T) {
 
 // familiesOf lists the families the pods show, a pod still being created
 // left out when another says more.
-func familiesOf(f grader.Facts) string {
+func familiesOf(f podstate.Facts) string {
 	seen := map[string]bool{}
 	var out []string
 	for _, v := range f.Families() {
@@ -131,7 +131,7 @@ func familiesOf(f grader.Facts) string {
 		}
 	}
 	if len(out) > 1 {
-		out = slices.DeleteFunc(out, func(v string) bool { return v == grader.FamilyStarting })
+		out = slices.DeleteFunc(out, func(v string) bool { return v == podstate.FamilyStarting })
 	}
 	return strings.Join(out, ", ")
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/cmd/crashlab/app"
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
@@ -53,7 +53,7 @@ func failClosed(t *testing.T, kubeconfig string, c kubernetes.Interface) {
 			if err != nil || d.Status.ObservedGeneration < d.Generation {
 				return false
 			}
-			pods, err := grader.CurrentPods(ctx, c, s.Target(ns))
+			pods, err := podstate.CurrentPods(ctx, c, s.Target(ns))
 			if err != nil || int32(len(pods)) != s.Workload.Replicas {
 				return false
 			}
@@ -143,7 +143,7 @@ func failClosed(t *testing.T, kubeconfig string, c kubernetes.Interface) {
 		}
 		assert.Less(t, time.Since(t0), time.Second, "Ctrl-C ends check within a second")
 		require.Error(t, err)
-		assert.True(t, errors.Is(err, context.Canceled) || errors.Is(err, grader.ErrInterrupted), err.Error())
+		assert.True(t, errors.Is(err, context.Canceled) || errors.Is(err, podstate.ErrInterrupted), err.Error())
 		assert.NotContains(t, out.String(), `"passed": true`)
 		assert.False(t, fixedInProgress(t, "interrupt"))
 	})

@@ -27,6 +27,7 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/scenarios/fixes"
@@ -223,17 +224,17 @@ func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 		t.Cleanup(func() { _ = cluster.DeleteNamespace(context.Background(), c, ns, 0) })
 		r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "start", s.ID, "--wait")
 		require.Equal(t, 0, r.code, "start --wait must see the failure signature %v", s.Signature)
-		var f grader.Facts
+		var f podstate.Facts
 		require.NoError(t, json.Unmarshal([]byte(r.out), &f))
 		// The kubelet records an event a moment after the status it goes
 		// with: what the text teaches may need a second look.
-		if ok, _ := grader.SignatureHolds(f, s.Workload.Container, s.Teaches); !ok {
-			if later, err := grader.NewObserver(c).WaitForSignature(ctx, s.Target(ns), s.Teaches, time.Minute, nil); err == nil {
+		if ok, _ := podstate.SignatureHolds(f, s.Workload.Container, s.Teaches); !ok {
+			if later, err := podstate.NewObserver(c).WaitForSignature(ctx, s.Target(ns), s.Teaches, time.Minute, nil); err == nil {
 				f = later
 			}
 		}
 		for _, fact := range s.Teaches {
-			ok, err := grader.Evidence(f, s.Workload.Container, fact)
+			ok, err := podstate.Evidence(f, s.Workload.Container, fact)
 			require.NoError(t, err)
 			assert.True(t, ok, "the scenario's text teaches %q; the cluster shows %+v", fact, f.Pods)
 		}
@@ -360,7 +361,7 @@ func runFix(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenar
 	}
 	sig, err := fixes.AfterSignature(ctx, c, ns, vals, fx)
 	require.NoError(t, err)
-	_, err = grader.NewObserver(c).WaitForSignature(ctx, s.Target(ns), sig, fx.After.Wait(), nil)
+	_, err = podstate.NewObserver(c).WaitForSignature(ctx, s.Target(ns), sig, fx.After.Wait(), nil)
 	require.NoError(t, err, "after %s, the cluster must show %v", fx.Name, sig)
 }
 

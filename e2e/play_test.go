@@ -21,6 +21,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/scenarios/fixes"
@@ -110,7 +111,7 @@ func playInTerminal(t *testing.T, tmuxPath, bin, kubeconfig string) {
 		s := tm.start(t, cmd+" "+sc.ID)
 		s.waitFor(t, "what next?", 3*time.Minute)
 		// Let the failure show before answering, as a learner would.
-		_, err = grader.NewObserver(c).WaitForSignature(context.Background(), sc.Target(cns), sc.Signature, 3*time.Minute, nil)
+		_, err = podstate.NewObserver(c).WaitForSignature(context.Background(), sc.Target(cns), sc.Signature, 3*time.Minute, nil)
 		require.NoError(t, err)
 		s.keys(t, "Down", "Enter") // Answer the diagnosis
 		for _, q := range sc.Questions {

@@ -17,6 +17,7 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 )
@@ -91,11 +92,11 @@ func triageRound(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 	require.Eventually(t, func() bool {
 		for _, w := range round.Workloads {
 			s := specOf[w]
-			f, err := grader.NewObserver(c).Observe(ctx, s.s.Target(ns))
+			f, err := podstate.NewObserver(c).Observe(ctx, s.s.Target(ns))
 			if err != nil {
 				return false
 			}
-			if ok, _ := grader.SignatureHolds(f, s.s.Workload.Container, s.s.Signature); !ok {
+			if ok, _ := podstate.SignatureHolds(f, s.s.Workload.Container, s.s.Signature); !ok {
 				return false
 			}
 			right[w] = [2]string{f.Family(), causeKey(s, s.folder.Diagnosis.Correct[lab.CauseQuestion(s.s)])}
@@ -108,9 +109,9 @@ func triageRound(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 		for _, w := range round.Workloads {
 			fam, cause := right[w][0], right[w][1]
 			if w == wrongFamily {
-				fam = grader.FamilyPending
-				if right[w][0] == grader.FamilyPending {
-					fam = grader.FamilyImagePull
+				fam = podstate.FamilyPending
+				if right[w][0] == podstate.FamilyPending {
+					fam = podstate.FamilyImagePull
 				}
 			}
 			if w == wrongCause {
@@ -165,7 +166,7 @@ func triageRound(t *testing.T, kubeconfig string, c kubernetes.Interface, vals s
 		}
 		// A workload that was not touched still shows the family it showed
 		// (a start that keeps failing shows two in turn: any it can show).
-		f, err := grader.NewObserver(c).Observe(ctx, specOf[w].s.Target(ns))
+		f, err := podstate.NewObserver(c).Observe(ctx, specOf[w].s.Target(ns))
 		require.NoError(t, err)
 		assert.Contains(t, f.Families(), right[w][0], "%s was not touched and stays as it was", w)
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // ChangesSinceStart lists what differs between the objects an attempt
@@ -28,14 +29,14 @@ import (
 // raises on every change of a spec (scale, pause, a template edit, a
 // rollout restart) and never for status: it is what the controllers act on,
 // where a field-by-field comparison would trip over the server's defaults.
-func ChangesSinceStart(s *State, baseline []runtime.Object) []string {
+func ChangesSinceStart(s *podstate.State, baseline []runtime.Object) []string {
 	var out []string
 	present := map[string]bool{}
 	for _, obj := range baseline {
 		kind, name := kindName(obj)
 		key := kind + "/" + name
 		present[key] = true
-		live, uid, gen := s.liveObject(kind, name)
+		live, uid, gen := liveObject(s, kind, name)
 		switch {
 		case live == nil:
 			out = append(out, fmt.Sprintf("%s %s was deleted", kind, name))
@@ -64,10 +65,10 @@ func ChangesSinceStart(s *State, baseline []runtime.Object) []string {
 			}
 		}
 	}
-	for _, key := range s.referencedNow() {
+	for _, key := range referencedNow(s) {
 		if !present[key] {
 			kind, name := splitKey(key)
-			if live, _, _ := s.liveObject(kind, name); live != nil {
+			if live, _, _ := liveObject(s, kind, name); live != nil {
 				out = append(out, fmt.Sprintf("%s %s, which the workload reads, was created after the start", kind, name))
 			}
 		}
@@ -82,15 +83,15 @@ func kindName(obj runtime.Object) (string, string) {
 	}
 	switch obj.(type) {
 	case *appsv1.Deployment:
-		return KindDeployment, m.GetName()
+		return podstate.KindDeployment, m.GetName()
 	case *appsv1.StatefulSet:
-		return KindStatefulSet, m.GetName()
+		return podstate.KindStatefulSet, m.GetName()
 	case *batchv1.Job:
-		return KindJob, m.GetName()
+		return podstate.KindJob, m.GetName()
 	case *batchv1.CronJob:
-		return KindCronJob, m.GetName()
+		return podstate.KindCronJob, m.GetName()
 	case *corev1.Pod:
-		return KindPod, m.GetName()
+		return podstate.KindPod, m.GetName()
 	case *corev1.ConfigMap:
 		return "ConfigMap", m.GetName()
 	case *corev1.Secret:
@@ -102,35 +103,35 @@ func kindName(obj runtime.Object) (string, string) {
 // liveObject finds an object of the state by kind and name, with its UID and
 // generation; nil when the state holds none (or does not read that kind:
 // Services and the like are not what a pod's failure reads).
-func (s *State) liveObject(kind, name string) (runtime.Object, string, int64) {
+func liveObject(s *podstate.State, kind, name string) (runtime.Object, string, int64) {
 	var found metav1.Object
 	var obj runtime.Object
 	switch kind {
-	case KindDeployment:
+	case podstate.KindDeployment:
 		for i := range s.Deployments {
 			if s.Deployments[i].Name == name {
 				found, obj = &s.Deployments[i], &s.Deployments[i]
 			}
 		}
-	case KindStatefulSet:
+	case podstate.KindStatefulSet:
 		for i := range s.StatefulSets {
 			if s.StatefulSets[i].Name == name {
 				found, obj = &s.StatefulSets[i], &s.StatefulSets[i]
 			}
 		}
-	case KindJob:
+	case podstate.KindJob:
 		for i := range s.Jobs {
 			if s.Jobs[i].Name == name {
 				found, obj = &s.Jobs[i], &s.Jobs[i]
 			}
 		}
-	case KindCronJob:
+	case podstate.KindCronJob:
 		for i := range s.CronJobs {
 			if s.CronJobs[i].Name == name {
 				found, obj = &s.CronJobs[i], &s.CronJobs[i]
 			}
 		}
-	case KindPod:
+	case podstate.KindPod:
 		for i := range s.Pods {
 			if s.Pods[i].Name == name {
 				found, obj = &s.Pods[i], &s.Pods[i]
@@ -158,7 +159,7 @@ func (s *State) liveObject(kind, name string) (runtime.Object, string, int64) {
 // referencedNow lists the ConfigMaps and Secrets ("Kind/name") that the pod
 // templates of the live workloads and bare pods read: env, envFrom and
 // volumes, projected ones included.
-func (s *State) referencedNow() []string {
+func referencedNow(s *podstate.State) []string {
 	set := map[string]bool{}
 	add := func(spec *corev1.PodSpec) {
 		for _, key := range podSpecRefs(spec) {
@@ -332,28 +333,28 @@ func NothingChangedVerdict(scenario string) Verdict {
 // "nothing changed"). The lab's own objects (the attempt record, an
 // interview's requests, which Read leaves out) and the control plane's CA
 // are not the learner's.
-func Untouched(s *State, baseline []runtime.Object) bool {
+func Untouched(s *podstate.State, baseline []runtime.Object) bool {
 	if len(ChangesSinceStart(s, baseline)) > 0 {
 		return false
 	}
 	mine := func(kind, name string) bool { return s.Recorded[kind+"/"+name] != "" }
 	for _, d := range s.Deployments {
-		if !mine(KindDeployment, d.Name) {
+		if !mine(podstate.KindDeployment, d.Name) {
 			return false
 		}
 	}
 	for _, o := range s.StatefulSets {
-		if !mine(KindStatefulSet, o.Name) {
+		if !mine(podstate.KindStatefulSet, o.Name) {
 			return false
 		}
 	}
 	for _, o := range s.Jobs {
-		if len(o.OwnerReferences) == 0 && !mine(KindJob, o.Name) {
+		if len(o.OwnerReferences) == 0 && !mine(podstate.KindJob, o.Name) {
 			return false
 		}
 	}
 	for _, o := range s.CronJobs {
-		if !mine(KindCronJob, o.Name) {
+		if !mine(podstate.KindCronJob, o.Name) {
 			return false
 		}
 	}
@@ -363,7 +364,7 @@ func Untouched(s *State, baseline []runtime.Object) bool {
 		}
 	}
 	for _, p := range s.Pods {
-		if len(p.OwnerReferences) == 0 && !mine(KindPod, p.Name) {
+		if len(p.OwnerReferences) == 0 && !mine(podstate.KindPod, p.Name) {
 			return false
 		}
 	}

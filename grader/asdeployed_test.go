@@ -3,6 +3,7 @@ package grader
 import (
 	"testing"
 
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/stretchr/testify/assert"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -29,47 +30,47 @@ func TestChangesSinceStart(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		state State
+		state podstate.State
 		want  []string
 	}{
-		{"as deployed: stringData folded into data, generation 1", State{
+		{"as deployed: stringData folded into data, generation 1", podstate.State{
 			Deployments: []appsv1.Deployment{deploy(1, "u1", "settings")},
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
 		}, nil},
-		{"a template edit, a scale or a rollout restart raises the generation", State{
+		{"a template edit, a scale or a rollout restart raises the generation", podstate.State{
 			Deployments: []appsv1.Deployment{deploy(2, "u1", "settings")},
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
 		}, []string{"Deployment api's spec was changed (generation 2)"}},
-		{"deleted and created again", State{
+		{"deleted and created again", podstate.State{
 			Deployments: []appsv1.Deployment{deploy(1, "u2", "settings")},
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
 		}, []string{"Deployment api was deleted and created again"}},
-		{"the Secret's data changed", State{
+		{"the Secret's data changed", podstate.State{
 			Deployments: []appsv1.Deployment{deploy(1, "u1", "settings")},
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://y")},
 		}, []string{"Secret db's data was changed"}},
-		{"the Secret deleted", State{
+		{"the Secret deleted", podstate.State{
 			Deployments: []appsv1.Deployment{deploy(1, "u1", "settings")},
 			Secrets:     map[string]*corev1.Secret{},
 		}, []string{"Secret db was deleted"}},
-		{"a ConfigMap the workload reads, missing at the start, created since", State{
+		{"a ConfigMap the workload reads, missing at the start, created since", podstate.State{
 			Deployments: []appsv1.Deployment{deploy(1, "u1", "settings")},
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
 			ConfigMaps:  map[string]*corev1.ConfigMap{"settings": {ObjectMeta: metav1.ObjectMeta{Name: "settings"}}},
 		}, []string{"ConfigMap settings, which the workload reads, was created after the start"}},
-		{"the control plane's CA, published into every namespace and mounted into every pod, is not the learner's", State{
+		{"the control plane's CA, published into every namespace and mounted into every pod, is not the learner's", podstate.State{
 			Deployments: []appsv1.Deployment{deploy(1, "u1", "settings")},
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
 			ConfigMaps:  map[string]*corev1.ConfigMap{"kube-root-ca.crt": {ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt"}}},
 			Pods: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "task"}, Spec: corev1.PodSpec{Volumes: []corev1.Volume{{Name: "kube-api-access-x", VolumeSource: corev1.VolumeSource{
 				Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"}}}}}}}}}}},
 		}, nil},
-		{"a ConfigMap nothing reads is not the incident's", State{
+		{"a ConfigMap nothing reads is not the incident's", podstate.State{
 			Deployments: []appsv1.Deployment{deploy(1, "u1", "settings")},
 			Secrets:     map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
 			ConfigMaps:  map[string]*corev1.ConfigMap{"notes": {ObjectMeta: metav1.ObjectMeta{Name: "notes"}}},
 		}, nil},
-		{"the workload deleted", State{
+		{"the workload deleted", podstate.State{
 			Secrets: map[string]*corev1.Secret{"db": liveSecret("postgres://x")},
 		}, []string{"Deployment api was deleted"}},
 	}
@@ -94,7 +95,7 @@ func TestChangesSinceStartOfABarePod(t *testing.T) {
 		image string
 		want  []string
 	}{{"img:1", nil}, {"img:2", []string{"Pod task's containers were changed"}}} {
-		st := State{Recorded: map[string]string{"Pod/task": "p1"}, Pods: []corev1.Pod{*pod(tt.image)}}
+		st := podstate.State{Recorded: map[string]string{"Pod/task": "p1"}, Pods: []corev1.Pod{*pod(tt.image)}}
 		assert.Equal(t, tt.want, ChangesSinceStart(&st, baseline), tt.image)
 	}
 }
@@ -105,8 +106,8 @@ func TestChangesSinceStartOfABarePod(t *testing.T) {
 func TestUntouched(t *testing.T) {
 	d := appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api", UID: "u1", Generation: 1}}
 	baseline := []runtime.Object{&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api"}}}
-	base := func() State {
-		return State{Recorded: map[string]string{"Deployment/api": "u1"}, Deployments: []appsv1.Deployment{d},
+	base := func() podstate.State {
+		return podstate.State{Recorded: map[string]string{"Deployment/api": "u1"}, Deployments: []appsv1.Deployment{d},
 			Secrets: map[string]*corev1.Secret{}, ConfigMaps: map[string]*corev1.ConfigMap{
 				"kube-root-ca.crt": {ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt"}},
 				"crashlab-attempt": {ObjectMeta: metav1.ObjectMeta{Name: "crashlab-attempt", Labels: map[string]string{"crashlab.dev/record": "attempt"}}},
@@ -114,16 +115,16 @@ func TestUntouched(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		change func(s *State)
+		change func(s *podstate.State)
 		want   bool
 	}{
-		{"as deployed", func(*State) {}, true},
-		{"a stand-in Deployment", func(s *State) {
+		{"as deployed", func(*podstate.State) {}, true},
+		{"a stand-in Deployment", func(s *podstate.State) {
 			s.Deployments = append(s.Deployments, appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api-2", UID: "x"}})
 		}, false},
-		{"a bare pod", func(s *State) { s.Pods = append(s.Pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}}) }, false},
-		{"a new Secret", func(s *State) { s.Secrets["creds"] = &corev1.Secret{} }, false},
-		{"the workload's own pods", func(s *State) {
+		{"a bare pod", func(s *podstate.State) { s.Pods = append(s.Pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}}) }, false},
+		{"a new Secret", func(s *podstate.State) { s.Secrets["creds"] = &corev1.Secret{} }, false},
+		{"the workload's own pods", func(s *podstate.State) {
 			s.Pods = append(s.Pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api-x", OwnerReferences: []metav1.OwnerReference{{Name: "api-rs"}}}})
 		}, true},
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/crashlab/crashlab/podstate"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -19,7 +20,7 @@ import (
 // live checks (State.Final) nothing is spared.
 func BrokenPodsGone(broken corev1.PodSpec) Check {
 	want := podFingerprint(&broken)
-	return Check{Name: "broken-pods-gone", Run: func(s *State) Result {
+	return Check{Name: "broken-pods-gone", Run: func(s *podstate.State) Result {
 		current := map[string]bool{}
 		for _, p := range s.Current {
 			current[string(p.UID)] = true
@@ -29,7 +30,7 @@ func BrokenPodsGone(broken corev1.PodSpec) Check {
 			if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || current[string(p.UID)] {
 				continue
 			}
-			if (!s.Final && s.ownedByTargetReplicaSet(p)) || s.beingCollected(p) {
+			if (!s.Final && ownedByTargetReplicaSet(s, p)) || beingCollected(s, p) {
 				continue
 			}
 			if equality.Semantic.DeepEqual(podFingerprint(&p.Spec), want) {
@@ -42,12 +43,12 @@ func BrokenPodsGone(broken corev1.PodSpec) Check {
 
 // ownedByTargetReplicaSet tells whether the pod belongs to a ReplicaSet the
 // target Deployment still controls (its current or an older revision).
-func (s *State) ownedByTargetReplicaSet(p *corev1.Pod) bool {
+func ownedByTargetReplicaSet(s *podstate.State, p *corev1.Pod) bool {
 	if s.Deployment == nil {
 		return false
 	}
 	for _, rs := range s.ReplicaSets {
-		if ownedBy(rs.OwnerReferences, s.Deployment.UID) && ownedBy(p.OwnerReferences, rs.UID) {
+		if podstate.OwnedBy(rs.OwnerReferences, s.Deployment.UID) && podstate.OwnedBy(p.OwnerReferences, rs.UID) {
 			return true
 		}
 	}
@@ -58,7 +59,7 @@ func (s *State) ownedByTargetReplicaSet(p *corev1.Pod) bool {
 // ReplicaSet is gone, or belongs to a Deployment that is gone (deleted with
 // the default cascade, the GC works down the chain). A ReplicaSet orphaned on
 // purpose has no owner left, so its pods are not spared.
-func (s *State) beingCollected(p *corev1.Pod) bool {
+func beingCollected(s *podstate.State, p *corev1.Pod) bool {
 	for _, ref := range p.OwnerReferences {
 		if ref.Kind != "ReplicaSet" {
 			continue

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // Question is one diagnosis question. A fact question is answered with a value
@@ -44,7 +46,7 @@ func (q Question) Validate() error {
 	case q.Fact != "" && len(q.Choices) > 0:
 		return fmt.Errorf("question %s: either a fact or choices, not both", q.ID)
 	case q.Fact != "":
-		if _, err := factValues(Facts{}, "", q.Fact); err != nil {
+		if _, err := factValues(podstate.Facts{}, "", q.Fact); err != nil {
 			return fmt.Errorf("question %s: %w", q.ID, err)
 		}
 	case len(q.Choices) < 2:
@@ -55,7 +57,7 @@ func (q Question) Validate() error {
 			return fmt.Errorf("question %s: every choice needs an id and evidence", q.ID)
 		}
 		for _, e := range c.Evidence {
-			if _, err := Evidence(Facts{}, "", e); err != nil {
+			if _, err := podstate.Evidence(podstate.Facts{}, "", e); err != nil {
 				return fmt.Errorf("question %s choice %s: %w", q.ID, c.ID, err)
 			}
 		}
@@ -69,7 +71,7 @@ func (q Question) Validate() error {
 // factValues returns every value the fact has on the container across the
 // current pods: pods flip between reasons, and any value a learner could have
 // seen on a current pod counts.
-func factValues(f Facts, container, fact string) ([]string, error) {
+func factValues(f podstate.Facts, container, fact string) ([]string, error) {
 	seen := map[string]bool{}
 	add := func(v string) {
 		if v != "" {
@@ -117,97 +119,9 @@ func factValues(f Facts, container, fact string) ([]string, error) {
 	return out, nil
 }
 
-// Evidence evaluates one predicate on the facts of a container:
-//
-//	lastReason=X  lastExitCode=N  waitingReason=X  log~TEXT  event=REASON
-//	eventMessage~TEXT  waitingMessage~TEXT  missingSecretKey  neverStarted
-//
-// A leading "!" negates. Unknown predicates are an error so that a typo in a
-// scenario cannot make a choice silently true or false.
-func Evidence(f Facts, container, pred string) (bool, error) {
-	if strings.HasPrefix(pred, "!") {
-		ok, err := Evidence(f, container, pred[1:])
-		return !ok, err
-	}
-	key, val, op := pred, "", ""
-	if i := strings.IndexAny(pred, "=~"); i >= 0 {
-		key, op, val = pred[:i], pred[i:i+1], pred[i+1:]
-	}
-	cs := f.Containers(container)
-	any := func(fn func(ContainerFacts) bool) bool {
-		for _, c := range cs {
-			if fn(c) {
-				return true
-			}
-		}
-		return false
-	}
-	contains := func(s string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(val)) }
-	switch {
-	case key == "lastReason" && op == "=":
-		return any(func(c ContainerFacts) bool { t := c.IncidentLast(); return t != nil && t.Reason == val }), nil
-	case key == "lastExitCode" && op == "=":
-		n, err := strconv.Atoi(val)
-		if err != nil {
-			return false, fmt.Errorf("lastExitCode needs a number, got %q", val)
-		}
-		return any(func(c ContainerFacts) bool { t := c.IncidentLast(); return t != nil && int(t.ExitCode) == n }), nil
-	case key == "waitingReason" && op == "=":
-		return any(func(c ContainerFacts) bool { return c.WaitingReason == val }), nil
-	case key == "waitingMessage" && op == "~":
-		return any(func(c ContainerFacts) bool { return contains(c.WaitingMessage) }), nil
-	case key == "log" && op == "~":
-		return any(func(c ContainerFacts) bool { return contains(c.PreviousLog) }), nil
-	case key == "lastMessage" && op == "~":
-		return any(func(c ContainerFacts) bool { t := c.IncidentLast(); return t != nil && contains(t.Message) }), nil
-	case key == "event" && op == "=":
-		for _, e := range f.Events {
-			if e.Reason == val {
-				return true, nil
-			}
-		}
-		return false, nil
-	case key == "eventMessage" && op == "~":
-		for _, e := range f.Events {
-			if contains(e.Message) {
-				return true, nil
-			}
-		}
-		return false, nil
-	case key == "family" && op == "=":
-		// Any current pod, as for the other predicates: pods of one
-		// workload can be a step apart (one restarting, one waiting).
-		for _, v := range f.Families() {
-			if v == val {
-				return true, nil
-			}
-		}
-		return false, nil
-	case key == "podPhase" && op == "=":
-		for _, p := range f.Pods {
-			if p.Phase == val {
-				return true, nil
-			}
-		}
-		return false, nil
-	case key == "unschedulable" && op == "~":
-		for _, p := range f.Pods {
-			if p.Unschedulable != "" && contains(p.Unschedulable) {
-				return true, nil
-			}
-		}
-		return false, nil
-	case key == "missingSecretKey" && op == "":
-		return any(func(c ContainerFacts) bool { return len(c.MissingSecretKeys) > 0 }), nil
-	case key == "neverStarted" && op == "":
-		return any(func(c ContainerFacts) bool { t := c.IncidentLast(); return t != nil && t.StartedAt.IsZero() }), nil
-	}
-	return false, fmt.Errorf("unknown evidence %q", pred)
-}
-
 // JudgeDiagnosis grades answers (question id → value or choice id) against the
 // live facts.
-func JudgeDiagnosis(scenario, container string, qs []Question, answers map[string]string, f Facts) Verdict {
+func JudgeDiagnosis(scenario, container string, qs []Question, answers map[string]string, f podstate.Facts) Verdict {
 	v := Verdict{Kind: "diagnosis", Scenario: scenario}
 	if !f.Found || len(f.Pods) == 0 {
 		v.add("workload", false, fmt.Sprintf("no pods of %s found in %s: the scenario %s is not running there (not started, or reset and not yet deployed)", f.Workload, f.Namespace, scenario))
@@ -306,14 +220,14 @@ func containerScoped(pred string) bool {
 // ChoiceHolds evaluates a choice's evidence: its container predicates together
 // on one container, the others (events, negations) on the whole workload. It
 // returns the first predicate that does not hold.
-func ChoiceHolds(f Facts, container string, evidence []string) (bool, string) {
+func ChoiceHolds(f podstate.Facts, container string, evidence []string) (bool, string) {
 	var scoped []string
 	for _, e := range evidence {
 		if containerScoped(e) {
 			scoped = append(scoped, e)
 			continue
 		}
-		if ok, err := Evidence(f, container, e); err != nil || !ok {
+		if ok, err := podstate.Evidence(f, container, e); err != nil || !ok {
 			return false, e
 		}
 	}
@@ -326,10 +240,10 @@ func ChoiceHolds(f Facts, container string, evidence []string) (bool, string) {
 			if container != "" && c.Name != container {
 				continue
 			}
-			one := Facts{Found: true, Pods: []PodFacts{{Name: p.Name, NodeArch: p.NodeArch, Containers: []ContainerFacts{c}}}}
+			one := podstate.Facts{Found: true, Pods: []podstate.PodFacts{{Name: p.Name, NodeArch: p.NodeArch, Containers: []podstate.ContainerFacts{c}}}}
 			all := true
 			for _, e := range scoped {
-				if ok, err := Evidence(one, container, e); err != nil || !ok {
+				if ok, err := podstate.Evidence(one, container, e); err != nil || !ok {
 					all = false
 					break
 				}

@@ -3,152 +3,33 @@ package grader
 import (
 	"testing"
 
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // missingKeyFacts looks like the missing-secret-key incident on container app,
 // plus an OOM-killed sidecar so that container filtering matters.
-func missingKeyFacts() Facts {
-	return Facts{
+func missingKeyFacts() podstate.Facts {
+	return podstate.Facts{
 		Namespace: testNS, Workload: "Deployment/web", Found: true,
-		Pods: []PodFacts{{
+		Pods: []podstate.PodFacts{{
 			Name: "web-a", NodeArch: "arm64",
-			Containers: []ContainerFacts{
+			Containers: []podstate.ContainerFacts{
 				{
 					Name: "app", RestartCount: 3,
 					WaitingReason: "CrashLoopBackOff", WaitingMessage: "back-off 20s restarting failed container=app",
-					Last:              &Termination{Reason: "Error", ExitCode: 1, Message: "Config Check Failed", StartedAt: t0, FinishedAt: t0.Add(1)},
+					Last:              &podstate.Termination{Reason: "Error", ExitCode: 1, Message: "Config Check Failed", StartedAt: t0, FinishedAt: t0.Add(1)},
 					PreviousLog:       "fatal: DATABASE_URL is not set",
 					MissingSecretKeys: []string{"DATABASE_URL"},
 				},
 				{
 					Name: "sidecar",
-					Last: &Termination{Reason: "OOMKilled", ExitCode: 137, StartedAt: t0, FinishedAt: t0.Add(1)},
+					Last: &podstate.Termination{Reason: "OOMKilled", ExitCode: 137, StartedAt: t0, FinishedAt: t0.Add(1)},
 				},
 			},
 		}},
-		Events: []EventFact{{Pod: "web-a", Type: "Warning", Reason: "BackOff", Message: "Back-off restarting failed container app"}},
-	}
-}
-
-func TestEvidence(t *testing.T) {
-	neverRan := missingKeyFacts()
-	neverRan.Pods[0].Containers[0].Last = &Termination{Reason: "StartError", ExitCode: 128, FinishedAt: t0}
-	noLast := missingKeyFacts()
-	noLast.Pods[0].Containers[0].Last = nil
-	noLast.Pods[0].Containers[1].Last = nil
-
-	tests := []struct {
-		name         string
-		facts        Facts
-		container    string // "app" unless set
-		anyContainer bool   // evaluate on every container ("")
-		pred         string
-		want         bool
-	}{
-		{name: "lastReason matches", pred: "lastReason=Error", want: true},
-		{name: "lastReason differs", pred: "lastReason=OOMKilled", want: false},
-		{name: "lastReason of another container is ignored", pred: "lastReason=OOMKilled", want: false},
-		{name: "lastReason on any container when container is empty", anyContainer: true, pred: "lastReason=OOMKilled", want: true},
-		{name: "lastReason without a termination", facts: noLast, pred: "lastReason=Error", want: false},
-		{name: "lastExitCode matches", pred: "lastExitCode=1", want: true},
-		{name: "lastExitCode differs", pred: "lastExitCode=137", want: false},
-		{name: "lastExitCode without a termination", facts: noLast, pred: "lastExitCode=0", want: false},
-		{name: "waitingReason matches", pred: "waitingReason=CrashLoopBackOff", want: true},
-		{name: "waitingReason differs", pred: "waitingReason=CreateContainerConfigError", want: false},
-		{name: "waitingMessage contains, case-insensitive", pred: "waitingMessage~BACK-OFF", want: true},
-		{name: "waitingMessage does not contain", pred: "waitingMessage~image", want: false},
-		{name: "log contains, case-insensitive", pred: "log~database_url", want: true},
-		{name: "log does not contain", pred: "log~out of memory", want: false},
-		{name: "lastMessage contains", pred: "lastMessage~config check", want: true},
-		{name: "lastMessage does not contain", pred: "lastMessage~oom", want: false},
-		{name: "lastMessage without a termination", facts: noLast, pred: "lastMessage~", want: false},
-		{name: "event reason present", pred: "event=BackOff", want: true},
-		{name: "event reason absent", pred: "event=Killing", want: false},
-		{name: "eventMessage contains", pred: "eventMessage~restarting FAILED", want: true},
-		{name: "eventMessage does not contain", pred: "eventMessage~liveness probe", want: false},
-		{name: "missingSecretKey holds", pred: "missingSecretKey", want: true},
-		{name: "missingSecretKey on a container without missing keys", container: "sidecar", pred: "missingSecretKey", want: false},
-		{name: "neverStarted on a process that ran", pred: "neverStarted", want: false},
-		{name: "neverStarted on a StartError", facts: neverRan, pred: "neverStarted", want: true},
-		{name: "neverStarted without a termination", facts: noLast, pred: "neverStarted", want: false},
-		{name: "negation of a true predicate", pred: "!lastReason=Error", want: false},
-		{name: "negation of a false predicate", pred: "!lastReason=OOMKilled", want: true},
-		{name: "double negation", pred: "!!missingSecretKey", want: true},
-		{name: "value may contain the other operator", pred: "log~is not set", want: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := tt.facts
-			if f.Pods == nil {
-				f = missingKeyFacts()
-			}
-			container := tt.container
-			if container == "" {
-				container = "app"
-			}
-			if tt.anyContainer {
-				container = ""
-			}
-			got, err := Evidence(f, container, tt.pred)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
-
-func TestEvidenceRejectsUnknownOrMalformedPredicates(t *testing.T) {
-	tests := []struct {
-		name    string
-		pred    string
-		wantErr string
-	}{
-		{name: "unknown key", pred: "exitReason=Error", wantErr: "unknown evidence"},
-		{name: "empty predicate", pred: "", wantErr: "unknown evidence"},
-		{name: "equality where only contains is supported", pred: "log=DATABASE_URL", wantErr: "unknown evidence"},
-		{name: "contains where only equality is supported", pred: "lastReason~Err", wantErr: "unknown evidence"},
-		{name: "flag predicate with a value", pred: "missingSecretKey=DATABASE_URL", wantErr: "unknown evidence"},
-		{name: "neverStarted with a value", pred: "neverStarted=true", wantErr: "unknown evidence"},
-		{name: "negated typo is still an error", pred: "!lastReasn=Error", wantErr: "unknown evidence"},
-		{name: "lastExitCode not a number", pred: "lastExitCode=one", wantErr: "number"},
-		{name: "lastExitCode empty", pred: "lastExitCode=", wantErr: "number"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for _, f := range []Facts{{}, missingKeyFacts()} {
-				_, err := Evidence(f, "app", tt.pred)
-				require.Error(t, err, "even on facts where it would not matter")
-				assert.Contains(t, err.Error(), tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestSignatureHolds(t *testing.T) {
-	tests := []struct {
-		name    string
-		facts   Facts
-		sig     []string
-		want    bool
-		wantErr bool
-	}{
-		{name: "every piece holds", facts: missingKeyFacts(), sig: []string{"waitingReason=CrashLoopBackOff", "missingSecretKey"}, want: true},
-		{name: "one piece missing", facts: missingKeyFacts(), sig: []string{"waitingReason=CrashLoopBackOff", "lastReason=OOMKilled"}, want: false},
-		{name: "no pods never holds", facts: Facts{Found: true}, sig: []string{"!lastReason=Error"}, want: false},
-		{name: "workload not found never holds", facts: Facts{Pods: missingKeyFacts().Pods}, sig: []string{"missingSecretKey"}, want: false},
-		{name: "unknown evidence is an error", facts: missingKeyFacts(), sig: []string{"bogus"}, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := SignatureHolds(tt.facts, "app", tt.sig)
-			if tt.wantErr {
-				require.Error(t, err)
-			} else {
-				require.NoError(t, err)
-			}
-			assert.Equal(t, tt.want, got)
-		})
+		Events: []podstate.EventFact{{Pod: "web-a", Type: "Warning", Reason: "BackOff", Message: "Back-off restarting failed container app"}},
 	}
 }
 
@@ -210,8 +91,8 @@ func TestJudgeDiagnosis(t *testing.T) {
 	noTermination.Pods[0].Containers[0].Last = nil
 	// Two pods of the workload flip: one shows Error/1, the other OOMKilled/137.
 	flipping := missingKeyFacts()
-	flipping.Pods = append(flipping.Pods, PodFacts{Name: "web-b", NodeArch: "amd64", Containers: []ContainerFacts{{
-		Name: "app", WaitingReason: "ContainerCreating", Last: &Termination{Reason: "OOMKilled", ExitCode: 137},
+	flipping.Pods = append(flipping.Pods, podstate.PodFacts{Name: "web-b", NodeArch: "amd64", Containers: []podstate.ContainerFacts{{
+		Name: "app", WaitingReason: "ContainerCreating", Last: &podstate.Termination{Reason: "OOMKilled", ExitCode: 137},
 	}}})
 
 	with := func(changes map[string]string) map[string]string {
@@ -227,7 +108,7 @@ func TestJudgeDiagnosis(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		facts      Facts
+		facts      podstate.Facts
 		answers    map[string]string
 		wantFailed []string // questions expected to fail; all others pass
 		wantMsg    map[string]string
@@ -280,10 +161,10 @@ func TestJudgeDiagnosis(t *testing.T) {
 func TestJudgeDiagnosisWithoutPodsFailsWithOneWorkloadCheck(t *testing.T) {
 	tests := []struct {
 		name  string
-		facts Facts
+		facts podstate.Facts
 	}{
-		{name: "workload not found", facts: Facts{Namespace: testNS, Workload: "Deployment/web"}},
-		{name: "workload found but no pods", facts: Facts{Namespace: testNS, Workload: "Deployment/web", Found: true}},
+		{name: "workload not found", facts: podstate.Facts{Namespace: testNS, Workload: "Deployment/web"}},
+		{name: "workload found but no pods", facts: podstate.Facts{Namespace: testNS, Workload: "Deployment/web", Found: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -332,4 +213,15 @@ func TestVerdictFinish(t *testing.T) {
 			assert.Equal(t, tt.want, v.Passed)
 		})
 	}
+}
+
+func TestPodWidePredicatesNeedNoContainer(t *testing.T) {
+	f := podstate.Facts{Found: true, Pods: []podstate.PodFacts{{Phase: "Pending", Unschedulable: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."}}}
+	ok, missing := ChoiceHolds(f, "app", []string{"family=Pending", "unschedulable~node affinity/selector"})
+	assert.True(t, ok, missing)
+	ok, _ = ChoiceHolds(f, "app", []string{"family=Pending", "unschedulable~Insufficient memory"})
+	assert.False(t, ok)
+	vals, err := factValues(f, "app", FactFamily)
+	assert.NoError(t, err)
+	assert.Equal(t, []string{podstate.FamilyPending}, vals)
 }

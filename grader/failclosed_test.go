@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -48,7 +49,7 @@ func TestJudgeFixInterruptedDuringEachWaitIsNeverAVerdict(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			judge := func(ctx context.Context, st *State) []CheckResult {
+			judge := func(ctx context.Context, st *podstate.State) []CheckResult {
 				return JudgeLive(ctx, s.cs, target, tt.window, LiveOptions{Replicas: 2, ReadyTimeout: time.Minute, Replace: true})
 			}
 			time.AfterFunc(tt.cancel, cancel)
@@ -56,7 +57,7 @@ func TestJudgeFixInterruptedDuringEachWaitIsNeverAVerdict(t *testing.T) {
 			v, err := JudgeFixWith(ctx, s.cs, "scn", target, nil, []Check{staticCheck("rule", Pass("ok"))}, judge)
 			took := time.Since(t0) - tt.cancel
 			require.Error(t, err, "verdict: %+v", v)
-			assert.True(t, errors.Is(err, ErrInterrupted), err.Error())
+			assert.True(t, errors.Is(err, podstate.ErrInterrupted), err.Error())
 			assert.True(t, errors.Is(err, context.Canceled), err.Error())
 			assert.False(t, v.Passed)
 			assert.Less(t, took, time.Second, "ends within a second of the interrupt")
@@ -92,7 +93,7 @@ func TestJudgeFixWithRechecksTheFinalObjects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := liveCluster(t, curPod("web-cur-a", ready()))
-			judge := func(ctx context.Context, _ *State) []CheckResult {
+			judge := func(ctx context.Context, _ *podstate.State) []CheckResult {
 				if tt.during != nil {
 					d, err := s.cs.AppsV1().Deployments(testNS).Get(ctx, target.Name, metav1.GetOptions{})
 					require.NoError(t, err)
@@ -129,11 +130,11 @@ func TestEnvTakesTheLastDuplicateAsTheKubeletDoes(t *testing.T) {
 		{Name: "OTHER", Value: "x"},
 		{Name: "DATABASE_URL", Value: "postgres://placeholder"},
 	}}
-	e := Env(c, "DATABASE_URL")
+	e := podstate.Env(c, "DATABASE_URL")
 	require.NotNil(t, e)
 	assert.Equal(t, "postgres://placeholder", e.Value)
 	assert.Nil(t, e.ValueFrom)
-	assert.Nil(t, Env(c, "MISSING"))
+	assert.Nil(t, podstate.Env(c, "MISSING"))
 }
 
 func TestBrokenPodsGone(t *testing.T) {
@@ -189,7 +190,7 @@ func TestBrokenPodsGone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &State{Target: target, Deployment: dep, Pods: tt.pods, Final: tt.final,
+			s := &podstate.State{Target: target, Deployment: dep, Pods: tt.pods, Final: tt.final,
 				ReplicaSets: append([]appsv1.ReplicaSet{*f.rsCur, *f.rsOld, {ObjectMeta: metav1.ObjectMeta{Name: "web-orphan", UID: "orphan-uid"}}}, tt.rss...), Deployments: []appsv1.Deployment{*dep}}
 			for _, p := range tt.pods {
 				for _, c := range tt.cur {
@@ -205,33 +206,33 @@ func TestBrokenPodsGone(t *testing.T) {
 }
 
 func TestChoiceEvidenceMustBeSpecificAndHoldOnOneContainer(t *testing.T) {
-	term := func(reason string, code int32, msg string) *Termination {
-		return &Termination{Reason: reason, ExitCode: code, Message: msg, NodeTrouble: nodeTrouble(msg)}
+	term := func(reason string, code int32, msg string) *podstate.Termination {
+		return &podstate.Termination{Reason: reason, ExitCode: code, Message: msg, NodeTrouble: podstate.NodeTrouble(msg)}
 	}
-	pod := func(name string, c ContainerFacts) PodFacts {
+	pod := func(name string, c podstate.ContainerFacts) podstate.PodFacts {
 		c.Name = "app"
-		return PodFacts{Name: name, Containers: []ContainerFacts{c}}
+		return podstate.PodFacts{Name: name, Containers: []podstate.ContainerFacts{c}}
 	}
 	missingBinary := []string{"lastReason=StartError", "lastMessage~no such file or directory"}
 	freeze := "failed to create shim task: OCI runtime start failed: error setting cgroup config for procHooks process: unable to freeze: unknown"
 	tests := []struct {
 		name     string
-		pods     []PodFacts
+		pods     []podstate.PodFacts
 		evidence []string
 		holds    bool
 	}{
 		{name: "reason and message on the same container", evidence: missingBinary, holds: true,
-			pods: []PodFacts{pod("a", ContainerFacts{Last: term("StartError", 128, "exec: \"/app/server\": stat /app/server: no such file or directory")})}},
+			pods: []podstate.PodFacts{pod("a", podstate.ContainerFacts{Last: term("StartError", 128, "exec: \"/app/server\": stat /app/server: no such file or directory")})}},
 		{name: "a node's cgroup hiccup is no evidence of a missing binary", evidence: missingBinary,
-			pods: []PodFacts{pod("a", ContainerFacts{Last: term("StartError", 128, freeze)}), pod("b", ContainerFacts{Last: term("Error", 255, ""), PreviousLog: "exec /workload: exec format error"})}},
+			pods: []podstate.PodFacts{pod("a", podstate.ContainerFacts{Last: term("StartError", 128, freeze)}), pod("b", podstate.ContainerFacts{Last: term("Error", 255, ""), PreviousLog: "exec /workload: exec format error"})}},
 		{name: "reason on one pod and message on another do not add up", evidence: []string{"lastReason=Error", "log~exec format error"},
-			pods: []PodFacts{pod("a", ContainerFacts{Last: term("Error", 1, "")}), pod("b", ContainerFacts{Last: term("Completed", 0, ""), PreviousLog: "exec format error"})}},
+			pods: []podstate.PodFacts{pod("a", podstate.ContainerFacts{Last: term("Error", 1, "")}), pod("b", podstate.ContainerFacts{Last: term("Completed", 0, ""), PreviousLog: "exec format error"})}},
 		{name: "exec format error with its reason on one container", evidence: []string{"lastReason=Error", "log~exec format error"}, holds: true,
-			pods: []PodFacts{pod("a", ContainerFacts{Last: term("StartError", 128, freeze)}), pod("b", ContainerFacts{Last: term("Error", 255, ""), PreviousLog: "exec /workload: exec format error"})}},
+			pods: []podstate.PodFacts{pod("a", podstate.ContainerFacts{Last: term("StartError", 128, freeze)}), pod("b", podstate.ContainerFacts{Last: term("Error", 255, ""), PreviousLog: "exec /workload: exec format error"})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			holds, _ := ChoiceHolds(Facts{Found: true, Pods: tt.pods}, "app", tt.evidence)
+			holds, _ := ChoiceHolds(podstate.Facts{Found: true, Pods: tt.pods}, "app", tt.evidence)
 			assert.Equal(t, tt.holds, holds)
 		})
 	}
@@ -246,7 +247,7 @@ func TestChoiceEvidenceMustBeSpecificAndHoldOnOneContainer(t *testing.T) {
 		}
 	})
 	t.Run("node trouble is named in the status line", func(t *testing.T) {
-		p := pod("a", ContainerFacts{Last: term("StartError", 128, freeze)})
+		p := pod("a", podstate.ContainerFacts{Last: term("StartError", 128, freeze)})
 		assert.Contains(t, p.Summary(), "node trouble, not the incident")
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/crashlab/crashlab/podstate"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -74,7 +75,7 @@ func HardeningKept(spec *corev1.PodSpec, c *corev1.Container) Check {
 }
 
 func hardeningKept(base hardening) Check {
-	return Check{Name: "hardening-kept", Run: func(s *State) Result {
+	return Check{Name: "hardening-kept", Run: func(s *podstate.State) Result {
 		spec, c := s.TargetPodSpec(), s.Container()
 		if spec == nil || c == nil {
 			return Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlab/crashlab/podstate"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,7 +23,7 @@ const (
 	depUID        = types.UID("dep-uid")
 )
 
-var target = Target{Namespace: testNS, Kind: "Deployment", Name: "web", Container: "app"}
+var target = podstate.Target{Namespace: testNS, Kind: "Deployment", Name: "web", Container: "app"}
 
 // t0 is a fixed point in time termination timestamps are built around.
 var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -288,6 +289,33 @@ func checkNames(checks []CheckResult) []string {
 	var out []string
 	for _, c := range checks {
 		out = append(out, c.Name)
+	}
+	return out
+}
+
+// rolloutFixture is a Deployment at revision 2 with the ReplicaSets of
+// revisions 1 and 2, a look-alike ReplicaSet of another Deployment, and pods of
+// each. The rev-1 ReplicaSet is the newer object (as after a rollback), so only
+// the revision can tell the current one.
+type rolloutFixture struct {
+	dep                   *appsv1.Deployment
+	rsOld, rsCur, rsAlien *appsv1.ReplicaSet
+	objs                  []runtime.Object
+}
+
+func newRolloutFixture() rolloutFixture {
+	f := rolloutFixture{dep: newDeployment("2", 2)}
+	f.rsOld = newReplicaSet("web-old", "1", "old", depUID, t0.Add(time.Hour))
+	f.rsCur = newReplicaSet("web-cur", "2", "cur", depUID, t0)
+	f.rsAlien = newReplicaSet("other-cur", "2", "cur", "other-dep-uid", t0.Add(2*time.Hour))
+	f.objs = []runtime.Object{f.dep, f.rsOld, f.rsCur, f.rsAlien}
+	return f
+}
+
+func podNamesOf(pods []corev1.Pod) []string {
+	var out []string
+	for _, p := range pods {
+		out = append(out, p.Name)
 	}
 	return out
 }

@@ -1,6 +1,9 @@
 package grader
 
-import corev1 "k8s.io/api/core/v1"
+import (
+	"github.com/crashlab/crashlab/podstate"
+	corev1 "k8s.io/api/core/v1"
+)
 
 // Checks that several incidents share, each with its own words for why.
 
@@ -9,7 +12,7 @@ import corev1 "k8s.io/api/core/v1"
 // unschedulable pod's fix must convince. why finishes the sentence for the
 // incident (what the pin hides, what to do instead).
 func SchedulerDecides(why string) Check {
-	return Check{Name: "scheduler-decides", Run: func(s *State) Result {
+	return Check{Name: "scheduler-decides", Run: func(s *podstate.State) Result {
 		spec := s.TargetPodSpec()
 		if spec == nil {
 			return Fail("%s %s has no pod template", s.Target.Kind, s.Target.Name)
@@ -26,7 +29,7 @@ func SchedulerDecides(why string) Check {
 // names the broken image (stillBroken, with the image as its %s), or names
 // some other image (notReleased, likewise), since an image that merely
 // starts is not the app.
-func ReleasedImage(s *State, broken, released, stillBroken, notReleased string) (*corev1.Container, *Result) {
+func ReleasedImage(s *podstate.State, broken, released, stillBroken, notReleased string) (*corev1.Container, *Result) {
 	c := s.Container()
 	var r Result
 	switch {

@@ -3,16 +3,17 @@ package grader
 import (
 	"testing"
 
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 )
 
-func stateWithContainer(image, nodeName string) *State {
+func stateWithContainer(image, nodeName string) *podstate.State {
 	d := newDeployment("1", 1)
 	d.Spec.Template.Spec.NodeName = nodeName
 	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app", Image: image}}
-	return &State{Target: target, Deployment: d}
+	return &podstate.State{Target: target, Deployment: d}
 }
 
 func TestReleasedImage(t *testing.T) {
@@ -36,7 +37,7 @@ func TestReleasedImage(t *testing.T) {
 			assert.Equal(t, tt.want, refused.Message)
 		})
 	}
-	_, refused := ReleasedImage(&State{Target: target}, "a", "b", "%s", "%s")
+	_, refused := ReleasedImage(&podstate.State{Target: target}, "a", "b", "%s", "%s")
 	require.NotNil(t, refused, "no container is never the released image")
 }
 
@@ -47,5 +48,5 @@ func TestSchedulerDecides(t *testing.T) {
 	r := check.Run(stateWithContainer("x", "node-1"))
 	assert.False(t, r.Passed)
 	assert.Equal(t, "the pod template pins its pods to node node-1 with nodeName: that skips the scheduler; let the scheduler place them", r.Message)
-	assert.False(t, check.Run(&State{Target: target}).Passed, "no template is no pass")
+	assert.False(t, check.Run(&podstate.State{Target: target}).Passed, "no template is no pass")
 }

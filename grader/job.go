@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crashlab/crashlab/podstate"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,7 +21,7 @@ func JobLive(c kubernetes.Interface, ns string, runsTask func(*corev1.PodSpec) b
 	if progress == nil {
 		progress = func(string) {}
 	}
-	return func(parent context.Context, _ *State) []CheckResult {
+	return func(parent context.Context, _ *podstate.State) []CheckResult {
 		res := CheckResult{Name: "job-completed"}
 		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
@@ -28,7 +29,7 @@ func JobLive(c kubernetes.Interface, ns string, runsTask func(*corev1.PodSpec) b
 			list, err := c.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
 			switch {
 			case parent.Err() != nil:
-				res.Message = interrupted(parent).Error()
+				res.Message = podstate.Interrupted(parent).Error()
 				return []CheckResult{res}
 			case ctx.Err() != nil:
 				res.Message = fmt.Sprintf("no Job running the task completed within %s: `kubectl get jobs` shows what exists", timeout)
@@ -84,7 +85,7 @@ func jobRanTask(ctx context.Context, c kubernetes.Interface, j *batchv1.Job, run
 	}
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if ownedBy(p.OwnerReferences, j.UID) && p.Status.Phase == corev1.PodSucceeded && runsTask(&p.Spec) {
+		if podstate.OwnedBy(p.OwnerReferences, j.UID) && p.Status.Phase == corev1.PodSucceeded && runsTask(&p.Spec) {
 			res.Passed = true
 			res.Message = fmt.Sprintf("pod %s of Job %s ran the task and exited successfully", p.Name, j.Name)
 			return res

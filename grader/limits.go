@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/crashlab/crashlab/podstate"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -38,7 +39,7 @@ func MemoryLimitWithin(r LimitRule, base *corev1.Container) Check {
 	} else {
 		need, needErr = ArgMiB(base.Args, r.NeedArg)
 	}
-	return Check{Name: r.Name, Run: func(s *State) Result {
+	return Check{Name: r.Name, Run: func(s *podstate.State) Result {
 		if needErr != nil {
 			return Fail("the lab cannot tell what the app needs: %v", needErr)
 		}

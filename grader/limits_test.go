@@ -3,6 +3,7 @@ package grader
 import (
 	"testing"
 
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -44,7 +45,7 @@ func TestMemoryLimitWithinTheNeed(t *testing.T) {
 			}
 			d := newDeployment("1", 1)
 			d.Spec.Template.Spec.Containers = []corev1.Container{*c}
-			s := &State{Target: target, Deployment: d, Nodes: tt.nodes}
+			s := &podstate.State{Target: target, Deployment: d, Nodes: tt.nodes}
 			r := MemoryLimitWithin(thumbnailerRule, base).Run(s)
 			assert.Equal(t, tt.pass, r.Passed, r.Message)
 			if tt.pass {
@@ -56,7 +57,7 @@ func TestMemoryLimitWithinTheNeed(t *testing.T) {
 	}
 	t.Run("a baseline without the need argument fails closed", func(t *testing.T) {
 		d := newDeployment("1", 1)
-		r := MemoryLimitWithin(thumbnailerRule, &corev1.Container{Args: []string{"--listen=:8080"}}).Run(&State{Target: target, Deployment: d})
+		r := MemoryLimitWithin(thumbnailerRule, &corev1.Container{Args: []string{"--listen=:8080"}}).Run(&podstate.State{Target: target, Deployment: d})
 		assert.False(t, r.Passed)
 		assert.Contains(t, r.Message, "cannot tell what the app needs")
 	})
@@ -116,7 +117,7 @@ func TestAppUnchangedKeepsProbesAndLimits(t *testing.T) {
 			tt.edit(c)
 			d := newDeployment("1", 1)
 			d.Spec.Template.Spec.Containers = []corev1.Container{*c}
-			r := AppUnchanged(base, parts, "changed", "kept").Run(&State{Target: target, Deployment: d})
+			r := AppUnchanged(base, parts, "changed", "kept").Run(&podstate.State{Target: target, Deployment: d})
 			assert.Equal(t, tt.pass, r.Passed, r.Message)
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlab/crashlab/podstate"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -97,9 +98,9 @@ type termMark struct {
 
 type live struct {
 	c     kubernetes.Interface
-	t     Target
+	t     podstate.Target
 	opt   LiveOptions
-	cache *nsCache
+	cache *podstate.Cache
 	// started is when the judge began watching.
 	started time.Time
 }
@@ -107,7 +108,7 @@ type live struct {
 // current returns the target's current pods (the one reader's choice) from
 // the namespace cache.
 func (l *live) current(context.Context) ([]corev1.Pod, error) {
-	pods, found, err := l.cache.current(l.t)
+	pods, found, err := l.cache.Current(l.t)
 	if err == nil && !found {
 		err = fmt.Errorf("%s %s is gone", l.t.Kind, l.t.Name)
 	}
@@ -125,7 +126,7 @@ func (l *live) until(ctx context.Context, d time.Duration, eval func([]corev1.Po
 	defer cancel()
 	ended := func(err error) error {
 		if parent.Err() != nil {
-			return interrupted(parent)
+			return podstate.Interrupted(parent)
 		}
 		if ctx.Err() != nil {
 			return onTimeout()
@@ -166,10 +167,10 @@ func (ct crashTracker) key(p *corev1.Pod, c string) string { return string(p.UID
 func (ct crashTracker) crashed(p *corev1.Pod, fresh bool, notBefore time.Time) string {
 	for _, st := range p.Status.ContainerStatuses {
 		k := ct.key(p, st.Name)
-		term := lastTermination(&st)
+		term := podstate.LastTermination(&st)
 		// A run the node itself cut short (its cgroup could not be set up
 		// under load) says nothing about the fix: the kubelet retries it.
-		if term != nil && (nodeTrouble(term.Message) != "" || runBegan(term).Before(notBefore)) {
+		if term != nil && (podstate.NodeTrouble(term.Message) != "" || runBegan(term).Before(notBefore)) {
 			ct[k] = termMark{restarts: st.RestartCount, finished: term.FinishedAt.Time}
 			continue
 		}
@@ -228,7 +229,7 @@ var stuckReasons = map[string]string{
 func waitingSummary(pods []corev1.Pod) string {
 	var parts []string
 	for _, p := range pods {
-		if podReady(&p) {
+		if podstate.PodReady(&p) {
 			continue
 		}
 		s := p.Name + " not Ready"
@@ -268,7 +269,7 @@ func (l *live) waitReady(ctx context.Context, ct crashTracker, fresh bool, skip 
 					}
 				}
 			}
-			if !podReady(p) {
+			if !podstate.PodReady(p) {
 				allReady = false
 			}
 		}
@@ -317,7 +318,7 @@ func (l *live) holdStable(ctx context.Context, ct crashTracker, window time.Dura
 				}
 				restarts[k] = st.RestartCount
 			}
-			if !podReady(p) {
+			if !podstate.PodReady(p) {
 				return false, fmt.Errorf("pod %s stopped being Ready during the stability window", p.Name)
 			}
 		}
@@ -343,7 +344,7 @@ func (l *live) waitObserved(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, l.opt.ReadyTimeout)
 	defer cancel()
 	for {
-		observed, err := l.cache.observed(l.t)
+		observed, err := l.cache.Observed(l.t)
 		if err != nil {
 			return err
 		}
@@ -354,7 +355,7 @@ func (l *live) waitObserved(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			if parent.Err() != nil {
-				return interrupted(parent)
+				return podstate.Interrupted(parent)
 			}
 			return fmt.Errorf("the %s controller did not pick up the change to %s within %s", l.t.Kind, l.t.Name, l.opt.ReadyTimeout)
 		case <-l.cache.Changed():
@@ -364,11 +365,11 @@ func (l *live) waitObserved(ctx context.Context) error {
 
 // JudgeLive runs the live checks in order: pods Ready, stable for the window,
 // and (optionally) a replaced pod healthy too. It stops at the first failure.
-func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window time.Duration, opt LiveOptions) []CheckResult {
+func JudgeLive(ctx context.Context, c kubernetes.Interface, t podstate.Target, window time.Duration, opt LiveOptions) []CheckResult {
 	opt.defaults()
 	l := &live{c: c, t: t, opt: opt, started: time.Now()}
 	var err error
-	if l.cache, err = newNSCache(ctx, c, t.Namespace); err != nil {
+	if l.cache, err = podstate.NewCache(ctx, c, t.Namespace); err != nil {
 		return []CheckResult{{Name: "pods-ready", Message: err.Error()}}
 	}
 	defer l.cache.Stop()
@@ -431,18 +432,18 @@ func JudgeLive(ctx context.Context, c kubernetes.Interface, t Target, window tim
 }
 
 // LiveJudge watches the live workload after the static checks passed.
-type LiveJudge func(ctx context.Context, s *State) []CheckResult
+type LiveJudge func(ctx context.Context, s *podstate.State) []CheckResult
 
 // DeploymentLive is WorkloadLive for a Deployment target.
-func DeploymentLive(c kubernetes.Interface, t Target, opt LiveOptions) LiveJudge {
-	return func(ctx context.Context, s *State) []CheckResult {
+func DeploymentLive(c kubernetes.Interface, t podstate.Target, opt LiveOptions) LiveJudge {
+	return func(ctx context.Context, s *podstate.State) []CheckResult {
 		window := StabilityWindowFor(s.TargetPodSpec(), opt.FailsWithin, orDefault(opt.MinWindow, 10*time.Second))
 		return JudgeLive(ctx, c, t, window, opt)
 	}
 }
 
 // JudgeFix runs the static checks and, when all pass, the Deployment live ones.
-func JudgeFix(ctx context.Context, c kubernetes.Interface, scenario string, t Target, recorded map[string]string, checks []Check, live *LiveOptions) (Verdict, error) {
+func JudgeFix(ctx context.Context, c kubernetes.Interface, scenario string, t podstate.Target, recorded map[string]string, checks []Check, live *LiveOptions) (Verdict, error) {
 	var lj LiveJudge
 	if live != nil {
 		lj = DeploymentLive(c, t, *live)
@@ -456,9 +457,9 @@ func JudgeFix(ctx context.Context, c kubernetes.Interface, scenario string, t Ta
 // being watched does not pass. A context that ends during any of it (Ctrl-C,
 // SIGTERM, a deadline) makes it return ErrInterrupted: nothing half-watched
 // is a verdict.
-func JudgeFixWith(ctx context.Context, c kubernetes.Interface, scenario string, t Target, recorded map[string]string, checks []Check, live LiveJudge) (Verdict, error) {
+func JudgeFixWith(ctx context.Context, c kubernetes.Interface, scenario string, t podstate.Target, recorded map[string]string, checks []Check, live LiveJudge) (Verdict, error) {
 	v := Verdict{Kind: "fix", Scenario: scenario}
-	s, err := LoadState(ctx, c, t, recorded)
+	s, err := podstate.LoadState(ctx, c, t, recorded)
 	if err != nil {
 		return v, readError(ctx, err)
 	}
@@ -471,10 +472,10 @@ func JudgeFixWith(ctx context.Context, c kubernetes.Interface, scenario string, 
 	}
 	liveResults := live(ctx, s)
 	if ctx.Err() != nil {
-		return v, interrupted(ctx)
+		return v, podstate.Interrupted(ctx)
 	}
 	v.Checks = append(v.Checks, liveResults...)
-	final, err := LoadState(ctx, c, t, recorded)
+	final, err := podstate.LoadState(ctx, c, t, recorded)
 	if err != nil {
 		return v, readError(ctx, err)
 	}
@@ -500,7 +501,7 @@ func allPassed(rs []CheckResult) bool {
 
 // runStatic adds every check's result (failures only when prefix is set, as the
 // repeat on the final objects) and reports whether all passed.
-func runStatic(v *Verdict, checks []Check, s *State, prefix string) bool {
+func runStatic(v *Verdict, checks []Check, s *podstate.State, prefix string) bool {
 	ok := true
 	for _, ch := range checks {
 		r := ch.Run(s)
@@ -520,7 +521,7 @@ func runStatic(v *Verdict, checks []Check, s *State, prefix string) bool {
 // readError turns a read cut short by the caller's context into ErrInterrupted.
 func readError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return interrupted(ctx)
+		return podstate.Interrupted(ctx)
 	}
 	return err
 }

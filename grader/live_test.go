@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -349,7 +350,7 @@ func TestLiveOptionsDefaults(t *testing.T) {
 }
 
 func staticCheck(name string, r Result) Check {
-	return Check{Name: name, Run: func(*State) Result { return r }}
+	return Check{Name: name, Run: func(*podstate.State) Result { return r }}
 }
 
 func TestJudgeFixStaticFailureSkipsLiveChecks(t *testing.T) {
@@ -394,8 +395,8 @@ func TestJudgeFixWithoutLiveOptionsRunsOnlyStaticChecks(t *testing.T) {
 
 func TestJudgeFixStaticChecksSeeTheLoadedState(t *testing.T) {
 	s, _ := liveCluster(t, curPod("web-cur-a", ready()))
-	var seen *State
-	check := Check{Name: "spy", Run: func(st *State) Result { seen = st; return Pass("ok") }}
+	var seen *podstate.State
+	check := Check{Name: "spy", Run: func(st *podstate.State) Result { seen = st; return Pass("ok") }}
 	rec := map[string]string{"Deployment/web": string(depUID)}
 	_, err := JudgeFix(context.Background(), s.cs, "scn", target, rec, []Check{check}, nil)
 	require.NoError(t, err)
@@ -455,8 +456,8 @@ func TestJudgeFixWithCallsTheLiveJudgeOnlyWhenStaticChecksPass(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := liveCluster(t, curPod("web-cur-a", ready()))
-			var got *State
-			judge := func(_ context.Context, st *State) []CheckResult { got = st; return tt.judge }
+			var got *podstate.State
+			judge := func(_ context.Context, st *podstate.State) []CheckResult { got = st; return tt.judge }
 			v, err := JudgeFixWith(context.Background(), s.cs, "scn", target, nil, []Check{staticCheck("rule", tt.static)}, judge)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantCalled, got != nil)

@@ -3,6 +3,7 @@ package grader
 import (
 	"fmt"
 
+	"github.com/crashlab/crashlab/podstate"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -27,7 +28,7 @@ var ProbeKinds = []string{"liveness", "readiness", "startup"}
 // kind: removing the probe that kills a slow app also removes the restart of a
 // hung one.
 func ProbeKept(name, kind, failMsg, passMsg string) Check {
-	return Check{Name: name, Run: func(s *State) Result {
+	return Check{Name: name, Run: func(s *podstate.State) Result {
 		c := s.Container()
 		if c == nil {
 			return Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)
@@ -49,7 +50,7 @@ func ProbeOnHealth(name string, base *corev1.Container, kinds []string) Check {
 	if base != nil && base.LivenessProbe != nil && base.LivenessProbe.HTTPGet != nil {
 		path, port = base.LivenessProbe.HTTPGet.Path, resolvePort(base.LivenessProbe.HTTPGet.Port, base)
 	}
-	return Check{Name: name, Run: func(s *State) Result {
+	return Check{Name: name, Run: func(s *podstate.State) Result {
 		c := s.Container()
 		if c == nil {
 			return Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -26,7 +27,7 @@ func TestLoadStateReadsTheNamespace(t *testing.T) {
 		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}},
 	)
 	rec := map[string]string{"Deployment/web": string(depUID)}
-	s, err := LoadState(context.Background(), fake.NewClientset(objs...), target, rec)
+	s, err := podstate.LoadState(context.Background(), fake.NewClientset(objs...), target, rec)
 	require.NoError(t, err)
 
 	require.NotNil(t, s.Deployment)
@@ -46,7 +47,7 @@ func TestLoadStateReadsTheNamespace(t *testing.T) {
 }
 
 func TestLoadStateWithoutDeployment(t *testing.T) {
-	s, err := LoadState(context.Background(), fake.NewClientset(), target, nil)
+	s, err := podstate.LoadState(context.Background(), fake.NewClientset(), target, nil)
 	require.NoError(t, err)
 	assert.Nil(t, s.Deployment)
 	assert.Empty(t, s.Current)
@@ -61,17 +62,17 @@ func TestStateContainerAndEnv(t *testing.T) {
 		{Name: "sidecar"},
 		{Name: "app", Env: []corev1.EnvVar{{Name: "A", Value: "1"}, {Name: "B", Value: "2"}}},
 	}
-	s := &State{Target: target, Deployment: d}
+	s := &podstate.State{Target: target, Deployment: d}
 	c := s.Container()
 	require.NotNil(t, c)
 	assert.Equal(t, "app", c.Name, "the target container, not the first one")
-	require.NotNil(t, Env(c, "B"))
-	assert.Equal(t, "2", Env(c, "B").Value)
-	assert.Nil(t, Env(c, "C"))
-	assert.Nil(t, Env(nil, "A"))
+	require.NotNil(t, podstate.Env(c, "B"))
+	assert.Equal(t, "2", podstate.Env(c, "B").Value)
+	assert.Nil(t, podstate.Env(c, "C"))
+	assert.Nil(t, podstate.Env(nil, "A"))
 
 	// Env returns a pointer into the container, so checks see the real entry.
-	Env(c, "A").Value = "changed"
+	podstate.Env(c, "A").Value = "changed"
 	assert.Equal(t, "changed", d.Spec.Template.Spec.Containers[1].Env[0].Value)
 
 	s.Target.Container = "absent"
@@ -79,7 +80,7 @@ func TestStateContainerAndEnv(t *testing.T) {
 }
 
 func TestStateSecretValue(t *testing.T) {
-	s := &State{Secrets: map[string]*corev1.Secret{
+	s := &podstate.State{Secrets: map[string]*corev1.Secret{
 		"db": {Data: map[string][]byte{"url": []byte("from-data"), "both": []byte("data-wins")}, StringData: map[string]string{"pending": "from-stringdata", "both": "stringdata"}},
 	}}
 	tests := []struct {
@@ -104,7 +105,7 @@ func TestStateSecretValue(t *testing.T) {
 
 func TestSharedChecksOnLoadedState(t *testing.T) {
 	const replicas = 2
-	recorded := map[string]string{ObjectKeyDeployment(target.Name): string(depUID)}
+	recorded := map[string]string{podstate.ObjectKeyDeployment(target.Name): string(depUID)}
 	tests := []struct {
 		name       string
 		change     func(d *appsv1.Deployment, objs *[]runtime.Object) // d is the lab's Deployment before it is stored
@@ -144,7 +145,7 @@ func TestSharedChecksOnLoadedState(t *testing.T) {
 			if tt.recorded != nil {
 				rec = tt.recorded
 			}
-			s, err := LoadState(context.Background(), fake.NewClientset(objs...), target, rec)
+			s, err := podstate.LoadState(context.Background(), fake.NewClientset(objs...), target, rec)
 			require.NoError(t, err)
 
 			kept := WorkloadKept(replicas)

@@ -265,8 +265,24 @@ func pushError(ref string, err error) error {
 	if errors.As(err, &na) {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
-	return fmt.Errorf("push %s: %w (is the registry running and reachable from here? a registry over plain HTTP outside localhost and private addresses needs --insecure-registry)", ref, err)
+	return &PushError{Ref: ref, Err: err}
 }
+
+// ErrPush is a push the registry did not take, for a reason other than not
+// answering at all (NotAnsweringError); see PushError.
+var ErrPush = errors.New("push failed")
+
+// PushError is a push of Ref that failed with Err. Its text states what
+// failed; what to check (the registry, plain HTTP) is the caller's to say.
+type PushError struct {
+	Ref string
+	Err error
+}
+
+func (e *PushError) Error() string { return fmt.Sprintf("push %s: %v", e.Ref, e.Err) }
+
+// Unwrap gives ErrPush and the cause, so errors.Is finds either.
+func (e *PushError) Unwrap() []error { return []error{ErrPush, e.Err} }
 
 // MissingInRegistry returns the refs of imgs that registry does not hold.
 func MissingInRegistry(ctx context.Context, registry string, imgs []Image, opts Remote) ([]string, error) {

@@ -85,13 +85,32 @@ func attemptRecordName(token string) string { return "attempt-" + token }
 // recordName is the interview record's ConfigMap in SystemNamespace.
 func recordName(token string) string { return "interview-" + token }
 
+// ErrNoCandidate is an interview started without the candidate's name.
+var ErrNoCandidate = errors.New("the candidate's name is required, for the report")
+
+// ErrBadCandidate is a candidate name the records cannot hold; see
+// CandidateError.
+var ErrBadCandidate = errors.New("candidate name is not usable")
+
+// CandidateRule is what a candidate name must be.
+const CandidateRule = "use at most 63 lower-case letters, digits and '-'"
+
+// CandidateError is a candidate name the records cannot hold.
+type CandidateError struct{ Name string }
+
+func (e *CandidateError) Error() string {
+	return fmt.Sprintf("candidate name %q is not usable: %s", e.Name, CandidateRule)
+}
+
+func (e *CandidateError) Unwrap() error { return ErrBadCandidate }
+
 // ValidateCandidate refuses a candidate name the records cannot hold.
 func ValidateCandidate(name string) error {
 	if name == "" {
-		return errors.New("--candidate is required: the candidate's name, for the report")
+		return ErrNoCandidate
 	}
 	if len(name) > 63 || !dnsLabel.MatchString(name) {
-		return fmt.Errorf("--candidate %q is not usable: use at most 63 lower-case letters, digits and '-'", name)
+		return &CandidateError{Name: name}
 	}
 	return nil
 }

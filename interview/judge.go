@@ -10,6 +10,7 @@ import (
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // Judge answers a candidate's requests through the interviewer's lab
@@ -162,7 +163,7 @@ func (j *Judge) status(ctx context.Context, svc *lab.Service) Reply {
 		return j.failed(err)
 	}
 	j.Record.Add(ctx, "status", "", nil)
-	var out []grader.Facts
+	var out []podstate.Facts
 	for _, s := range seen {
 		out = append(out, s.Facts)
 	}

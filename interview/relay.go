@@ -23,6 +23,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // The relay: the candidate cannot read the attempt record, so their crashlab
@@ -72,7 +73,7 @@ type Reply struct {
 	Questions []grader.Question `json:"questions,omitempty"`
 	Verdict   *grader.Verdict   `json:"verdict,omitempty"`
 	Hints     *Hints            `json:"hints,omitempty"`
-	Status    []grader.Facts    `json:"status,omitempty"`
+	Status    []podstate.Facts  `json:"status,omitempty"`
 }
 
 // Hints are the hints the candidate has seen, of Total.

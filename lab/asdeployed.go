@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -32,7 +33,7 @@ func (s *Service) requireAsDeployed(ctx context.Context, sc scenarios.Scenario, 
 	if err != nil {
 		return err
 	}
-	st, err := grader.Read(ctx, s.client, sc.Target(ns), attempt.UIDs)
+	st, err := podstate.Read(ctx, s.client, sc.Target(ns), attempt.UIDs)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios"
 )
@@ -24,7 +25,7 @@ type CheckOptions struct {
 //
 // Errors, never verdicts: a record that is missing or was altered
 // (scenarios.IsRecordProblem), since judging without it would skip rules;
-// and an interrupted check (grader.ErrInterrupted, context.Canceled), since
+// and an interrupted check (podstate.ErrInterrupted, context.Canceled), since
 // nothing half-watched proves anything.
 func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grader.Verdict, error) {
 	sc, ns, err := s.scenarioIn(id)
@@ -42,14 +43,14 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 	if err != nil {
 		return grader.Verdict{}, err
 	}
-	st, err := grader.Read(ctx, s.client, attempt.Variant.Target(ns), attempt.UIDs)
+	st, err := podstate.Read(ctx, s.client, attempt.Variant.Target(ns), attempt.UIDs)
 	if err != nil {
 		return grader.Verdict{}, err
 	}
 	if grader.Untouched(st, attempt.Baseline.Objects) {
 		if err := ctx.Err(); err != nil {
 			// A cancelled check proves nothing, not even "nothing changed".
-			return grader.Verdict{}, fmt.Errorf("%w: %w", grader.ErrInterrupted, err)
+			return grader.Verdict{}, fmt.Errorf("%w: %w", podstate.ErrInterrupted, err)
 		}
 		return grader.NothingChangedVerdict(sc.ID), nil
 	}

@@ -11,14 +11,14 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
 // PodExplanation is `crashlab explain POD`: the report on the pod, and the
 // back-off its kubelet applies when it may be read.
 type PodExplanation struct {
-	grader.PodReport
+	podstate.PodReport
 	// BackOffCap is the kubelet's crashLoopBackOff.maxContainerRestartPeriod
 	// on the pod's node ("" when not read); BackOffCapSource says where it
 	// came from or why it could not be read.
@@ -30,15 +30,15 @@ type PodExplanation struct {
 // state and names its trouble. It only reads: a GET of the pod, the events
 // about it, its node, the Secrets its env names, the ConfigMaps and Secrets
 // its volumes name, its Job, its logs and the kubelet's /configz, and for a
-// Pending pod what the scheduler weighs (grader.ReadPod), each skipped when
+// Pending pod what the scheduler weighs (podstate.ReadPod), each skipped when
 // forbidden.
 func ExplainPod(ctx context.Context, c kubernetes.Interface, namespace, name string) (PodExplanation, error) {
-	s, unreadable, err := grader.ReadPod(ctx, c, namespace, name)
+	s, unreadable, err := podstate.ReadPod(ctx, c, namespace, name)
 	if err != nil {
 		return PodExplanation{}, err
 	}
-	facts := grader.NewObserver(c).FactsOf(ctx, s)
-	e := PodExplanation{PodReport: grader.ExplainPod(facts, &s.Pods[0])}
+	facts := podstate.NewObserver(c).FactsOf(ctx, s)
+	e := PodExplanation{PodReport: podstate.ExplainPod(facts, &s.Pods[0])}
 	e.Unreadable = unreadable
 	if node := s.Pods[0].Spec.NodeName; node != "" {
 		cfg, err := cluster.KubeletConfigz(ctx, c, node)

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 )
 
 // ScenarioFacts is what the lab sees of one started scenario.
 type ScenarioFacts struct {
 	Scenario string
-	Facts    grader.Facts
+	Facts    podstate.Facts
 }
 
 // Status reads the facts of the named scenarios, each of which must be
@@ -115,7 +116,7 @@ func recordDiagnosis(e *progress.Entry, now time.Time, passed bool, wrong int) {
 // names one of the question's choices, a fact the pods show another value
 // of. An empty answer, a typo that names no choice, and a fact the pods do
 // not show yet are not wrong answers: the learner could not have known.
-func wrongAnswers(qs []grader.Question, answers map[string]string, v grader.Verdict, f grader.Facts, container string) int {
+func wrongAnswers(qs []grader.Question, answers map[string]string, v grader.Verdict, f podstate.Facts, container string) int {
 	failed := map[string]bool{}
 	for _, c := range v.Checks {
 		if !c.Passed {
@@ -145,7 +146,7 @@ func wrongAnswers(qs []grader.Question, answers map[string]string, v grader.Verd
 }
 
 // factShown tells whether the pods show any value of a fact question.
-func factShown(f grader.Facts, container, fact string) bool {
+func factShown(f podstate.Facts, container, fact string) bool {
 	if fact == grader.FactNodeArch {
 		for _, p := range f.Pods {
 			if p.NodeArch != "" {

@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
@@ -58,8 +58,8 @@ type Service struct {
 	catalog     Catalog
 	images      ImageEnsurer
 	progressDir string
-	logs        grader.LogReader
-	currentLogs grader.LogReader
+	logs        podstate.LogReader
+	currentLogs podstate.LogReader
 	onProgress  func(string)
 	onWarning   func(string)
 	// workshopNS is the workshop namespace of a workshop learner, where the
@@ -167,7 +167,7 @@ func WithProgressDir(dir string) Option {
 
 // WithLogReader replaces how previous container logs are read; the fake
 // clientset cannot serve logs, so tests pass their own.
-func WithLogReader(r grader.LogReader) Option {
+func WithLogReader(r podstate.LogReader) Option {
 	return optionFunc(func(s *Service) { s.logs = r })
 }
 
@@ -201,8 +201,8 @@ func New(client kubernetes.Interface, opts ...Option) (*Service, error) {
 		}
 	}
 	if client != nil && s.logs == nil {
-		s.logs = grader.KubeLogs(client)
-		s.currentLogs = grader.KubeCurrentLogs(client)
+		s.logs = podstate.KubeLogs(client)
+		s.currentLogs = podstate.KubeCurrentLogs(client)
 	}
 	if _, err := cluster.NamespaceFor(s.learner, "x"); err != nil {
 		return nil, err
@@ -278,8 +278,8 @@ func (s *Service) cluster() (kubernetes.Interface, error) {
 	return s.client, nil
 }
 
-func (s *Service) observer() *grader.Observer {
-	return &grader.Observer{Client: s.client, Logs: s.logs, CurrentLogs: s.currentLogs}
+func (s *Service) observer() *podstate.Observer {
+	return &podstate.Observer{Client: s.client, Logs: s.logs, CurrentLogs: s.currentLogs}
 }
 
 // RequireStarted returns nil when the scenario's namespace exists and is the

@@ -16,6 +16,7 @@ import (
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios"
 )
@@ -382,7 +383,7 @@ func TestCheckInterruptedIsAnError(t *testing.T) {
 	select {
 	case err := <-done:
 		require.Error(t, err)
-		assert.True(t, errors.Is(err, grader.ErrInterrupted) || errors.Is(err, context.Canceled), err.Error())
+		assert.True(t, errors.Is(err, podstate.ErrInterrupted) || errors.Is(err, context.Canceled), err.Error())
 	case <-time.After(10 * time.Second):
 		t.Fatal("check did not end on a cancelled context")
 	}
@@ -436,7 +437,7 @@ func TestResetRestoresTheBrokenStateExactly(t *testing.T) {
 	after, err := f.cs.AppsV1().Deployments(ns).Get(ctx, workload, metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.NotEqual(t, before.UID, after.UID, "the workload is re-created, not patched back")
-	env := grader.Env(&after.Spec.Template.Spec.Containers[0], "DATABASE_URL")
+	env := podstate.Env(&after.Spec.Template.Spec.Containers[0], "DATABASE_URL")
 	require.NotNil(t, env)
 	assert.Equal(t, "database-url", env.ValueFrom.SecretKeyRef.Key, "the broken reference is back")
 	pods, err := f.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})

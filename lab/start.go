@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios"
 )
@@ -181,13 +181,13 @@ func (s *Service) prepare(ctx context.Context, sc scenarios.Scenario) (scenarios
 
 // WaitForFailure watches the scenario's pods until its failure signature
 // shows, at most timeout, and returns the facts that show it.
-func (s *Service) WaitForFailure(ctx context.Context, id string, timeout time.Duration) (grader.Facts, error) {
+func (s *Service) WaitForFailure(ctx context.Context, id string, timeout time.Duration) (podstate.Facts, error) {
 	sc, ns, err := s.scenarioIn(id)
 	if err != nil {
-		return grader.Facts{}, err
+		return podstate.Facts{}, err
 	}
 	if _, err := s.cluster(); err != nil {
-		return grader.Facts{}, err
+		return podstate.Facts{}, err
 	}
 	sc = s.played(ctx, sc, ns)
 	// No progress callback: the grader reports on every pod event, far too

@@ -16,6 +16,7 @@ import (
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -34,6 +35,19 @@ const (
 
 // ErrNoTriage means no triage round runs for this learner.
 var ErrNoTriage = errors.New("no triage round is running")
+
+// ErrTooFewIncidents is a round asked with more workloads than the catalogue
+// has incidents that fit in one namespace together; see TooFewIncidentsError.
+var ErrTooFewIncidents = errors.New("too few incidents fit in one namespace together")
+
+// TooFewIncidentsError says how many incidents do fit together.
+type TooFewIncidentsError struct{ Fit int }
+
+func (e *TooFewIncidentsError) Error() string {
+	return fmt.Sprintf("the catalogue has only %d incidents that fit in one namespace together", e.Fit)
+}
+
+func (e *TooFewIncidentsError) Unwrap() error { return ErrTooFewIncidents }
 
 // TriageOptions choose a round: Count workloads, drawn with Seed (0: a new
 // seed, printed so that a trainer can give the whole room the same round).
@@ -135,7 +149,7 @@ func DrawTriage(all []scenarios.Scenario, vals scenarios.Values, opts TriageOpti
 	order := slices.Clone(all)
 	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	prioritizable := func(sc scenarios.Scenario) bool {
-		return sc.Workload.Kind == grader.KindDeployment && !sc.HasLiveHook()
+		return sc.Workload.Kind == podstate.KindDeployment && !sc.HasLiveHook()
 	}
 	// The priority first, so that every round has one.
 	if i := slices.IndexFunc(order, prioritizable); i > 0 {
@@ -160,7 +174,7 @@ func DrawTriage(all []scenarios.Scenario, vals scenarios.Values, opts TriageOpti
 		picked = append(picked, sc)
 	}
 	if len(picked) < opts.Count {
-		return nil, scenarios.Scenario{}, fmt.Errorf("the catalogue has only %d incidents that fit in one namespace together; ask for --count %d or fewer", len(picked), len(picked))
+		return nil, scenarios.Scenario{}, &TooFewIncidentsError{Fit: len(picked)}
 	}
 	if len(picked) == 0 || !prioritizable(picked[0]) {
 		return nil, scenarios.Scenario{}, errors.New("no incident of the catalogue can be the round's priority")
@@ -215,7 +229,7 @@ func (t Triage) TriageCauses() []TriageCause {
 
 // TriageFamilies are the families a learner may pick, shuffled per round.
 func (t Triage) TriageFamilies() []string {
-	out := slices.Clone(grader.Families)
+	out := slices.Clone(podstate.Families)
 	r := rand.New(rand.NewPCG(t.Seed, 0x66616d696c79))
 	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out

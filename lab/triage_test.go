@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
@@ -29,7 +29,7 @@ func TestDrawTriage(t *testing.T) {
 			}
 		}
 		assert.Contains(t, ids(picked), priority.ID)
-		assert.Equal(t, grader.KindDeployment, priority.Workload.Kind)
+		assert.Equal(t, podstate.KindDeployment, priority.Workload.Kind)
 		assert.False(t, priority.HasLiveHook(), "the shared judge grades the priority")
 		again, p2, err := lab.DrawTriage(all, vals, lab.TriageOptions{Count: 3, Seed: seed})
 		require.NoError(t, err)
@@ -39,7 +39,10 @@ func TestDrawTriage(t *testing.T) {
 	_, _, err := lab.DrawTriage(all, vals, lab.TriageOptions{Count: 1, Seed: 1})
 	assert.Error(t, err)
 	_, _, err = lab.DrawTriage(all, vals, lab.TriageOptions{Count: len(all) + 1, Seed: 1})
-	assert.ErrorContains(t, err, "--count")
+	assert.ErrorIs(t, err, lab.ErrTooFewIncidents)
+	var few *lab.TooFewIncidentsError
+	require.ErrorAs(t, err, &few)
+	assert.Positive(t, few.Fit)
 }
 
 // The priority is not always listed first, nor always the same scenario.

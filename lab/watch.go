@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -46,7 +46,7 @@ type WatchedScenario struct {
 	// Started is false while the scenario has no namespace, as during a
 	// reset, which deletes it and deploys it again.
 	Started bool
-	Facts   grader.Facts
+	Facts   podstate.Facts
 }
 
 // WatchOptions tune Watch.
@@ -122,7 +122,7 @@ type watcher struct {
 	svc     *Service
 	opts    WatchOptions
 	items   []WatchedScenario
-	targets []grader.Target
+	targets []podstate.Target
 
 	mu      sync.Mutex
 	dirty   map[string]bool // namespaces whose pods changed since the last read
@@ -209,14 +209,14 @@ func (w *watcher) read(ctx context.Context, i int) error {
 	err := w.svc.requireStarted(ctx, it.Scenario, it.Namespace)
 	switch {
 	case errors.Is(err, ErrNotStarted):
-		it.Started, it.Facts = false, grader.Facts{Namespace: it.Namespace, ObservedAt: time.Now()}
+		it.Started, it.Facts = false, podstate.Facts{Namespace: it.Namespace, ObservedAt: time.Now()}
 		return nil
 	case err != nil:
 		return err
 	}
 	// No log reader: a live view does not need previous logs, and reading
 	// them on every change would cost a request per container.
-	f, err := (&grader.Observer{Client: w.svc.client}).Observe(ctx, w.targets[i])
+	f, err := (&podstate.Observer{Client: w.svc.client}).Observe(ctx, w.targets[i])
 	if err != nil {
 		return err
 	}
@@ -321,7 +321,7 @@ func BackOff(message string) (time.Duration, bool) {
 // its waiting message and its last termination's finishedAt, bounded by the
 // kubelet's cap when it is known (capped > 0). ok is false when c is not
 // waiting in CrashLoopBackOff or its message names no delay.
-func NextRetry(c grader.ContainerFacts, capped time.Duration) (Retry, bool) {
+func NextRetry(c podstate.ContainerFacts, capped time.Duration) (Retry, bool) {
 	if c.WaitingReason != "CrashLoopBackOff" {
 		return Retry{}, false
 	}

@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 func TestBackOffIsReadFromTheKubeletsMessage(t *testing.T) {
@@ -36,9 +36,9 @@ func TestBackOffIsReadFromTheKubeletsMessage(t *testing.T) {
 
 func TestNextRetryIsTheLastFinishPlusTheBackOff(t *testing.T) {
 	finished := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	c := grader.ContainerFacts{
+	c := podstate.ContainerFacts{
 		WaitingReason: "CrashLoopBackOff", WaitingMessage: "back-off 40s restarting failed container=app pod=p",
-		Last: &grader.Termination{Reason: "Error", ExitCode: 1, FinishedAt: finished},
+		Last: &podstate.Termination{Reason: "Error", ExitCode: 1, FinishedAt: finished},
 	}
 	r, ok := lab.NextRetry(c, 0)
 	require.True(t, ok)

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -34,7 +35,7 @@ func TestEveryWorkloadKindRunsThroughTheEngine(t *testing.T) {
 		// remove deletes the workload as a learner taking a shortcut would.
 		remove func(c kubernetes.Interface, ns string) error
 	}{
-		{kind: grader.KindStatefulSet, replicas: 1,
+		{kind: podstate.KindStatefulSet, replicas: 1,
 			manifest: "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web}\nspec:\n  replicas: 1\n  serviceName: web\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      " + container + "\n",
 			run: func(t *testing.T, c kubernetes.Interface, ns string) {
 				s, err := c.AppsV1().StatefulSets(ns).Get(context.Background(), "web", metav1.GetOptions{})
@@ -63,7 +64,7 @@ func TestEveryWorkloadKindRunsThroughTheEngine(t *testing.T) {
 			remove: func(c kubernetes.Interface, ns string) error {
 				return c.AppsV1().StatefulSets(ns).Delete(context.Background(), "web", metav1.DeleteOptions{})
 			}},
-		{kind: grader.KindPod,
+		{kind: podstate.KindPod,
 			manifest: "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  " + container + "\n",
 			run: func(t *testing.T, c kubernetes.Interface, ns string) {
 				p, err := c.CoreV1().Pods(ns).Get(context.Background(), "web", metav1.GetOptions{})
@@ -75,7 +76,7 @@ func TestEveryWorkloadKindRunsThroughTheEngine(t *testing.T) {
 			remove: func(c kubernetes.Interface, ns string) error {
 				return c.CoreV1().Pods(ns).Delete(context.Background(), "web", metav1.DeleteOptions{})
 			}},
-		{kind: grader.KindJob,
+		{kind: podstate.KindJob,
 			manifest: "apiVersion: batch/v1\nkind: Job\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      " + container + "\n",
 			run: func(t *testing.T, c kubernetes.Interface, ns string) {
 				j, err := c.BatchV1().Jobs(ns).Get(context.Background(), "web", metav1.GetOptions{})
@@ -89,7 +90,7 @@ func TestEveryWorkloadKindRunsThroughTheEngine(t *testing.T) {
 			remove: func(c kubernetes.Interface, ns string) error {
 				return c.BatchV1().Jobs(ns).Delete(context.Background(), "web", metav1.DeleteOptions{})
 			}},
-		{kind: grader.KindCronJob,
+		{kind: podstate.KindCronJob,
 			manifest: "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: web}\nspec:\n  schedule: \"*/5 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          " + container + "\n",
 			run: func(t *testing.T, c kubernetes.Interface, ns string) {
 				cj, err := c.BatchV1().CronJobs(ns).Get(context.Background(), "web", metav1.GetOptions{})

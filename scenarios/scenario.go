@@ -25,6 +25,7 @@ import (
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/internal/yamlfile"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // Meta is scenario.yaml.
@@ -42,7 +43,7 @@ type Meta struct {
 	// FailsWithin is how long the broken workload runs before it fails; the
 	// grader's stability window is derived from it.
 	FailsWithin Duration `json:"failsWithin"`
-	// Signature is evidence (grader.Evidence) that holds once the failure shows.
+	// Signature is evidence (podstate.Evidence) that holds once the failure shows.
 	Signature []string `json:"signature"`
 	// Teaches lists, as evidence, the facts the scenario's text states; the
 	// end-to-end suite checks each one on a real cluster.
@@ -175,23 +176,23 @@ func (b Baseline) TargetPodSpec() *corev1.PodSpec {
 	for _, o := range b.Objects {
 		switch w := o.(type) {
 		case *appsv1.Deployment:
-			if b.Workload.Kind == grader.KindDeployment && w.Name == b.Workload.Name {
+			if b.Workload.Kind == podstate.KindDeployment && w.Name == b.Workload.Name {
 				return &w.Spec.Template.Spec
 			}
 		case *appsv1.StatefulSet:
-			if b.Workload.Kind == grader.KindStatefulSet && w.Name == b.Workload.Name {
+			if b.Workload.Kind == podstate.KindStatefulSet && w.Name == b.Workload.Name {
 				return &w.Spec.Template.Spec
 			}
 		case *batchv1.Job:
-			if b.Workload.Kind == grader.KindJob && w.Name == b.Workload.Name {
+			if b.Workload.Kind == podstate.KindJob && w.Name == b.Workload.Name {
 				return &w.Spec.Template.Spec
 			}
 		case *batchv1.CronJob:
-			if b.Workload.Kind == grader.KindCronJob && w.Name == b.Workload.Name {
+			if b.Workload.Kind == podstate.KindCronJob && w.Name == b.Workload.Name {
 				return &w.Spec.JobTemplate.Spec.Template.Spec
 			}
 		case *corev1.Pod:
-			if b.Workload.Kind == grader.KindPod && w.Name == b.Workload.Name {
+			if b.Workload.Kind == podstate.KindPod && w.Name == b.Workload.Name {
 				return &w.Spec
 			}
 		}
@@ -432,9 +433,9 @@ func (s Scenario) validate() error {
 		return fmt.Errorf("scenario id %q must be a DNS label", s.ID)
 	case s.Title == "" || s.Briefing == "" || strings.TrimSpace(s.Explanation) == "" || s.Cause == "":
 		return fmt.Errorf("scenario %s: title, cause, briefing and explanation are required", s.ID)
-	case !slices.Contains(grader.WorkloadKinds, s.Workload.Kind) || s.Workload.Name == "" || s.Workload.Container == "":
-		return fmt.Errorf("scenario %s: workload needs a kind (one of %v), a name and a container", s.ID, grader.WorkloadKinds)
-	case s.Workload.Replicas < 1 && (s.Workload.Kind == grader.KindDeployment || s.Workload.Kind == grader.KindStatefulSet):
+	case !slices.Contains(podstate.WorkloadKinds, s.Workload.Kind) || s.Workload.Name == "" || s.Workload.Container == "":
+		return fmt.Errorf("scenario %s: workload needs a kind (one of %v), a name and a container", s.ID, podstate.WorkloadKinds)
+	case s.Workload.Replicas < 1 && (s.Workload.Kind == podstate.KindDeployment || s.Workload.Kind == podstate.KindStatefulSet):
 		return fmt.Errorf("scenario %s: workload.replicas must be at least 1", s.ID)
 	case len(s.Hints) < 3:
 		return fmt.Errorf("scenario %s: needs at least three hints", s.ID)
@@ -467,7 +468,7 @@ func (s Scenario) validate() error {
 		}
 	}
 	for _, e := range append(append([]string{}, s.Signature...), s.Teaches...) {
-		if _, err := grader.Evidence(grader.Facts{}, "", e); err != nil {
+		if _, err := podstate.Evidence(podstate.Facts{}, "", e); err != nil {
 			return fmt.Errorf("scenario %s: signature or teaches: %w", s.ID, err)
 		}
 	}
@@ -529,8 +530,8 @@ func decodeBaseline(id, text string, v Values) (Baseline, error) {
 }
 
 // Target is the workload the grader watches in namespace ns.
-func (s Scenario) Target(ns string) grader.Target {
-	return grader.Target{Namespace: ns, Kind: s.Workload.Kind, Name: s.Workload.Name, Container: s.Workload.Container}
+func (s Scenario) Target(ns string) podstate.Target {
+	return podstate.Target{Namespace: ns, Kind: s.Workload.Kind, Name: s.Workload.Name, Container: s.Workload.Container}
 }
 
 // FixChecks are the shared rules plus the scenario's own.

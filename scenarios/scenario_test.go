@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -145,7 +146,7 @@ func TestLoadValidScenario(t *testing.T) {
 	assert.Equal(t, 3*time.Second, s.FailsWithin.Duration)
 	assert.Len(t, s.Questions, 2)
 	assert.Len(t, s.Hints, 3)
-	assert.Equal(t, grader.Target{Namespace: "ns1", Kind: "Deployment", Name: "web", Container: "app"}, s.Target("ns1"))
+	assert.Equal(t, podstate.Target{Namespace: "ns1", Kind: "Deployment", Name: "web", Container: "app"}, s.Target("ns1"))
 }
 
 func TestLoadRejectsBrokenScenarios(t *testing.T) {
@@ -277,7 +278,7 @@ func checkNames(cs []grader.Check) []string {
 
 func TestFixChecks(t *testing.T) {
 	own := func(scenarios.Baseline) []grader.Check {
-		return []grader.Check{{Name: "own-rule", Run: func(*grader.State) grader.Result { return grader.Pass("ok") }}}
+		return []grader.Check{{Name: "own-rule", Run: func(*podstate.State) grader.Result { return grader.Pass("ok") }}}
 	}
 	live := func(kubernetes.Interface, string, scenarios.Baseline, grader.LiveOptions) grader.LiveJudge {
 		return nil
@@ -308,7 +309,7 @@ func TestFixChecksWorkloadKeptUsesTheScenarioReplicas(t *testing.T) {
 	kept := s.FixChecks(b)[0]
 	require.Equal(t, "workload-kept", kept.Name)
 	d := b.Deployment("web").DeepCopy()
-	st := &grader.State{Target: s.Target("ns"), Deployment: d}
+	st := &podstate.State{Target: s.Target("ns"), Deployment: d}
 	assert.True(t, kept.Run(st).Passed, "replicas as in scenario.yaml")
 	d.Spec.Replicas = new(int32)
 	assert.False(t, kept.Run(st).Passed)
@@ -320,7 +321,7 @@ func TestLiveUsesTheScenarioHookWhenSet(t *testing.T) {
 	marker := []grader.CheckResult{{Name: "own-live", Passed: true}}
 	hook := func(_ kubernetes.Interface, ns string, _ scenarios.Baseline, opt grader.LiveOptions) grader.LiveJudge {
 		gotNS, gotOpt = ns, opt
-		return func(context.Context, *grader.State) []grader.CheckResult { return marker }
+		return func(context.Context, *podstate.State) []grader.CheckResult { return marker }
 	}
 	s := loadValid(t, scenarios.Hooks{Live: hook})
 	j := s.Live(nil, "ns1", scenarios.Baseline{}, grader.LiveOptions{ReadyTimeout: time.Second})
@@ -351,7 +352,7 @@ func TestRulesAreValidatedAndRunBeforeGoChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := scenarios.LoadWith(scenarioFS(withRules(tt.rules), validManifests), scenarios.Hooks{Checks: func(scenarios.Baseline) []grader.Check {
-				return []grader.Check{{Name: "go-check", Run: func(*grader.State) grader.Result { return grader.Pass("ok") }}}
+				return []grader.Check{{Name: "go-check", Run: func(*podstate.State) grader.Result { return grader.Pass("ok") }}}
 			}})
 			if tt.wantErr != "" {
 				require.Error(t, err)

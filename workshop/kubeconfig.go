@@ -59,7 +59,7 @@ func Kubeconfigs(ctx context.Context, c kubernetes.Interface, cfg *rest.Config, 
 		return nil, err
 	}
 	if len(learners) == 0 {
-		return nil, fmt.Errorf("workshop %q has no learners: run `crashlab workshop create` first", name)
+		return nil, factf(ErrNoLearners, "workshop %q has no learners", name)
 	}
 	target, err := clusterOf(cfg, server)
 	if err != nil {

@@ -147,10 +147,10 @@ func (p Plan) Validate() error {
 		return err
 	}
 	if len(p.Learners) == 0 {
-		return errors.New("a workshop needs learners: pass --learners N or --names FILE")
+		return ErrNeedsLearners
 	}
 	if len(p.Incidents) == 0 {
-		return errors.New("a workshop needs incidents: pass --incidents ID[,ID…] (see `crashlab list`)")
+		return ErrNeedsIncidents
 	}
 	if len(p.Learners) > MaxNamespaces/len(p.Incidents) {
 		return &TooBigError{Learners: len(p.Learners), Incidents: len(p.Incidents), MaxLearners: MaxNamespaces / len(p.Incidents)}
@@ -241,7 +241,7 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 			if nsObj, err := cluster.GetOwned(ctx, c, ns); err != nil {
 				return err
 			} else if other := nsObj.Labels[cluster.LabelWorkshop]; other != "" && other != p.Name {
-				return fmt.Errorf("learner %s's namespace %s belongs to workshop %q: give this workshop's learners other names (--names FILE)", l, ns, other)
+				return factf(ErrLearnerTaken, "learner %s's namespace %s belongs to workshop %q", l, ns, other)
 			}
 			if err := ensureNamespaceLabels(ctx, c, ns, with(base, cluster.LabelLearner, l, LabelRole, "incident")); err != nil {
 				return err
@@ -352,7 +352,7 @@ func Reset(ctx context.Context, c kubernetes.Interface, name, learner, id string
 		known = known || l.Name == learner
 	}
 	if !known {
-		return fmt.Errorf("workshop %q has no learner %q: see `crashlab workshop learners --name %s`", name, learner, name)
+		return &UnknownLearnerError{Workshop: name, Learner: learner}
 	}
 	ns, err := cluster.NamespaceFor(learner, id)
 	if err != nil {
@@ -376,7 +376,7 @@ type Learner struct {
 func Learners(ctx context.Context, c kubernetes.Interface, name string) ([]Learner, error) {
 	ws := Namespace(name)
 	if _, err := cluster.GetOwned(ctx, c, ws); apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("no workshop %q on this cluster (namespace %s missing): run `crashlab workshop create` first", name, ws)
+		return nil, factf(ErrNoWorkshop, "no workshop %q on this cluster (namespace %s missing)", name, ws)
 	} else if err != nil {
 		return nil, err
 	}

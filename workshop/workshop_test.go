@@ -70,8 +70,8 @@ func TestPlanValidate(t *testing.T) {
 	}{
 		{"fine", workshop.Plan{Name: "room", Learners: []string{"ana"}, Incidents: []string{incident}}, ""},
 		{"bad name", workshop.Plan{Name: "Room 1", Learners: []string{"ana"}, Incidents: []string{incident}}, "workshop name"},
-		{"no learners", workshop.Plan{Name: "room", Incidents: []string{incident}}, "--learners N or --names FILE"},
-		{"no incidents", workshop.Plan{Name: "room", Learners: []string{"ana"}}, "--incidents"},
+		{"no learners", workshop.Plan{Name: "room", Incidents: []string{incident}}, "a workshop needs learners"},
+		{"no incidents", workshop.Plan{Name: "room", Learners: []string{"ana"}}, "a workshop needs incidents"},
 		{"namespace too long", workshop.Plan{Name: "room", Learners: []string{long}, Incidents: []string{incident}}, "longer than 63"},
 	}
 	for _, tt := range tests {

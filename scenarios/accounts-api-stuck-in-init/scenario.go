@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -37,8 +38,8 @@ func checks(b scenarios.Baseline) []grader.Check {
 	// The ConfigMap's name as deployed: a blind variant renames it.
 	cm := b.Name(configMap)
 	return []grader.Check{
-		{Name: "migration-kept", Run: func(s *grader.State) grader.Result { return migrationKept(s, base) }},
-		{Name: "env-" + envName, Run: func(s *grader.State) grader.Result { return urlFixed(s, want, cm) }},
+		{Name: "migration-kept", Run: func(s *podstate.State) grader.Result { return migrationKept(s, base) }},
+		{Name: "env-" + envName, Run: func(s *podstate.State) grader.Result { return urlFixed(s, want, cm) }},
 	}
 }
 
@@ -63,7 +64,7 @@ func initContainer(spec *corev1.PodSpec, name string) *corev1.Container {
 
 // migrationKept: the migration still runs, as released, as an init
 // container that finishes before the app starts.
-func migrationKept(s *grader.State, base *corev1.Container) grader.Result {
+func migrationKept(s *podstate.State, base *corev1.Container) grader.Result {
 	name := s.Target.Container
 	spec := s.TargetPodSpec()
 	if spec == nil || base == nil {
@@ -87,7 +88,7 @@ func migrationKept(s *grader.State, base *corev1.Container) grader.Result {
 
 // urlFixed: the migration's DATABASE_URL resolves to the database the app
 // itself uses.
-func urlFixed(s *grader.State, want, configMap string) grader.Result {
+func urlFixed(s *podstate.State, want, configMap string) grader.Result {
 	spec := s.TargetPodSpec()
 	if spec == nil {
 		return grader.Fail("the pod template is missing")
@@ -96,7 +97,7 @@ func urlFixed(s *grader.State, want, configMap string) grader.Result {
 	if c == nil {
 		return grader.Fail("the %s init container is missing", s.Target.Container)
 	}
-	e := grader.Env(c, envName)
+	e := podstate.Env(c, envName)
 	if e == nil {
 		return grader.Fail("%s is no longer set on %s: the migration needs it", envName, c.Name)
 	}
@@ -114,7 +115,7 @@ func urlFixed(s *grader.State, want, configMap string) grader.Result {
 
 // resolve returns an env entry's value as the kubelet would build it, and
 // where it comes from.
-func resolve(s *grader.State, e *corev1.EnvVar) (value, from string, ok bool) {
+func resolve(s *podstate.State, e *corev1.EnvVar) (value, from string, ok bool) {
 	if e.ValueFrom == nil {
 		return e.Value, "its value", true
 	}

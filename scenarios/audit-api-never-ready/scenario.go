@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -32,7 +33,7 @@ func effectiveProfile(spec *corev1.PodSpec, c *corev1.Container) *corev1.Seccomp
 
 func checks(scenarios.Baseline) []grader.Check {
 	return []grader.Check{
-		{Name: "seccomp-profile", Run: func(s *grader.State) grader.Result {
+		{Name: "seccomp-profile", Run: func(s *podstate.State) grader.Result {
 			spec, c := s.TargetPodSpec(), s.Container()
 			if spec == nil || c == nil {
 				return grader.Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)

@@ -7,12 +7,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/crashlab/crashlab/internal/shellwords"
 	"path"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crashlab/crashlab/internal/shellwords"
+	"github.com/crashlab/crashlab/podstate"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -64,13 +66,13 @@ func checks(b scenarios.Baseline) []grader.Check {
 	baseGrace := grace(baseSpec)
 	return []grader.Check{
 		grader.WorkloadKept(b.Workload.Replicas),
-		{Name: "grace-kept", Run: func(s *grader.State) grader.Result {
+		{Name: "grace-kept", Run: func(s *podstate.State) grader.Result {
 			if g := grace(s.TargetPodSpec()); g < baseGrace {
 				return grader.Fail("terminationGracePeriodSeconds is %d, below the released %d: a shorter wait only brings the SIGKILL sooner (still exit 137, still no clean shutdown) and takes the app's time to drain away; make SIGTERM reach the app instead", g, baseGrace)
 			}
 			return grader.Pass("the grace period is still at least %ds", baseGrace)
 		}},
-		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
+		{Name: "app-unchanged", Run: func(s *podstate.State) grader.Result {
 			c := s.Container()
 			switch {
 			case c == nil:
@@ -91,7 +93,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 			}
 			return grader.Pass("the app runs as released (%s)", strings.Join(released, " "))
 		}},
-		{Name: "sigterm-reaches-app", Run: func(s *grader.State) grader.Result {
+		{Name: "sigterm-reaches-app", Run: func(s *podstate.State) grader.Result {
 			c := s.Container()
 			spec := s.TargetPodSpec()
 			if c == nil || spec == nil {
@@ -209,7 +211,7 @@ func live(c kubernetes.Interface, ns string, b scenarios.Baseline, opt grader.Li
 	opt.FailsWithin = s.FailsWithin.Duration
 	t := s.Target(ns)
 	shared := grader.WorkloadLive(c, t, b.TargetPodSpec(), opt)
-	return func(ctx context.Context, st *grader.State) []grader.CheckResult {
+	return func(ctx context.Context, st *podstate.State) []grader.CheckResult {
 		out := shared(ctx, st)
 		for _, r := range out {
 			if !r.Passed {
@@ -235,13 +237,13 @@ type stopped struct {
 
 // stopOne deletes one current pod as a rollout would (its own grace period)
 // and judges the stop from the pod's last status, its log and the time.
-func stopOne(ctx context.Context, c kubernetes.Interface, t grader.Target, opt grader.LiveOptions) grader.CheckResult {
+func stopOne(ctx context.Context, c kubernetes.Interface, t podstate.Target, opt grader.LiveOptions) grader.CheckResult {
 	r := grader.CheckResult{Name: "stops-on-sigterm"}
 	progress := opt.Progress
 	if progress == nil {
 		progress = func(string) {}
 	}
-	pods, err := grader.CurrentPods(ctx, c, t)
+	pods, err := podstate.CurrentPods(ctx, c, t)
 	if err != nil || len(pods) == 0 {
 		r.Message = fmt.Sprintf("no pod of %s to stop: %v", t.Name, err)
 		return r
@@ -404,10 +406,10 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // waitReplaced waits until the workload has its replicas Ready again, none of
 // them the stopped pod.
-func waitReplaced(ctx context.Context, c kubernetes.Interface, t grader.Target, replicas int32, old types.UID, timeout time.Duration) error {
+func waitReplaced(ctx context.Context, c kubernetes.Interface, t podstate.Target, replicas int32, old types.UID, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		pods, err := grader.CurrentPods(ctx, c, t)
+		pods, err := podstate.CurrentPods(ctx, c, t)
 		if err == nil {
 			ready := int32(0)
 			for _, p := range pods {

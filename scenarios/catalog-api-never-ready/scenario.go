@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -28,7 +29,7 @@ const id = "catalog-api-never-ready"
 // helper into initContainers.
 func checks(b scenarios.Baseline) []grader.Check {
 	base := b.TargetContainer()
-	return []grader.Check{{Name: "warm-up-runs-once", Run: func(s *grader.State) grader.Result { return runsOnce(s, base) }}}
+	return []grader.Check{{Name: "warm-up-runs-once", Run: func(s *podstate.State) grader.Result { return runsOnce(s, base) }}}
 }
 
 func find(list []corev1.Container, name string) *corev1.Container {
@@ -42,7 +43,7 @@ func find(list []corev1.Container, name string) *corev1.Container {
 
 // runsOnce: the released warm-up still runs in every pod, unchanged, once
 // and to completion before the app starts.
-func runsOnce(s *grader.State, base *corev1.Container) grader.Result {
+func runsOnce(s *podstate.State, base *corev1.Container) grader.Result {
 	name := s.Target.Container
 	spec := s.TargetPodSpec()
 	if spec == nil || base == nil {

@@ -22,8 +22,8 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	kjson "sigs.k8s.io/json"
 
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/internal/yamlfile"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -69,7 +69,7 @@ type Step struct {
 	Spec   json.RawMessage
 }
 
-// After is evidence (grader.Evidence predicates, templates allowed; an entry
+// After is evidence (podstate.Evidence predicates, templates allowed; an entry
 // that renders empty is dropped) that must hold on the workload's pods after
 // the check, within Timeout.
 type After struct {
@@ -284,7 +284,7 @@ func validateAfter(a After) error {
 			}
 			continue // checked once rendered, against the live cluster
 		}
-		if _, err := grader.Evidence(grader.Facts{}, "", e); err != nil {
+		if _, err := podstate.Evidence(podstate.Facts{}, "", e); err != nil {
 			return fmt.Errorf("signature: %w", err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -179,7 +179,7 @@ func AfterSignature(ctx context.Context, c kubernetes.Interface, ns string, vals
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		if _, err := grader.Evidence(grader.Facts{}, "", s); err != nil {
+		if _, err := podstate.Evidence(podstate.Facts{}, "", s); err != nil {
 			return nil, fmt.Errorf("%s: after: %w", fix.Name, err)
 		}
 		out = append(out, s)

@@ -6,13 +6,15 @@ package dependencywait
 import (
 	"context"
 	"fmt"
-	"github.com/crashlab/crashlab/internal/shellwords"
 	"io"
 	"net"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crashlab/crashlab/internal/shellwords"
+	"github.com/crashlab/crashlab/podstate"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -58,8 +60,8 @@ func checks(b scenarios.Baseline) []grader.Check {
 		"orders-db runs as released, with its readiness probe")
 	return []grader.Check{
 		grader.WorkloadKept(b.Workload.Replicas),
-		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result { return appUnchanged(base, s.Container()) }},
-		{Name: "db-unchanged", Run: func(s *grader.State) grader.Result {
+		{Name: "app-unchanged", Run: func(s *podstate.State) grader.Result { return appUnchanged(base, s.Container()) }},
+		{Name: "db-unchanged", Run: func(s *podstate.State) grader.Result {
 			var db *corev1.Container
 			for i := range s.Deployments {
 				if d := &s.Deployments[i]; d.Name == dbName {
@@ -69,7 +71,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 					// The shared rule reads the target's container: judge
 					// the database's Deployment as if it were the target.
 					view := *s
-					view.Target = grader.Target{Namespace: s.Target.Namespace, Kind: grader.KindDeployment, Name: dbName, Container: dbContainer}
+					view.Target = podstate.Target{Namespace: s.Target.Namespace, Kind: podstate.KindDeployment, Name: dbName, Container: dbContainer}
 					view.Deployment = d
 					db = view.Container()
 					if db == nil {
@@ -80,7 +82,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 			}
 			return grader.Fail("Deployment %s is gone: the app needs its database; make the app wait for it instead", dbName)
 		}},
-		{Name: "waits-for-db", Run: func(s *grader.State) grader.Result {
+		{Name: "waits-for-db", Run: func(s *podstate.State) grader.Result {
 			return waitsForDB(s.TargetPodSpec(), s.Container(), s.Target.Namespace, dbStartTime(s))
 		}},
 	}
@@ -113,7 +115,7 @@ func appUnchanged(base, c *corev1.Container) grader.Result {
 
 // dbStartTime is how long orders-db needs after a start before it is ready,
 // as its live arguments state (--start-delay), 45s when they do not say.
-func dbStartTime(s *grader.State) time.Duration {
+func dbStartTime(s *podstate.State) time.Duration {
 	for _, d := range s.Deployments {
 		if d.Name != dbName {
 			continue
@@ -296,7 +298,7 @@ func live(c kubernetes.Interface, ns string, b scenarios.Baseline, opt grader.Li
 			baseSvc = svc
 		}
 	}
-	return func(ctx context.Context, st *grader.State) []grader.CheckResult {
+	return func(ctx context.Context, st *podstate.State) []grader.CheckResult {
 		svc := serviceKept(ctx, c, ns, baseSvc)
 		out := []grader.CheckResult{svc}
 		if !svc.Passed {
@@ -367,7 +369,7 @@ func serviceChange(base, svc *corev1.Service) string {
 // coldStart deletes the database's and the app's pods together and waits for
 // the app's replacements to become Ready, failing at the first restart of
 // any of their containers (init containers included).
-func coldStart(ctx context.Context, c kubernetes.Interface, t grader.Target, opt grader.LiveOptions) grader.CheckResult {
+func coldStart(ctx context.Context, c kubernetes.Interface, t podstate.Target, opt grader.LiveOptions) grader.CheckResult {
 	r := grader.CheckResult{Name: "cold-start"}
 	progress := opt.Progress
 	if progress == nil {
@@ -390,7 +392,7 @@ func coldStart(ctx context.Context, c kubernetes.Interface, t grader.Target, opt
 		r.Message = fmt.Sprintf("list the pods of %s: %v", dbName, err)
 		return r
 	}
-	appPods, err := grader.CurrentPods(ctx, c, t)
+	appPods, err := podstate.CurrentPods(ctx, c, t)
 	if err != nil {
 		r.Message = fmt.Sprintf("list the pods of %s: %v", t.Name, err)
 		return r
@@ -422,7 +424,7 @@ func coldStart(ctx context.Context, c kubernetes.Interface, t grader.Target, opt
 	defer tick.Stop()
 	deadline := time.After(timeout)
 	for {
-		pods, err := grader.CurrentPods(ctx, c, t)
+		pods, err := podstate.CurrentPods(ctx, c, t)
 		if err != nil && ctx.Err() == nil {
 			r.Message = fmt.Sprintf("list the pods of %s: %v", t.Name, err)
 			return r

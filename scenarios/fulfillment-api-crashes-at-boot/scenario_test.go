@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -123,14 +123,14 @@ func judge(t *testing.T, s scenarios.Scenario, b scenarios.Baseline, app func(*c
 		}
 	}
 	dep(d)
-	recorded := map[string]string{grader.ObjectKeyDeployment(s.Workload.Name): "dep-uid"}
+	recorded := map[string]string{podstate.ObjectKeyDeployment(s.Workload.Name): "dep-uid"}
 	for _, o := range objs {
 		if db, ok := o.(*appsv1.Deployment); ok {
 			db.UID = "db-uid"
-			recorded[grader.ObjectKeyDeployment(db.Name)] = "db-uid"
+			recorded[podstate.ObjectKeyDeployment(db.Name)] = "db-uid"
 		}
 	}
-	st, err := grader.LoadState(context.Background(), fake.NewClientset(append([]runtime.Object{d}, objs...)...), s.Target(ns), recorded)
+	st, err := podstate.LoadState(context.Background(), fake.NewClientset(append([]runtime.Object{d}, objs...)...), s.Target(ns), recorded)
 	require.NoError(t, err)
 	for _, ch := range s.FixChecks(b) {
 		r := ch.Run(st)

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -35,7 +36,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 	low, high := need+max(minHeadroomMiB, need/4), need*maxFactor
 	return []grader.Check{
 		grader.SchedulerDecides(", so nothing checks the request against the node's room (with the original request the kubelet itself rejects every such pod); let the scheduler place the pods"),
-		{Name: "memory-request", Run: func(s *grader.State) grader.Result {
+		{Name: "memory-request", Run: func(s *podstate.State) grader.Result {
 			if needErr != nil {
 				return grader.Fail("the lab cannot tell what the app needs: %v", needErr)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -68,7 +69,7 @@ func checksFor(b scenarios.Baseline, readImage func(scenarios.Values) (imageConf
 	base := b.TargetContainer()
 	ic, icErr := readImage(b.Values)
 	return []grader.Check{
-		{Name: "app-unchanged", Run: func(s *grader.State) grader.Result {
+		{Name: "app-unchanged", Run: func(s *podstate.State) grader.Result {
 			c := s.Container()
 			if c == nil {
 				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)
@@ -81,7 +82,7 @@ func checksFor(b scenarios.Baseline, readImage func(scenarios.Values) (imageConf
 			}
 			return grader.Pass("the release's image and arguments are unchanged")
 		}},
-		{Name: "app-command", Run: func(s *grader.State) grader.Result {
+		{Name: "app-command", Run: func(s *podstate.State) grader.Result {
 			if icErr != nil {
 				return grader.Fail("the lab cannot read the image's configuration: %v", icErr)
 			}

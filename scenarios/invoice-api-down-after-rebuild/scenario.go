@@ -5,6 +5,7 @@ package archmismatch
 
 import (
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -23,7 +24,7 @@ const id = "invoice-api-down-after-rebuild"
 func checks(b scenarios.Baseline) []grader.Check {
 	native, foreign, arch := b.Values.Image, b.Values.ForeignImage, b.Values.NodeArch
 	return []grader.Check{
-		{Name: "image-matches-node", Run: func(s *grader.State) grader.Result {
+		{Name: "image-matches-node", Run: func(s *podstate.State) grader.Result {
 			c := s.Container()
 			switch {
 			case c == nil:

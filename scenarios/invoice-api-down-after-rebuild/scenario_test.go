@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
@@ -115,9 +115,9 @@ func TestEmulationWarning(t *testing.T) {
 // record for a binary of the other architecture), exactly the intended choice
 // holds; the e2e suite repeats this on a real cluster.
 func TestChoicesOnBrokenPods(t *testing.T) {
-	f := grader.Facts{Found: true, NodeArch: "amd64", Pods: []grader.PodFacts{{Name: "p", NodeArch: "amd64", Containers: []grader.ContainerFacts{{
+	f := podstate.Facts{Found: true, NodeArch: "amd64", Pods: []podstate.PodFacts{{Name: "p", NodeArch: "amd64", Containers: []podstate.ContainerFacts{{
 		Name: Scenario().Workload.Container, WaitingReason: "CrashLoopBackOff",
-		Last:        &grader.Termination{Reason: "Error", ExitCode: 255},
+		Last:        &podstate.Termination{Reason: "Error", ExitCode: 255},
 		PreviousLog: "exec /workload: exec format error\n",
 	}}}}}
 	for _, q := range Scenario().Questions {
@@ -128,7 +128,7 @@ func TestChoicesOnBrokenPods(t *testing.T) {
 		for _, ch := range q.Choices {
 			all := true
 			for _, e := range ch.Evidence {
-				ok, err := grader.Evidence(f, Scenario().Workload.Container, e)
+				ok, err := podstate.Evidence(f, Scenario().Workload.Container, e)
 				require.NoError(t, err)
 				all = all && ok
 			}
@@ -139,7 +139,7 @@ func TestChoicesOnBrokenPods(t *testing.T) {
 		assert.Equal(t, []string{"wrong-architecture"}, holding, "question %s", q.ID)
 	}
 	for _, e := range Scenario().Teaches {
-		ok, err := grader.Evidence(f, Scenario().Workload.Container, e)
+		ok, err := podstate.Evidence(f, Scenario().Workload.Container, e)
 		require.NoError(t, err)
 		assert.True(t, ok, "teaches %s", e)
 	}

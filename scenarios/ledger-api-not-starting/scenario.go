@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -38,7 +39,7 @@ func configMap(b scenarios.Baseline, name string) *corev1.ConfigMap {
 func checks(b scenarios.Baseline) []grader.Check {
 	// The ConfigMap's name as deployed: a blind variant renames it.
 	realConfigMap := b.Name(realConfigMap)
-	base := grader.Env(b.TargetContainer(), envName)
+	base := podstate.Env(b.TargetContainer(), envName)
 	var baseRef corev1.ConfigMapKeySelector
 	if base != nil && base.ValueFrom != nil && base.ValueFrom.ConfigMapKeyRef != nil {
 		baseRef = *base.ValueFrom.ConfigMapKeyRef
@@ -49,11 +50,11 @@ func checks(b scenarios.Baseline) []grader.Check {
 		want = cm.Data[realKey]
 	}
 	return []grader.Check{
-		{Name: "env-" + envName, Run: func(s *grader.State) grader.Result {
+		{Name: "env-" + envName, Run: func(s *podstate.State) grader.Result {
 			if want == "" {
 				return grader.Fail("the lab's record of ConfigMap %s/%s is missing", realConfigMap, baseRef.Key)
 			}
-			e := grader.Env(s.Container(), envName)
+			e := podstate.Env(s.Container(), envName)
 			switch {
 			case e == nil:
 				return grader.Fail("%s is no longer set on the container: the app needs its database host; removing it only hides the problem", envName)

@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	ledgerconfig "github.com/crashlab/crashlab/scenarios/ledger-api-not-starting"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
@@ -23,7 +23,7 @@ func cm(name string, data map[string]string) runtime.Object {
 
 func ref(name, key string) func(*corev1.Container) {
 	return func(c *corev1.Container) {
-		e := grader.Env(c, "LEDGER_DB_HOST")
+		e := podstate.Env(c, "LEDGER_DB_HOST")
 		e.ValueFrom.ConfigMapKeyRef.Name, e.ValueFrom.ConfigMapKeyRef.Key = name, key
 	}
 }
@@ -46,7 +46,7 @@ func TestEnvEdges(t *testing.T) {
 		{name: "the real ConfigMap but another key", edit: ref("ledger-settings", "currency"), wantFirst: "env-LEDGER_DB_HOST"},
 		{name: "a third copy under another name", edit: ref("ledger-copy", "db_host"), extra: []runtime.Object{cm("ledger-copy", map[string]string{"db_host": "ledger-db.internal:5432"})}, wantFirst: "env-LEDGER_DB_HOST"},
 		{name: "from a Secret instead", edit: func(c *corev1.Container) {
-			grader.Env(c, "LEDGER_DB_HOST").ValueFrom = &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "db_host"}}
+			podstate.Env(c, "LEDGER_DB_HOST").ValueFrom = &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "db_host"}}
 		}, wantFirst: "env-LEDGER_DB_HOST"},
 	}
 	s := ledgerconfig.Scenario()

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -27,7 +28,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 		broken = c.Image
 	}
 	return []grader.Check{
-		{Name: "image-on-node", Run: func(s *grader.State) grader.Result {
+		{Name: "image-on-node", Run: func(s *podstate.State) grader.Result {
 			c, refused := grader.ReleasedImage(s, broken, released,
 				"the container still names %s, which the node does not hold: with Never the node will not pull it, and with a pull there is no registry that serves it",
 				// The repository as deployed: a registry's, when deployed from one.

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -35,7 +36,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 	// The ConfigMap's name as deployed: a blind variant renames it.
 	configMap := b.Name(configMap)
 	return []grader.Check{
-		{Name: "codec-setting", Run: func(s *grader.State) grader.Result {
+		{Name: "codec-setting", Run: func(s *podstate.State) grader.Result {
 			c := s.Container()
 			if c == nil {
 				return grader.Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)
@@ -59,7 +60,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 // resolve returns the value the kubelet gives the container for name, as it
 // builds the environment: envFrom first, then env, the last entry of a name
 // winning. from says where the value came from, ok whether it is set.
-func resolve(s *grader.State, c *corev1.Container, name string) (value, from string, ok bool) {
+func resolve(s *podstate.State, c *corev1.Container, name string) (value, from string, ok bool) {
 	from = "neither env nor envFrom sets it"
 	for _, ef := range c.EnvFrom {
 		if ef.ConfigMapRef == nil || !strings.HasPrefix(name, ef.Prefix) {
@@ -72,7 +73,7 @@ func resolve(s *grader.State, c *corev1.Container, name string) (value, from str
 			}
 		}
 	}
-	e := grader.Env(c, name)
+	e := podstate.Env(c, name)
 	switch {
 	case e == nil:
 		return value, from, ok

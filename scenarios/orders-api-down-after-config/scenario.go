@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -29,10 +30,10 @@ func checks(b scenarios.Baseline) []grader.Check {
 	secretName, goodKey := b.Name(secretName), b.Name(goodKey)
 	want := string(b.Secret(secretName).StringData[goodKey])
 	base := b.TargetContainer()
-	baseRef := grader.Env(base, envName).ValueFrom.SecretKeyRef
+	baseRef := podstate.Env(base, envName).ValueFrom.SecretKeyRef
 	return []grader.Check{
-		{Name: "env-" + envName, Run: func(s *grader.State) grader.Result {
-			e := grader.Env(s.Container(), envName)
+		{Name: "env-" + envName, Run: func(s *podstate.State) grader.Result {
+			e := podstate.Env(s.Container(), envName)
 			switch {
 			case e == nil:
 				return grader.Fail("%s is no longer set on the container: the app needs it; removing it only hides the problem", envName)

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	missingsecretkey "github.com/crashlab/crashlab/scenarios/orders-api-down-after-config"
 )
@@ -51,7 +52,7 @@ func appContainer(d *appsv1.Deployment) *corev1.Container {
 	return nil
 }
 
-func dbEnv(d *appsv1.Deployment) *corev1.EnvVar { return grader.Env(appContainer(d), "DATABASE_URL") }
+func dbEnv(d *appsv1.Deployment) *corev1.EnvVar { return podstate.Env(appContainer(d), "DATABASE_URL") }
 
 // The fixes a learner would make, accepted or refused, are data in fixes/ and
 // are replayed for every scenario by scenarios/fixes (and on a real cluster by
@@ -110,7 +111,7 @@ func TestFixChecks(t *testing.T) {
 			var extra []runtime.Object
 			tt.change(d, sec, &extra)
 			cs := fake.NewClientset(append([]runtime.Object{d, sec}, extra...)...)
-			st, err := grader.LoadState(context.Background(), cs, s.Target(ns), map[string]string{"Deployment/orders-api": "dep-uid"})
+			st, err := podstate.LoadState(context.Background(), cs, s.Target(ns), map[string]string{"Deployment/orders-api": "dep-uid"})
 			require.NoError(t, err)
 
 			got := map[string]grader.Result{}
@@ -168,14 +169,14 @@ func TestDiagnosisOnTheIncident(t *testing.T) {
 			}}},
 		})
 	}
-	o := &grader.Observer{Client: fake.NewClientset(objs...), Logs: func(context.Context, string, string, string) (string, error) {
+	o := &podstate.Observer{Client: fake.NewClientset(objs...), Logs: func(context.Context, string, string, string) (string, error) {
 		return "config check failed: required environment variable DATABASE_URL is not set", nil
 	}}
 	facts, err := o.Observe(context.Background(), s.Target(ns))
 	require.NoError(t, err)
 	require.Len(t, facts.Pods, 2)
 
-	ok, err := grader.SignatureHolds(facts, s.Workload.Container, s.Signature)
+	ok, err := podstate.SignatureHolds(facts, s.Workload.Container, s.Signature)
 	require.NoError(t, err)
 	assert.True(t, ok, "the scenario's failure signature holds on the incident")
 
@@ -235,7 +236,7 @@ func TestReferenceToAnotherSecretIsNotReportedAsKeyAdded(t *testing.T) {
 	dbEnv(d).ValueFrom.SecretKeyRef.Name = "orders-db-v2"
 	dbEnv(d).ValueFrom.SecretKeyRef.Key = "url"
 	other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "orders-db-v2", Namespace: ns}, Data: map[string][]byte{"url": sec.Data["database_url"]}}
-	st, err := grader.LoadState(context.Background(), fake.NewClientset(d, sec, other), s.Target(ns), nil)
+	st, err := podstate.LoadState(context.Background(), fake.NewClientset(d, sec, other), s.Target(ns), nil)
 	require.NoError(t, err)
 	for _, c := range s.FixChecks(b) {
 		if strings.HasPrefix(c.Name, "env-") {

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -36,7 +37,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 	sort.Strings(broken)
 	return []grader.Check{
 		grader.SchedulerDecides(" (with the selector kept, the kubelet itself rejects every such pod); fix the selector and let the scheduler place the pods"),
-		{Name: "node-selector", Run: func(s *grader.State) grader.Result {
+		{Name: "node-selector", Run: func(s *podstate.State) grader.Result {
 			spec := s.TargetPodSpec()
 			if spec == nil {
 				return grader.Fail("%s %s has no pod template", s.Target.Kind, s.Target.Name)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -151,7 +152,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 // checks do when it cannot be read.
 func checksFor(rel release, relErr error) []grader.Check {
 	return []grader.Check{
-		{Name: "start-command", Run: func(s *grader.State) grader.Result {
+		{Name: "start-command", Run: func(s *podstate.State) grader.Result {
 			if relErr != nil {
 				return grader.Fail("the lab cannot read the released image: %v", relErr)
 			}
@@ -174,7 +175,7 @@ func checksFor(rel release, relErr error) []grader.Check {
 			}
 			return grader.Fail("the container runs %q, not the release: run the start script through %s, or start what it starts (%q)", argv, shell, rel.server)
 		}},
-		{Name: "not-privileged", Run: func(s *grader.State) grader.Result {
+		{Name: "not-privileged", Run: func(s *podstate.State) grader.Result {
 			c := s.Container()
 			if c == nil {
 				return grader.Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)

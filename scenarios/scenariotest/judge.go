@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -52,8 +53,8 @@ func Judge(t testing.TB, s scenarios.Scenario, b scenarios.Baseline, ns string, 
 		e.Deployment(d)
 	}
 	objs := append([]runtime.Object{d}, e.Objects...)
-	st, err := grader.LoadState(context.Background(), fake.NewClientset(objs...), s.Target(ns),
-		map[string]string{grader.ObjectKeyDeployment(s.Workload.Name): "dep-uid"})
+	st, err := podstate.LoadState(context.Background(), fake.NewClientset(objs...), s.Target(ns),
+		map[string]string{podstate.ObjectKeyDeployment(s.Workload.Name): "dep-uid"})
 	require.NoError(t, err)
 	j := Judged{Results: map[string]grader.Result{}}
 	for _, ch := range checks {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -22,12 +23,12 @@ const id = "schema-migrate-restarting"
 
 // runsTask tells whether a pod template runs the released task unchanged.
 func runsTask(b scenarios.Baseline, spec *corev1.PodSpec) bool {
-	return grader.RunsProgram(b.TargetContainer(), spec)
+	return podstate.RunsProgram(b.TargetContainer(), spec)
 }
 
 func checks(b scenarios.Baseline) []grader.Check {
 	return []grader.Check{
-		{Name: "deployment-removed", Run: func(s *grader.State) grader.Result {
+		{Name: "deployment-removed", Run: func(s *podstate.State) grader.Result {
 			for _, d := range s.Deployments {
 				if d.Name == b.Workload.Name {
 					return grader.Fail("Deployment %s still exists: a Deployment restarts any container that stops, even after success; run the task as a Job and delete the Deployment", d.Name)
@@ -35,7 +36,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 			}
 			return grader.Pass("the Deployment that kept restarting the task is gone")
 		}},
-		{Name: "task-in-job", Run: func(s *grader.State) grader.Result {
+		{Name: "task-in-job", Run: func(s *podstate.State) grader.Result {
 			// A CronJob first: the Jobs it spawns would otherwise count as plain Jobs.
 			for _, cj := range s.CronJobs {
 				if runsTask(b, &cj.Spec.JobTemplate.Spec.Template.Spec) {

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	exitzero "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"
 )
@@ -59,7 +60,7 @@ func TestFixChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := grader.LoadState(context.Background(), fake.NewClientset(tt.objects...), s.Target(ns), nil)
+			st, err := podstate.LoadState(context.Background(), fake.NewClientset(tt.objects...), s.Target(ns), nil)
 			require.NoError(t, err)
 			var failed []string
 			approach := ""

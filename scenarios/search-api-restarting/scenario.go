@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -46,7 +47,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 	need := start + start/2
 
 	return []grader.Check{
-		{Name: "probes-catch-hangs", Run: func(s *grader.State) grader.Result {
+		{Name: "probes-catch-hangs", Run: func(s *podstate.State) grader.Result {
 			c := s.Container()
 			if c == nil || c.LivenessProbe == nil {
 				return grader.Fail("there is no liveness probe, so a hung app would never be restarted")
@@ -61,7 +62,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 			}
 			return grader.Pass("a hung app would be restarted within %s", hangBudget)
 		}},
-		{Name: "start-covered", Run: func(s *grader.State) grader.Result {
+		{Name: "start-covered", Run: func(s *podstate.State) grader.Result {
 			c := s.Container()
 			if c == nil {
 				return grader.Fail("container %s is missing from Deployment %s", s.Target.Container, s.Target.Name)

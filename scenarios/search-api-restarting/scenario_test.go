@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
@@ -154,11 +155,11 @@ func TestStabilityWindowCoversBrokenProbe(t *testing.T) {
 // intended choice of each question holds; the e2e suite repeats this on a
 // real cluster.
 func TestChoicesOnBrokenPods(t *testing.T) {
-	f := grader.Facts{Found: true, Pods: []grader.PodFacts{{Name: "p", Containers: []grader.ContainerFacts{{
+	f := podstate.Facts{Found: true, Pods: []podstate.PodFacts{{Name: "p", Containers: []podstate.ContainerFacts{{
 		Name: Scenario().Workload.Container, WaitingReason: "CrashLoopBackOff",
-		Last:        &grader.Termination{Reason: "Error", ExitCode: 137},
+		Last:        &podstate.Termination{Reason: "Error", ExitCode: 137},
 		PreviousLog: "workload starting (linux/amd64)\nSIGTERM is ignored; the kubelet will have to SIGKILL this container after the grace period\nlistening on [::]:8080\nstarting, warming up for 30s\n",
-	}}}}, Events: []grader.EventFact{
+	}}}}, Events: []podstate.EventFact{
 		{Pod: "p", Reason: "Unhealthy", Message: "Liveness probe failed: HTTP probe failed with statuscode: 503"},
 		{Pod: "p", Reason: "Unhealthy", Message: "Readiness probe failed: HTTP probe failed with statuscode: 503"},
 		{Pod: "p", Reason: "Killing", Message: "Container app failed liveness probe, will be restarted"},
@@ -172,7 +173,7 @@ func TestChoicesOnBrokenPods(t *testing.T) {
 		for _, ch := range q.Choices {
 			all := true
 			for _, e := range ch.Evidence {
-				ok, err := grader.Evidence(f, Scenario().Workload.Container, e)
+				ok, err := podstate.Evidence(f, Scenario().Workload.Container, e)
 				require.NoError(t, err)
 				all = all && ok
 			}
@@ -183,7 +184,7 @@ func TestChoicesOnBrokenPods(t *testing.T) {
 		assert.Equal(t, []string{want[q.ID]}, holding, "question %s", q.ID)
 	}
 	for _, e := range Scenario().Teaches {
-		ok, err := grader.Evidence(f, Scenario().Workload.Container, e)
+		ok, err := podstate.Evidence(f, Scenario().Workload.Container, e)
 		require.NoError(t, err)
 		assert.True(t, ok, "teaches %s", e)
 	}

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -35,12 +36,12 @@ func checks(scenarios.Baseline) []grader.Check {
 // urlFixed: the store's SNAPSHOT_URL, as the kubelet will build it, is the
 // snapshot bucket's s3:// URL, whether the ConfigMap or the StatefulSet's
 // env was corrected.
-func urlFixed(s *grader.State) grader.Result {
+func urlFixed(s *podstate.State) grader.Result {
 	c := s.Container()
 	if c == nil {
 		return grader.Fail("container %s is missing from StatefulSet %s", s.Target.Container, s.Target.Name)
 	}
-	e := grader.Env(c, envName)
+	e := podstate.Env(c, envName)
 	if e == nil {
 		return grader.Fail("%s is no longer set: the store needs it to restore its sessions", envName)
 	}
@@ -56,7 +57,7 @@ func urlFixed(s *grader.State) grader.Result {
 
 // resolve returns an env entry's value as the kubelet would build it, and
 // where it comes from.
-func resolve(s *grader.State, e *corev1.EnvVar) (value, from string, ok bool) {
+func resolve(s *podstate.State, e *corev1.EnvVar) (value, from string, ok bool) {
 	if e.ValueFrom == nil {
 		return e.Value, "the StatefulSet's env", true
 	}

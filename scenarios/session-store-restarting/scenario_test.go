@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	stsconfig "github.com/crashlab/crashlab/scenarios/session-store-restarting"
 )
@@ -94,7 +95,7 @@ func TestSnapshotURLCheck(t *testing.T) {
 			var extra []runtime.Object
 			tt.change(sts, cm, &extra)
 			c := fake.NewClientset(append([]runtime.Object{sts, cm}, extra...)...)
-			st, err := grader.LoadState(context.Background(), c, s.Target(ns), map[string]string{"StatefulSet/session-store": "sts-uid"})
+			st, err := podstate.LoadState(context.Background(), c, s.Target(ns), map[string]string{"StatefulSet/session-store": "sts-uid"})
 			require.NoError(t, err)
 			var got *grader.Result
 			for _, ch := range s.FixChecks(b) {

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -45,7 +46,7 @@ func writtenFile(b scenarios.Baseline) string {
 // emptyDir volume, so the root filesystem can stay read-only.
 func writableDir(file string) grader.Check {
 	dir := path.Dir(file)
-	return grader.Check{Name: "writable-" + strings.ReplaceAll(strings.Trim(dir, "/"), "/", "-"), Run: func(s *grader.State) grader.Result {
+	return grader.Check{Name: "writable-" + strings.ReplaceAll(strings.Trim(dir, "/"), "/", "-"), Run: func(s *podstate.State) grader.Result {
 		spec, c := s.TargetPodSpec(), s.Container()
 		if spec == nil || c == nil {
 			return grader.Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)

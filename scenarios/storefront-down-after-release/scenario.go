@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -25,7 +26,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 		broken = c.Image
 	}
 	return []grader.Check{
-		{Name: "image-released", Run: func(s *grader.State) grader.Result {
+		{Name: "image-released", Run: func(s *podstate.State) grader.Result {
 			c, refused := grader.ReleasedImage(s, broken, released,
 				"the container still names %s, in a registry that exists only on the developers' laptops: whatever the pull policy, no node can get it",
 				"%s is not the storefront's released image: an image that merely starts is not the shop; use the released image the platform loads onto the nodes")

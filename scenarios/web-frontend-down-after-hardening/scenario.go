@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -42,7 +43,7 @@ func checks(b scenarios.Baseline) []grader.Check {
 // named container port, which the Service and the probe follow, says so.
 // Apart from the port, the released arguments stay.
 func listenPort(base *corev1.Container) grader.Check {
-	return grader.Check{Name: "listen-port", Run: func(s *grader.State) grader.Result {
+	return grader.Check{Name: "listen-port", Run: func(s *podstate.State) grader.Result {
 		c := s.Container()
 		if c == nil || base == nil {
 			return grader.Fail("container %s is missing from %s %s", s.Target.Container, s.Target.Kind, s.Target.Name)

@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
@@ -59,7 +59,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "crashlab: %s (see `crashlab --help`)\n", firstLine(ue.Error()))
 		return 2
-	case errors.Is(err, context.Canceled), errors.Is(err, grader.ErrInterrupted):
+	case errors.Is(err, context.Canceled), errors.Is(err, podstate.ErrInterrupted):
 		fmt.Fprintln(stderr, "crashlab: interrupted; run the command again to continue")
 		return 130
 	}
@@ -84,6 +84,8 @@ func Run(ctx context.Context, s Streams, args []string) error {
 	if err != nil && isCobraUsage(err) {
 		return usageError{err}
 	}
+	// The library packages state facts; the advice is worded here.
+	err = withAdvice(err)
 	// Every command names an unknown scenario the same way, with the advice.
 	if errors.Is(err, catalog.ErrUnknownScenario) {
 		return fmt.Errorf("%w: `crashlab list` shows them", err)

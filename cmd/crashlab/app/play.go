@@ -77,6 +77,7 @@ func playService(ctx context.Context, g *globals, ids []string) (*lab.Service, e
 	if err == nil || ctx.Err() != nil {
 		return svc, err
 	}
+	err = withAdvice(err)
 	if !strings.Contains(err.Error(), "crashlab up") && g.context == "" {
 		return nil, fmt.Errorf("%w: play needs a cluster that is up; `crashlab up` creates the lab's", err)
 	}
@@ -215,7 +216,7 @@ func (pl *player) menu(ctx context.Context, s lab.Started) (another bool, err er
 				// SIGINT or SIGTERM during a wait: the command ends (exit 130).
 				return false, ctx.Err()
 			}
-			fmt.Fprintf(pl.g.streams.Err, "crashlab: %s\n", firstLine(err.Error()))
+			fmt.Fprintf(pl.g.streams.Err, "crashlab: %s\n", firstLine(withAdvice(err).Error()))
 		}
 	}
 }

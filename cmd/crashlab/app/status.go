@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/content"
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/tui"
 )
 
@@ -62,7 +62,7 @@ func runStatus(ctx context.Context, g *globals, ids []string) error {
 	}
 	if g.json() {
 		// One Facts per started scenario; JSON null when none is started.
-		var all []grader.Facts
+		var all []podstate.Facts
 		for _, s := range seen {
 			all = append(all, s.Facts)
 		}
@@ -150,7 +150,7 @@ func (w *statusWatcher) draw() error {
 	now := w.now()
 	var rows []content.LiveRow
 	for _, ws := range s.Scenarios {
-		rows = append(rows, content.LiveRows(ws.Scenario, ws.Namespace, ws.Started, ws.Facts, func(c grader.ContainerFacts) (string, string) {
+		rows = append(rows, content.LiveRows(ws.Scenario, ws.Namespace, ws.Started, ws.Facts, func(c podstate.ContainerFacts) (string, string) {
 			r, ok := lab.NextRetry(c, s.BackoffCap)
 			if !ok {
 				return "", ""
@@ -162,7 +162,7 @@ func (w *statusWatcher) draw() error {
 	if s.Err != nil {
 		// In the block, not on stderr: a line printed beside it would throw
 		// the in-place redraw off.
-		lines = append(lines, "! reading the pods failed: "+firstLine(s.Err.Error())+" (the watch goes on)")
+		lines = append(lines, "! reading the pods failed: "+firstLine(withAdvice(s.Err).Error())+" (the watch goes on)")
 	}
 	w.screen.Draw(content.LiveHeader(now, s.BackoffCap, w.tty), lines)
 	return nil
@@ -178,9 +178,9 @@ type liveJSON struct {
 }
 
 type liveScenario struct {
-	Scenario string       `json:"scenario"`
-	Started  bool         `json:"started"`
-	Facts    grader.Facts `json:"facts"`
+	Scenario string         `json:"scenario"`
+	Started  bool           `json:"started"`
+	Facts    podstate.Facts `json:"facts"`
 }
 
 type liveRetryJSON struct {

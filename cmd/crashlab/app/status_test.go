@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/internal/syncbuf"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/tui"
 )
 
@@ -23,10 +23,10 @@ var watchNow = time.Date(2026, 3, 1, 10, 0, 0, 0, time.Local)
 func sighting(restarts int32, message string, finished time.Time) lab.Sighting {
 	return lab.Sighting{At: watchNow, BackoffCap: 10 * time.Second, Scenarios: []lab.WatchedScenario{{
 		Scenario: "s1", Namespace: "crashlab-s1", Started: true,
-		Facts: grader.Facts{Found: true, Workload: "Deployment/api", Pods: []grader.PodFacts{{
-			Name: "api-1", Phase: "Running", Containers: []grader.ContainerFacts{{
+		Facts: podstate.Facts{Found: true, Workload: "Deployment/api", Pods: []podstate.PodFacts{{
+			Name: "api-1", Phase: "Running", Containers: []podstate.ContainerFacts{{
 				Name: "app", RestartCount: restarts, WaitingReason: "CrashLoopBackOff", WaitingMessage: message,
-				Last: &grader.Termination{Reason: "Error", ExitCode: 1, FinishedAt: finished},
+				Last: &podstate.Termination{Reason: "Error", ExitCode: 1, FinishedAt: finished},
 			}},
 		}}},
 	}}}

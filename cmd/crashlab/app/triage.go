@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
@@ -225,7 +225,7 @@ func triageAdvice(err error) error {
 		return fmt.Errorf("%w: start one with `crashlab triage`", err)
 	case scenarios.IsRecordProblem(err):
 		return fmt.Errorf("%w: the round cannot be judged; `crashlab triage end`, then `crashlab triage` again", err)
-	case errors.Is(err, grader.ErrInterrupted):
+	case errors.Is(err, podstate.ErrInterrupted):
 		return err
 	}
 	return err

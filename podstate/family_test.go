@@ -1,4 +1,4 @@
-package grader
+package podstate
 
 import (
 	"testing"
@@ -37,17 +37,6 @@ func TestWorkloadFamilyPrefersTheStuckPods(t *testing.T) {
 	assert.Equal(t, FamilyCrashLoop, Facts{Pods: []PodFacts{healthy, crashing}}.Family(), "a tie goes to the trouble")
 	assert.Equal(t, FamilyCrashLoop, Facts{Pods: []PodFacts{crashing, healthy}}.Family())
 	assert.Equal(t, FamilyHealthy, Facts{Pods: []PodFacts{healthy, healthy, crashing}}.Family())
-}
-
-func TestPodWidePredicatesNeedNoContainer(t *testing.T) {
-	f := Facts{Found: true, Pods: []PodFacts{{Phase: "Pending", Unschedulable: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."}}}
-	ok, missing := ChoiceHolds(f, "app", []string{"family=Pending", "unschedulable~node affinity/selector"})
-	assert.True(t, ok, missing)
-	ok, _ = ChoiceHolds(f, "app", []string{"family=Pending", "unschedulable~Insufficient memory"})
-	assert.False(t, ok)
-	vals, err := factValues(f, "app", FactFamily)
-	assert.NoError(t, err)
-	assert.Equal(t, []string{FamilyPending}, vals)
 }
 
 func TestFamilyOfAFirstExit(t *testing.T) {

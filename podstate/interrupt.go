@@ -1,4 +1,4 @@
-package grader
+package podstate
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 // a timeout that did not happen.
 var ErrInterrupted = errors.New("interrupted")
 
-// interrupted wraps the context's own error too, so that errors.Is finds
+// Interrupted wraps the context's own error too, so that errors.Is finds
 // context.Canceled or context.DeadlineExceeded as well as ErrInterrupted.
-func interrupted(ctx context.Context) error {
+func Interrupted(ctx context.Context) error {
 	return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 }

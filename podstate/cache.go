@@ -1,4 +1,4 @@
-package grader
+package podstate
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-// nsCache is a watch-based cache of one lab namespace's workloads and pods,
+// Cache is a watch-based cache of one lab namespace's workloads and pods,
 // for the live judge, which reads them again on every change for minutes: it
 // lists and watches once, then reads from memory. Only the namespace is
 // watched, and nothing outside it.
-type nsCache struct {
+type Cache struct {
 	factory informers.SharedInformerFactory
 	pods    cache.SharedIndexInformer
 	others  []cache.SharedIndexInformer
@@ -25,13 +25,13 @@ type nsCache struct {
 	cancel  context.CancelFunc
 }
 
-// newNSCache starts the informers and waits until they hold the namespace.
+// NewCache starts the informers and waits until they hold the namespace.
 // They stop when ctx ends or Stop is called.
-func newNSCache(ctx context.Context, c kubernetes.Interface, ns string) (*nsCache, error) {
+func NewCache(ctx context.Context, c kubernetes.Interface, ns string) (*Cache, error) {
 	f := informers.NewSharedInformerFactoryWithOptions(c, 0, informers.WithNamespace(ns))
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
-	n := &nsCache{factory: f, changed: make(chan struct{}, 1), c: c, cancel: cancel}
+	n := &Cache{factory: f, changed: make(chan struct{}, 1), c: c, cancel: cancel}
 	n.pods = f.Core().V1().Pods().Informer()
 	n.others = []cache.SharedIndexInformer{
 		f.Apps().V1().Deployments().Informer(),
@@ -56,7 +56,7 @@ func newNSCache(ctx context.Context, c kubernetes.Interface, ns string) (*nsCach
 		if !ok {
 			n.Stop()
 			if parent.Err() != nil {
-				return nil, interrupted(parent)
+				return nil, Interrupted(parent)
 			}
 			return nil, fmt.Errorf("watch namespace %s: %v did not sync", ns, typ)
 		}
@@ -64,7 +64,7 @@ func newNSCache(ctx context.Context, c kubernetes.Interface, ns string) (*nsCach
 	return n, nil
 }
 
-func (n *nsCache) notify() {
+func (n *Cache) notify() {
 	select {
 	case n.changed <- struct{}{}:
 	default: // a change is already pending; one look covers both
@@ -72,17 +72,17 @@ func (n *nsCache) notify() {
 }
 
 // Changed delivers after any change in the namespace since the last receive.
-func (n *nsCache) Changed() <-chan struct{} { return n.changed }
+func (n *Cache) Changed() <-chan struct{} { return n.changed }
 
 // Stop ends the informers and waits for their goroutines.
-func (n *nsCache) Stop() {
+func (n *Cache) Stop() {
 	n.cancel()
 	n.factory.Shutdown()
 }
 
-// current returns the target's current pods as the one reader chooses them,
+// Current returns the target's current pods as the one reader chooses them,
 // from memory; found is false when the target workload is gone.
-func (n *nsCache) current(t Target) (pods []corev1.Pod, found bool, err error) {
+func (n *Cache) Current(t Target) (pods []corev1.Pod, found bool, err error) {
 	all := labels.Everything()
 	f := n.factory
 	deps, err := f.Apps().V1().Deployments().Lister().Deployments(t.Namespace).List(all)
@@ -138,9 +138,9 @@ func (n *nsCache) current(t Target) (pods []corev1.Pod, found bool, err error) {
 	return currentPods(t, s.Deployments, s.StatefulSets, rsList, s.Jobs, s.CronJobs, s.Pods), s.WorkloadFound(), nil
 }
 
-// observed tells whether the target's controller has acted on its latest
+// Observed tells whether the target's controller has acted on its latest
 // spec (Deployment, StatefulSet); other kinds have nothing to wait for.
-func (n *nsCache) observed(t Target) (bool, error) {
+func (n *Cache) Observed(t Target) (bool, error) {
 	switch t.Kind {
 	case KindDeployment:
 		d, err := n.factory.Apps().V1().Deployments().Lister().Deployments(t.Namespace).Get(t.Name)

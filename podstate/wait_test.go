@@ -1,4 +1,4 @@
-package grader
+package podstate
 
 import (
 	"context"
@@ -82,4 +82,31 @@ func TestWaitForSignatureUnknownEvidenceIsAnError(t *testing.T) {
 	_, err := (&Observer{Client: s.cs}).WaitForSignature(context.Background(), target, []string{"bogus"}, time.Second, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bogus")
+}
+
+func TestSignatureHolds(t *testing.T) {
+	tests := []struct {
+		name    string
+		facts   Facts
+		sig     []string
+		want    bool
+		wantErr bool
+	}{
+		{name: "every piece holds", facts: missingKeyFacts(), sig: []string{"waitingReason=CrashLoopBackOff", "missingSecretKey"}, want: true},
+		{name: "one piece missing", facts: missingKeyFacts(), sig: []string{"waitingReason=CrashLoopBackOff", "lastReason=OOMKilled"}, want: false},
+		{name: "no pods never holds", facts: Facts{Found: true}, sig: []string{"!lastReason=Error"}, want: false},
+		{name: "workload not found never holds", facts: Facts{Pods: missingKeyFacts().Pods}, sig: []string{"missingSecretKey"}, want: false},
+		{name: "unknown evidence is an error", facts: missingKeyFacts(), sig: []string{"bogus"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := SignatureHolds(tt.facts, "app", tt.sig)
+			if tt.wantErr {
+				require.Error(t, err)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

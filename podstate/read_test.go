@@ -1,4 +1,4 @@
-package grader
+package podstate
 
 import (
 	"context"
@@ -74,7 +74,7 @@ func TestLastTerminationPrefersTheCurrentState(t *testing.T) {
 	older := &corev1.ContainerStateTerminated{Reason: "OOMKilled", ExitCode: 137}
 	newer := &corev1.ContainerStateTerminated{Reason: "Error", ExitCode: 1}
 	st := corev1.ContainerStatus{State: corev1.ContainerState{Terminated: newer}, LastTerminationState: corev1.ContainerState{Terminated: older}}
-	assert.Same(t, newer, lastTermination(&st))
+	assert.Same(t, newer, LastTermination(&st))
 	st.State = corev1.ContainerState{}
-	assert.Same(t, older, lastTermination(&st))
+	assert.Same(t, older, LastTermination(&st))
 }

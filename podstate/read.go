@@ -1,4 +1,4 @@
-package grader
+package podstate
 
 import (
 	"context"
@@ -152,7 +152,7 @@ func currentPods(t Target, deps []appsv1.Deployment, sts []appsv1.StatefulSet, r
 		for i := range deps {
 			if deps[i].Name == t.Name {
 				if rs := currentReplicaSetOf(&deps[i], rss); rs != nil {
-					keep = func(p *corev1.Pod) bool { return ownedBy(p.OwnerReferences, rs.UID) }
+					keep = func(p *corev1.Pod) bool { return OwnedBy(p.OwnerReferences, rs.UID) }
 				}
 			}
 		}
@@ -161,14 +161,14 @@ func currentPods(t Target, deps []appsv1.Deployment, sts []appsv1.StatefulSet, r
 			if s := &sts[i]; s.Name == t.Name {
 				keep = func(p *corev1.Pod) bool {
 					rev := s.Status.UpdateRevision
-					return ownedBy(p.OwnerReferences, s.UID) && (rev == "" || p.Labels[appsv1.ControllerRevisionHashLabelKey] == rev)
+					return OwnedBy(p.OwnerReferences, s.UID) && (rev == "" || p.Labels[appsv1.ControllerRevisionHashLabelKey] == rev)
 				}
 			}
 		}
 	case KindJob:
 		for i := range jobs {
 			if j := &jobs[i]; j.Name == t.Name {
-				keep = func(p *corev1.Pod) bool { return ownedBy(p.OwnerReferences, j.UID) }
+				keep = func(p *corev1.Pod) bool { return OwnedBy(p.OwnerReferences, j.UID) }
 			}
 		}
 	case KindCronJob:
@@ -176,12 +176,12 @@ func currentPods(t Target, deps []appsv1.Deployment, sts []appsv1.StatefulSet, r
 			if cj := &cjs[i]; cj.Name == t.Name {
 				var newest *batchv1.Job
 				for k := range jobs {
-					if j := &jobs[k]; ownedBy(j.OwnerReferences, cj.UID) && (newest == nil || j.CreationTimestamp.After(newest.CreationTimestamp.Time)) {
+					if j := &jobs[k]; OwnedBy(j.OwnerReferences, cj.UID) && (newest == nil || j.CreationTimestamp.After(newest.CreationTimestamp.Time)) {
 						newest = j
 					}
 				}
 				if newest != nil {
-					keep = func(p *corev1.Pod) bool { return ownedBy(p.OwnerReferences, newest.UID) }
+					keep = func(p *corev1.Pod) bool { return OwnedBy(p.OwnerReferences, newest.UID) }
 				}
 			}
 		}
@@ -209,7 +209,7 @@ func currentReplicaSetOf(d *appsv1.Deployment, rss []appsv1.ReplicaSet) *appsv1.
 	var best *appsv1.ReplicaSet
 	for i := range rss {
 		rs := &rss[i]
-		if !ownedBy(rs.OwnerReferences, d.UID) {
+		if !OwnedBy(rs.OwnerReferences, d.UID) {
 			continue
 		}
 		if rev != "" && rs.Annotations["deployment.kubernetes.io/revision"] == rev {
@@ -276,10 +276,10 @@ func workloadPods(ctx context.Context, c kubernetes.Interface, t Target) ([]core
 	return currentPods(t, deps, sts, rss, jobs, cjs, pods.Items), pods.ResourceVersion, found, nil
 }
 
-// lastTermination is the container's most recent termination: the current
+// LastTermination is the container's most recent termination: the current
 // state's when it is terminated right now (between a crash and the restart),
 // else the last state's. Facts and the live judge both read it here.
-func lastTermination(st *corev1.ContainerStatus) *corev1.ContainerStateTerminated {
+func LastTermination(st *corev1.ContainerStatus) *corev1.ContainerStateTerminated {
 	if st.State.Terminated != nil {
 		return st.State.Terminated
 	}

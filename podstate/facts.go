@@ -1,6 +1,4 @@
-// Package grader turns live cluster state into facts and judges diagnoses and
-// fixes against them; the answer key is always the cluster, never a constant.
-package grader
+package podstate
 
 import (
 	"context"
@@ -156,7 +154,7 @@ var nodeTroubleSigns = []struct{ text, means string }{
 	{"context deadline exceeded", "the runtime did not answer the kubelet in time (node under load)"},
 }
 
-func nodeTrouble(message string) string {
+func NodeTrouble(message string) string {
 	m := strings.ToLower(message)
 	for _, s := range nodeTroubleSigns {
 		if strings.Contains(m, s.text) {
@@ -256,7 +254,7 @@ func (o *Observer) FactsOf(ctx context.Context, s *State) Facts {
 		nodeArch[n.Name] = n.Status.NodeInfo.Architecture
 	}
 	for _, p := range s.Current {
-		pf := PodFacts{Name: p.Name, Phase: string(p.Status.Phase), Ready: podReady(&p), Node: p.Spec.NodeName, NodeArch: nodeArch[p.Spec.NodeName]}
+		pf := PodFacts{Name: p.Name, Phase: string(p.Status.Phase), Ready: PodReady(&p), Node: p.Spec.NodeName, NodeArch: nodeArch[p.Spec.NodeName]}
 		if f.NodeArch == "" {
 			f.NodeArch = pf.NodeArch
 		}
@@ -307,7 +305,7 @@ func (o *Observer) containerFacts(ctx context.Context, p *corev1.Pod, spec corev
 	if w := st.State.Waiting; w != nil {
 		cf.WaitingReason, cf.WaitingMessage = w.Reason, w.Message
 	}
-	if lt := lastTermination(st); lt != nil {
+	if lt := LastTermination(st); lt != nil {
 		cf.Last = termination(lt)
 	}
 	read := o.Logs
@@ -346,7 +344,7 @@ func termination(t *corev1.ContainerStateTerminated) *Termination {
 	if !started.After(time.Unix(0, 0)) {
 		started = time.Time{}
 	}
-	return &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: t.Signal, Message: t.Message, StartedAt: started, FinishedAt: t.FinishedAt.Time, NodeTrouble: nodeTrouble(t.Message)}
+	return &Termination{Reason: t.Reason, ExitCode: t.ExitCode, Signal: t.Signal, Message: t.Message, StartedAt: started, FinishedAt: t.FinishedAt.Time, NodeTrouble: NodeTrouble(t.Message)}
 }
 
 // CurrentPods returns the target's current pods (see currentPods). A
@@ -365,7 +363,7 @@ func CurrentReplicaSet(ctx context.Context, c kubernetes.Interface, d *appsv1.De
 	return currentReplicaSetOf(d, list.Items), nil
 }
 
-func ownedBy(refs []metav1.OwnerReference, uid types.UID) bool {
+func OwnedBy(refs []metav1.OwnerReference, uid types.UID) bool {
 	for _, r := range refs {
 		if r.UID == uid {
 			return true
@@ -374,7 +372,7 @@ func ownedBy(refs []metav1.OwnerReference, uid types.UID) bool {
 	return false
 }
 
-func podReady(p *corev1.Pod) bool {
+func PodReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {
 			return c.Status == corev1.ConditionTrue

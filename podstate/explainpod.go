@@ -1,4 +1,4 @@
-package grader
+package podstate
 
 import (
 	"fmt"
@@ -370,7 +370,7 @@ func startedText(t *Termination) string {
 }
 
 func containerSpec(p *corev1.Pod, name string) *corev1.Container {
-	return containerOf(&p.Spec, name)
+	return ContainerOf(&p.Spec, name)
 }
 
 func quoted(s string) string {
