@@ -6,7 +6,7 @@ ARCHES := amd64 arm64
 WORKLOAD_BINS := $(foreach a,$(ARCHES),images/bin/workload-linux-$(a))
 CRASHLAB := bin/crashlab
 
-.PHONY: all build workload release-snapshot lab test unit e2e e2e-1.34 e2e-nodes bench bench-workshop facts facts-k8s-local fmt vet clean cluster-env
+.PHONY: all generate workshop-k8s-local build workload release-snapshot lab test unit e2e e2e-1.34 e2e-nodes bench bench-workshop facts facts-k8s-local fmt vet clean cluster-env
 
 all: build
 
@@ -34,6 +34,15 @@ workload:
 # `go install`, exactly as users install it (`go install
 # github.com/crashlab/crashlab/cmd/crashlab@VERSION`): nothing generated is
 # needed, the workload binaries it embeds are committed.
+# The lab's API: deep copies and CRDs from api/v1alpha1's Go types, by
+# controller-gen, pinned in tools/generate (its own module, as goreleaser).
+# The output is committed: building crashlab never needs controller-gen.
+CONTROLLER_GEN := .cache/bin/controller-gen
+$(CONTROLLER_GEN): tools/generate/go.mod
+	cd tools/generate && $(GO) build -o $(CURDIR)/$(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
+generate: $(CONTROLLER_GEN)
+	$(CONTROLLER_GEN) object paths=./api/... crd:crdVersions=v1 output:crd:dir=api/crds
+
 build:
 	# Static (no cgo): the same binary runs here and as the lab controller's
 	# image in the cluster, which has no C library.
@@ -83,6 +92,11 @@ facts: build
 	./scripts/runtime-facts.sh kind
 facts-k8s-local: build
 	./scripts/runtime-facts.sh k8s-local
+
+# A graded workshop (two learners, through the controller) on a cluster that
+# is not kind: ../shared/k8s-local, the trainer's "existing cluster" (not in CI).
+workshop-k8s-local: build
+	./scripts/workshop-existing.sh
 
 test: unit e2e
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/crashlab/crashlab/api/v1alpha1"
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 )
 
@@ -238,8 +239,8 @@ func (c *Client) Diagnose(ctx context.Context, id string, answers map[string]str
 
 // Check asks for a check and follows it to its end, reporting each step.
 // An ended ctx withdraws the check (the controller records it as
-// interrupted) and returns grader.ErrInterrupted.
-func (c *Client) Check(ctx context.Context, id string, step func(string)) (grader.Verdict, error) {
+// interrupted) and returns podstate.ErrInterrupted.
+func (c *Client) Check(ctx context.Context, id string, readyTimeout time.Duration, step func(string)) (grader.Verdict, error) {
 	a, err := c.Get(ctx, id)
 	if err != nil {
 		return grader.Verdict{}, err
@@ -251,11 +252,15 @@ func (c *Client) Check(ctx context.Context, id string, step func(string)) (grade
 	if a.Status.Check != nil {
 		n = max(n, a.Status.Check.Request+1)
 	}
-	got, err := c.ask(ctx, id, map[string]any{"started": true, "check": map[string]any{"request": n, "withdrawn": false}})
+	check := map[string]any{"request": n, "withdrawn": false}
+	if s := int64(readyTimeout / time.Second); s > 0 {
+		check["readyTimeoutSeconds"] = s
+	}
+	got, err := c.ask(ctx, id, map[string]any{"started": true, "check": check})
 	if err != nil {
 		return grader.Verdict{}, c.interrupted(ctx, id, n, err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	wctx, cancel := context.WithTimeout(ctx, checkTimeout+readyTimeout)
 	defer cancel()
 	last := ""
 	got, err = c.waitFor(wctx, id, got, func(a *v1alpha1.Attempt) bool {
@@ -301,7 +306,7 @@ func (c *Client) interrupted(ctx context.Context, id string, n int64, err error)
 	a := &v1alpha1.Attempt{}
 	a.Namespace, a.Name = c.namespace, Name(c.learner, id)
 	_ = c.c.Patch(wctx, a, client.RawPatch(types.MergePatchType, b))
-	return fmt.Errorf("%w: %w", grader.ErrInterrupted, ctx.Err())
+	return fmt.Errorf("%w: %w", podstate.ErrInterrupted, ctx.Err())
 }
 
 // GiveUp gives the attempt up.

@@ -30,6 +30,7 @@ import (
 	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 )
 
@@ -221,7 +222,7 @@ func (r *AttemptReconciler) reconcileCheck(ctx context.Context, a *v1alpha1.Atte
 		}); err != nil {
 			return err
 		}
-		r.startCheck(key, a, want.Request)
+		r.startCheck(key, a, want.Request, time.Duration(want.ReadyTimeoutSeconds)*time.Second)
 	case want.Request == have.Request && have.Result == v1alpha1.CheckRunning:
 		if run == nil || run.request != have.Request {
 			// The controller that ran it stopped (a restart, a deleted pod):
@@ -246,7 +247,7 @@ func (r *AttemptReconciler) reconcileCheck(ctx context.Context, a *v1alpha1.Atte
 
 // startCheck runs the check in its own goroutine, so that the Attempt's
 // later requests (a withdrawal) are read while it runs.
-func (r *AttemptReconciler) startCheck(key types.NamespacedName, a *v1alpha1.Attempt, request int64) {
+func (r *AttemptReconciler) startCheck(key types.NamespacedName, a *v1alpha1.Attempt, request int64, readyTimeout time.Duration) {
 	ctx, cancel := context.WithCancelCause(r.Base)
 	run := &runningCheck{request: request, cancel: cancel}
 	r.mu.Lock()
@@ -281,13 +282,13 @@ func (r *AttemptReconciler) startCheck(key types.NamespacedName, a *v1alpha1.Att
 		svc, err := r.service(store, a, lab.WithProgress(step))
 		var v grader.Verdict
 		if err == nil {
-			v, err = svc.Check(ctx, a.Spec.Incident, lab.CheckOptions{})
+			v, err = svc.Check(ctx, a.Spec.Incident, lab.CheckOptions{ReadyTimeout: readyTimeout})
 		}
 		result, reason := v1alpha1.CheckFailed, ""
 		switch {
 		case err != nil && ctx.Err() != nil:
 			result, reason = v1alpha1.CheckInterrupted, context.Cause(ctx).Error()
-		case errors.Is(err, grader.ErrInterrupted):
+		case errors.Is(err, podstate.ErrInterrupted):
 			result, reason = v1alpha1.CheckInterrupted, err.Error()
 		case err != nil:
 			result, reason = v1alpha1.CheckError, err.Error()
@@ -314,7 +315,7 @@ func (r *AttemptReconciler) reconcilePods(ctx context.Context, a *v1alpha1.Attem
 	if err := r.Client.List(ctx, &pods, client.InNamespace(a.Spec.Namespace)); err != nil {
 		return err
 	}
-	line, healthy := grader.PodsLine(pods.Items)
+	line, healthy := podstate.PodsLine(pods.Items)
 	_, err := r.updateStatus(ctx, types.NamespacedName{Namespace: a.Namespace, Name: a.Name}, func(st *v1alpha1.AttemptStatus) {
 		st.Pods = line
 		st.ObservedGeneration = max(st.ObservedGeneration, generation)

@@ -33,7 +33,7 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 		return grader.Verdict{}, err
 	}
 	if s.remote != nil {
-		return s.remote.Check(ctx, sc.ID, s.onProgress)
+		return s.remote.Check(ctx, sc.ID, opts.ReadyTimeout, s.onProgress)
 	}
 	nsObj, err := s.startedNamespace(ctx, sc.ID, ns)
 	if err != nil {

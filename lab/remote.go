@@ -24,7 +24,7 @@ type Remote interface {
 	Diagnose(ctx context.Context, id string, answers map[string]string) (grader.Verdict, error)
 	// Check has the fix judged, reporting each step; an ended ctx withdraws
 	// the check and is an interruption, never a verdict.
-	Check(ctx context.Context, id string, step func(string)) (grader.Verdict, error)
+	Check(ctx context.Context, id string, readyTimeout time.Duration, step func(string)) (grader.Verdict, error)
 	// GiveUp gives up the attempt.
 	GiveUp(ctx context.Context, id string) error
 	// Entry is the attempt's record as the remote keeps it.

@@ -372,6 +372,7 @@ func OwnedBy(refs []metav1.OwnerReference, uid types.UID) bool {
 	return false
 }
 
+// PodReady is the pod's Ready condition.
 func PodReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {

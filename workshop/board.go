@@ -19,8 +19,8 @@ import (
 	"github.com/crashlab/crashlab/api/v1alpha1"
 	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/scenarios"
 )
@@ -109,7 +109,7 @@ func Compute(name string, namespaces []*corev1.Namespace, pods []*corev1.Pod, pr
 		}
 		learners[l], incidents[id] = true, true
 		e := entries[l][id]
-		line, healthy := grader.PodsLine(podsOf[ns.Name])
+		line, healthy := podstate.PodsLine(podsOf[ns.Name])
 		c := cellOf(l, id, e, line, healthy, now)
 		b.Cells = append(b.Cells, c)
 	}
@@ -124,7 +124,7 @@ func Compute(name string, namespaces []*corev1.Namespace, pods []*corev1.Pod, pr
 }
 
 // cellOf is one learner's incident from their record and what their pods
-// show now (the one reading of pod state, grader.PodsLine).
+// show now (the one reading of pod state, podstate.PodsLine).
 func cellOf(learner, id string, e progress.Entry, pods string, healthy bool, now time.Time) Cell {
 	c := Cell{Learner: learner, Incident: id, Pods: pods, Hints: e.Hints, WrongAnswers: e.WrongAnswers, StartedAt: e.Started}
 	switch lab.StatusOf(e) {

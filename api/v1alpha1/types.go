@@ -91,6 +91,12 @@ type CheckRequest struct {
 	// stops the check and records it as interrupted, never as passed.
 	// +optional
 	Withdrawn bool `json:"withdrawn,omitempty"`
+	// ReadyTimeoutSeconds bounds the wait for Ready pods (`check --timeout`);
+	// zero is the lab's default.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	ReadyTimeoutSeconds int32 `json:"readyTimeoutSeconds,omitempty"`
 }
 
 // The phases of an attempt, in the order a learner goes through them.

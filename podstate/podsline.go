@@ -1,4 +1,4 @@
-package grader
+package podstate
 
 import (
 	"fmt"
@@ -58,10 +58,8 @@ func PodReason(p *corev1.Pod) string {
 			return t.Reason
 		}
 	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-			return "Ready"
-		}
+	if PodReady(p) {
+		return "Ready"
 	}
 	if p.Status.Phase == corev1.PodPending {
 		return "Pending"

@@ -1,0 +1,77 @@
+package controller
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
+	"github.com/crashlab/crashlab/cluster"
+)
+
+func TestTheCRDsKeepStatusForTheController(t *testing.T) {
+	crds, err := CRDs()
+	require.NoError(t, err)
+	kinds := map[string]apiextensionsv1.CustomResourceDefinition{}
+	for _, c := range crds {
+		kinds[c.Spec.Names.Kind] = *c
+		assert.Equal(t, cluster.ManagedBy, c.Labels[cluster.LabelManagedBy], "the lab's label on %s", c.Name)
+		require.Len(t, c.Spec.Versions, 1)
+		v := c.Spec.Versions[0]
+		require.NotNil(t, v.Subresources)
+		assert.NotNil(t, v.Subresources.Status, "%s: status is a subresource, which RBAC grants apart from spec", c.Name)
+		assert.NotEmpty(t, v.AdditionalPrinterColumns, "%s: kubectl get shows more than names", c.Name)
+		assert.NotNil(t, v.Schema.OpenAPIV3Schema.Properties["spec"])
+	}
+	require.Contains(t, kinds, "Attempt")
+	require.Contains(t, kinds, "Workshop")
+	spec := kinds["Attempt"].Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
+	rules := map[string]bool{}
+	for _, r := range spec.XValidations {
+		rules[r.Message] = true
+	}
+	for _, f := range []string{"learner", "incident", "namespace"} {
+		require.Len(t, spec.Properties[f].XValidations, 1, "%s never changes", f)
+		assert.Equal(t, "self == oldSelf", spec.Properties[f].XValidations[0].Rule)
+	}
+	assert.True(t, rules["hints asked for cannot be given back"])
+	assert.True(t, rules["a give-up cannot be taken back"])
+}
+
+func TestTheControllersRightsAreNarrow(t *testing.T) {
+	objs, err := Objects(InstallOptions{Image: "crashlab.local/crashlab:test"})
+	require.NoError(t, err)
+	for _, o := range objs {
+		assert.Equal(t, cluster.ManagedBy, o.GetLabels()[cluster.LabelManagedBy], "%T %s carries the lab's label", o, o.GetName())
+		if ns := o.GetNamespace(); ns != "" {
+			assert.Equal(t, SystemNamespace, ns, "%T %s lives in the lab's namespace", o, o.GetName())
+		}
+	}
+	for name, rules := range map[string][]rbacv1.PolicyRule{"cluster-wide": ControllerRules(), "per namespace": IncidentRules()} {
+		for _, r := range rules {
+			assert.NotContains(t, r.Verbs, "*", name)
+			assert.NotContains(t, r.Resources, "*", name)
+			assert.NotContains(t, r.Verbs, "create", "%s: the controller creates nothing", name)
+			for _, res := range r.Resources {
+				if !strings.HasSuffix(res, "/status") {
+					assert.NotContains(t, r.Verbs, "update", "%s: the controller changes no learner object (%s)", name, res)
+					assert.NotContains(t, r.Verbs, "patch", "%s: the controller changes no learner object (%s)", name, res)
+				}
+			}
+			if name == "cluster-wide" {
+				assert.NotContains(t, r.Resources, "secrets", "secrets only where a workshop binds it")
+				assert.NotContains(t, r.Verbs, "delete", "deletes only where a workshop binds it")
+			}
+		}
+	}
+	for _, r := range ControllerRules() {
+		for _, res := range r.Resources {
+			if res == "attempts/status" {
+				assert.ElementsMatch(t, []string{"get", "update", "patch"}, r.Verbs)
+			}
+		}
+	}
+}
