@@ -103,9 +103,10 @@ test: unit e2e
 bench: build
 	./scripts/bench.sh
 
-# A workshop room of 10 and 30 learners (CRASHLAB_BENCH_LEARNERS="10,30"):
-# create time, the lab's API requests per second with every learner polling
-# and the board open, against a polling board, and the board's freshness.
+# A workshop room of 10, 30 and 100 learners (CRASHLAB_BENCH_LEARNERS="10,30,100"),
+# graded by the lab's controller and, in the same run, by each learner's own
+# crashlab: create time, API requests per second idle and at work, the
+# controller's CPU and memory, the board's update time p50/p99.
 bench-workshop: build
 	BENCH_RUN='TestBenchWorkshop$$' ./scripts/bench.sh
 

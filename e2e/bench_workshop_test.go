@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,24 +25,30 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/crashlab/crashlab/attempts"
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/cmd/crashlab/app"
+	"github.com/crashlab/crashlab/controller"
+	"github.com/crashlab/crashlab/scenarios/fixes"
 	"github.com/crashlab/crashlab/workshop"
 )
 
-// TestBenchWorkshop measures a workshop room at several sizes (default 10
-// and 30 learners; CRASHLAB_BENCH_LEARNERS="10,30"): the time to create it,
-// the API requests per second the lab sends while every learner runs
-// `status` or `check` every few seconds with their own kubeconfig and the
-// board is open, and how fresh the board stays. The baseline, measured in
-// the same run and the same window, is a board that polls instead of
-// watching (list each learner's pods and progress every 2 s, what a
-// hand-written dashboard does). Run by `make bench-workshop`.
+// TestBenchWorkshop measures a workshop room at several sizes (default 10,
+// 30 and 100 learners; CRASHLAB_BENCH_LEARNERS="10,30,100"), graded two
+// ways in the same run on the same cluster: by the lab's controller (the
+// learners' crashlab writes requests into Attempts, the board is drawn from
+// their statuses), and by each learner's own crashlab (the baseline: the
+// previous design, the board watching every learner's pods). Per room: the
+// time to create it; the API requests per second while idle and while every
+// learner runs `status` or `check` every 3 s with their own kubeconfig, the
+// controller's own requests included (read from its Prometheus metrics);
+// the controller's CPU and memory; the board's update time p50/p99 from a
+// learner's start to the page's event. Run by `make bench-workshop`.
 func TestBenchWorkshop(t *testing.T) {
 	if os.Getenv("CRASHLAB_BENCH") == "" {
 		t.Skip("set CRASHLAB_BENCH=1 (make bench-workshop)")
 	}
-	sizes := []int{10, 30}
+	sizes := []int{10, 30, 100}
 	if v := os.Getenv("CRASHLAB_BENCH_LEARNERS"); v != "" {
 		sizes = nil
 		for _, f := range strings.Split(v, ",") {
@@ -51,8 +58,9 @@ func TestBenchWorkshop(t *testing.T) {
 		}
 	}
 	window := 30 * time.Second
-	// A Pending incident: its pods never start, so the room's load on a
-	// 2-core node is the lab's own requests, not 60 crash-looping containers.
+	// A Pending incident: its pods are never scheduled, so a room of 100
+	// fits one node (a kind node runs 110 pods; most incidents run 2 pods
+	// per learner) and the load on a 2-core node is the lab's own requests.
 	const incident = "indexer-stuck-pending"
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
@@ -61,103 +69,165 @@ func TestBenchWorkshop(t *testing.T) {
 		up = append(up, "--image", img)
 	}
 	require.Equal(t, 0, crashlab(t, kubeconfig, up...).code)
-	ctx := context.Background()
+	root, err := fixes.RepoRoot()
+	require.NoError(t, err)
+	bin := "linux/" + runtime.GOARCH + "=" + filepath.Join(root, "bin", "crashlab")
+	admin := newClient(t, kubeconfig, cluster.ContextName)
 
 	var rows []string
 	for _, n := range sizes {
-		name := fmt.Sprintf("bench%d", n)
-		t0 := time.Now()
-		r := crashlab(t, kubeconfig, "workshop", "create", "--name", name, "--learners", strconv.Itoa(n), "--incidents", incident)
-		require.Equal(t, 0, r.code, r.err)
-		createTime := time.Since(t0)
-		dir := t.TempDir()
-		require.Equal(t, 0, crashlab(t, kubeconfig, "workshop", "kubeconfigs", dir, "--name", name, "--expiry", "1h").code)
-
-		// The board, served as `workshop board` serves it, with one page
-		// reading its event stream.
-		conn, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: kubeconfig})
-		require.NoError(t, err)
-		bctx, stop := context.WithCancel(ctx)
-		w := workshop.NewWatcher(conn.Client, name)
-		require.NoError(t, w.Run(bctx))
-		srv := httptest.NewServer(workshop.Handler(w))
-		seen := newBoardReader(t, bctx, srv.URL+"/events")
-
-		// Idle board: what watching costs when nothing happens.
-		q0 := cluster.Requests()
-		time.Sleep(10 * time.Second)
-		idleRate := float64(cluster.Requests()-q0) / 10
-
-		// Every learner begins their attempt; the board must show it.
-		learners := workshop.LearnerNames(n)
-		var lat []time.Duration
-		for _, l := range learners {
-			kc := filepath.Join(dir, l+".kubeconfig")
-			require.Equal(t, 0, crashlab(t, kc, "start", incident).code)
-			lat = append(lat, seen.until(l, incident, workshop.StateNotStarted, 10*time.Second))
-		}
-
-		// The room at work: each learner runs status or check every 3 s
-		// (staggered), while the polling baseline runs beside the board.
-		pollReqs := atomic.Int64{}
-		pollClient := countingClient(t, kubeconfig, &pollReqs)
-		var wg sync.WaitGroup
-		wctx, wcancel := context.WithTimeout(ctx, window)
-		q1 := cluster.Requests()
-		var commands atomic.Int64
-		for i, l := range learners {
-			wg.Add(1)
-			go func(i int, kc string) {
-				defer wg.Done()
-				time.Sleep(time.Duration(i) * 3 * time.Second / time.Duration(n))
-				for k := 0; wctx.Err() == nil; k++ {
-					args := []string{"-o", "json", "status", incident}
-					if k%2 == 1 {
-						args = []string{"-o", "json", "check", incident, "--timeout", "5s"}
-					}
-					quietCrashlab(kc, args...)
-					commands.Add(1)
-					select {
-					case <-wctx.Done():
-					case <-time.After(3 * time.Second):
-					}
-				}
-			}(i, filepath.Join(dir, l+".kubeconfig"))
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for wctx.Err() == nil {
-				for _, l := range learners {
-					ns := namespaceOf(t, l, incident)
-					_, _ = pollClient.CoreV1().Pods(ns).List(wctx, metav1.ListOptions{})
-				}
-				_, _ = pollClient.CoreV1().ConfigMaps(workshop.Namespace(name)).List(wctx, metav1.ListOptions{})
-				select {
-				case <-wctx.Done():
-				case <-time.After(2 * time.Second):
-				}
+		for _, graded := range []bool{true, false} {
+			mode, prefix := "controller", "c"
+			if !graded {
+				mode, prefix = "own CLIs", "l"
 			}
-		}()
-		wg.Wait()
-		wcancel()
-		labRate := float64(cluster.Requests()-q1) / window.Seconds()
-		pollRate := float64(pollReqs.Load()) / window.Seconds()
-		perCommand := float64(cluster.Requests()-q1) / float64(max(commands.Load(), 1))
+			name := fmt.Sprintf("bench%d%s", n, prefix)
+			names := make([]string, n)
+			for i := range names {
+				names[i] = fmt.Sprintf("%s%03d", prefix, i+1)
+			}
+			namesFile := filepath.Join(t.TempDir(), "names")
+			require.NoError(t, os.WriteFile(namesFile, []byte(strings.Join(names, "\n")+"\n"), 0o600))
+			args := []string{"workshop", "create", "--name", name, "--names", namesFile, "--incidents", incident}
+			if graded {
+				args = append(args, "--crashlab-binary", bin)
+			} else {
+				args = append(args, "--controller=false")
+			}
+			t0 := time.Now()
+			r := crashlab(t, kubeconfig, args...)
+			require.Equal(t, 0, r.code, r.err)
+			createTime := time.Since(t0)
+			dir := t.TempDir()
+			require.Equal(t, 0, crashlab(t, kubeconfig, "workshop", "kubeconfigs", dir, "--name", name, "--expiry", "1h").code)
 
-		// The page's stream ends with the watcher; then the server can close.
-		stop()
-		srv.Close()
-		require.Equal(t, 0, crashlab(t, kubeconfig, "workshop", "delete", "--name", name).code)
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		rows = append(rows, fmt.Sprintf("learners=%d  create %.1fs (%.2fs/learner)  board idle %.2f req/s  room at work %.1f req/s (%.1f per command, %d commands, board included)  polling board alone %.1f req/s  board update p50 %s max %s",
-			n, createTime.Seconds(), createTime.Seconds()/float64(n), idleRate, labRate, perCommand, commands.Load(), pollRate,
-			lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond)))
+			// The board, served as `workshop board` serves it, with one page
+			// reading its event stream.
+			conn, err := cluster.Connect(cluster.ConnectOptions{Kubeconfig: kubeconfig})
+			require.NoError(t, err)
+			bctx, stop := context.WithCancel(ctx0)
+			w := workshop.NewWatcher(conn.Client, name)
+			if graded {
+				w = workshop.NewAttemptWatcher(attempts.NewCache(conn.REST, workshop.Namespace(name)), name)
+			}
+			require.NoError(t, w.Run(bctx))
+			srv := httptest.NewServer(workshop.Handler(w))
+			seen := newBoardReader(t, bctx, srv.URL+"/events")
+
+			// Idle room: what watching (and the controller) costs when
+			// nothing happens.
+			m0 := scrapeController(t, admin, graded)
+			q0 := cluster.Requests()
+			time.Sleep(10 * time.Second)
+			m1 := scrapeController(t, admin, graded)
+			idleRate := (float64(cluster.Requests()-q0) + m1.requests - m0.requests) / 10
+
+			// Every learner begins their attempt; the board must show it.
+			var lat []time.Duration
+			for _, l := range names {
+				kc := filepath.Join(dir, l+".kubeconfig")
+				require.Equal(t, 0, crashlab(t, kc, "start", incident).code)
+				lat = append(lat, seen.until(l, incident, workshop.StateNotStarted, 10*time.Second))
+			}
+
+			// The room at work: each learner runs status or check every 3 s
+			// (staggered).
+			var wg sync.WaitGroup
+			wctx, wcancel := context.WithTimeout(ctx0, window)
+			m2 := scrapeController(t, admin, graded)
+			q1 := cluster.Requests()
+			var commands atomic.Int64
+			for i, l := range names {
+				wg.Add(1)
+				go func(i int, kc string) {
+					defer wg.Done()
+					time.Sleep(time.Duration(i) * 3 * time.Second / time.Duration(n))
+					for k := 0; wctx.Err() == nil; k++ {
+						args := []string{"-o", "json", "status", incident}
+						if k%2 == 1 {
+							args = []string{"-o", "json", "check", incident, "--timeout", "5s"}
+						}
+						quietCrashlab(kc, args...)
+						commands.Add(1)
+						select {
+						case <-wctx.Done():
+						case <-time.After(3 * time.Second):
+						}
+					}
+				}(i, filepath.Join(dir, l+".kubeconfig"))
+			}
+			wg.Wait()
+			wcancel()
+			elapsed := window.Seconds()
+			m3 := scrapeController(t, admin, graded)
+			labReqs := float64(cluster.Requests()-q1) + m3.requests - m2.requests
+			workRate := labReqs / elapsed
+			perCommand := labReqs / float64(max(commands.Load(), 1))
+			cpu := (m3.cpuSeconds - m2.cpuSeconds) / elapsed * 100
+
+			stop()
+			srv.Close()
+			require.Equal(t, 0, crashlab(t, kubeconfig, "workshop", "delete", "--name", name).code)
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			p99 := lat[min(len(lat)-1, len(lat)*99/100)]
+			ctrl := "-"
+			if graded {
+				ctrl = fmt.Sprintf("CPU %.1f%% of a core, RSS %.0f MiB, its own requests idle %.2f/s at work %.1f/s",
+					cpu, m3.rss/(1<<20), (m1.requests-m0.requests)/10, (m3.requests-m2.requests)/elapsed)
+			}
+			rows = append(rows, fmt.Sprintf("learners=%d  graded by %s  create %.1fs  idle %.2f req/s  at work %.1f req/s (%.1f per command, %d commands)  board update p50 %s p99 %s  controller: %s",
+				n, mode, createTime.Seconds(), idleRate, workRate, perCommand, commands.Load(),
+				lat[len(lat)/2].Round(time.Millisecond), p99.Round(time.Millisecond), ctrl))
+		}
 	}
-	fmt.Printf("\nBENCH workshop room (incident %s, every learner runs status/check every 3 s for %s, own kubeconfig):\n", incident, window)
+	fmt.Printf("\nBENCH workshop room (incident %s, every learner runs status/check every 3 s for %s, own kubeconfig; requests include the board's and the controller's):\n", incident, window)
 	for _, r := range rows {
 		fmt.Println("BENCH " + r)
 	}
+}
+
+// ctx0 is the bench's background context.
+var ctx0 = context.Background()
+
+// controllerMetrics are the controller's own figures, from its Prometheus
+// endpoint (controller-runtime registers the process and client-go
+// collectors), read through the API server's pod proxy.
+type controllerMetrics struct{ cpuSeconds, rss, requests float64 }
+
+func scrapeController(t *testing.T, c kubernetes.Interface, graded bool) controllerMetrics {
+	t.Helper()
+	if !graded {
+		return controllerMetrics{}
+	}
+	ctx := context.Background()
+	pods, err := c.CoreV1().Pods(controller.SystemNamespace).List(ctx, metav1.ListOptions{LabelSelector: "crashlab.dev/role=controller"})
+	require.NoError(t, err)
+	require.Len(t, pods.Items, 1)
+	raw, err := c.CoreV1().Pods(controller.SystemNamespace).ProxyGet("http", pods.Items[0].Name, "8080", "metrics", nil).DoRaw(ctx)
+	require.NoError(t, err)
+	var m controllerMetrics
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case name == "process_cpu_seconds_total":
+			m.cpuSeconds = v
+		case name == "process_resident_memory_bytes":
+			m.rss = v
+		case strings.HasPrefix(name, "rest_client_requests_total"):
+			m.requests += v
+		}
+	}
+	return m
 }
 
 // quietCrashlab runs the CLI in-process without logging its output (a room
