@@ -152,7 +152,7 @@ func TestBrokenPodsGone(t *testing.T) {
 		return s
 	}
 	f := newRolloutFixture()
-	dep := f.dep
+	dep := f.Dep
 	pod := func(name string, owners []metav1.OwnerReference, spec corev1.PodSpec, edit ...func(*corev1.Pod)) corev1.Pod {
 		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID(name), OwnerReferences: owners}, Spec: spec,
 			Status: corev1.PodStatus{Phase: corev1.PodRunning}}
@@ -179,9 +179,9 @@ func TestBrokenPodsGone(t *testing.T) {
 		{name: "a bare pod with the broken template is refused", pods: []corev1.Pod{pod("p1", nil, asRunning())}},
 		{name: "a Job's pod of the same program is another template", pods: []corev1.Pod{pod("p1", owner("Job", "j", "j-uid"), job)}, pass: true},
 		{name: "fixed pods pass", pods: []corev1.Pod{pod("p1", orphanRS, fixed)}, pass: true},
-		{name: "the current ReplicaSet's pods are the live checks' business", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-cur", f.rsCur.UID), asRunning())}, cur: []string{"p1"}, pass: true},
-		{name: "an old ReplicaSet's pod is spared mid-rollout", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-old", f.rsOld.UID), asRunning())}, pass: true},
-		{name: "an old ReplicaSet's pod is refused after the live checks", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-old", f.rsOld.UID), asRunning())}, final: true},
+		{name: "the current ReplicaSet's pods are the live checks' business", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-cur", f.RSCur.UID), asRunning())}, cur: []string{"p1"}, pass: true},
+		{name: "an old ReplicaSet's pod is spared mid-rollout", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-old", f.RSOld.UID), asRunning())}, pass: true},
+		{name: "an old ReplicaSet's pod is refused after the live checks", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-old", f.RSOld.UID), asRunning())}, final: true},
 		{name: "a terminating broken pod is on its way out", pods: []corev1.Pod{pod("p1", orphanRS, asRunning(), func(p *corev1.Pod) { p.DeletionTimestamp = &now })}, pass: true},
 		{name: "a pod whose Deployment was just deleted is being collected", pods: []corev1.Pod{pod("p1", owner("ReplicaSet", "web-gone", "gone-rs-uid"), asRunning())}, pass: true,
 			rss: []appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Name: "web-gone", UID: "gone-rs-uid", OwnerReferences: owner("Deployment", "deleted", "deleted-uid")}}}},
@@ -191,7 +191,7 @@ func TestBrokenPodsGone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &podstate.State{Target: target, Deployment: dep, Pods: tt.pods, Final: tt.final,
-				ReplicaSets: append([]appsv1.ReplicaSet{*f.rsCur, *f.rsOld, {ObjectMeta: metav1.ObjectMeta{Name: "web-orphan", UID: "orphan-uid"}}}, tt.rss...), Deployments: []appsv1.Deployment{*dep}}
+				ReplicaSets: append([]appsv1.ReplicaSet{*f.RSCur, *f.RSOld, {ObjectMeta: metav1.ObjectMeta{Name: "web-orphan", UID: "orphan-uid"}}}, tt.rss...), Deployments: []appsv1.Deployment{*dep}}
 			for _, p := range tt.pods {
 				for _, c := range tt.cur {
 					if p.Name == c {

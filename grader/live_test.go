@@ -68,16 +68,16 @@ func TestStabilityWindow(t *testing.T) {
 // ignored.
 func liveCluster(t *testing.T, pods ...*corev1.Pod) (*sim, *appsv1.ReplicaSet) {
 	f := newRolloutFixture()
-	objs := append([]runtime.Object{}, f.objs...)
-	objs = append(objs, newPod("web-old-1", f.rsOld, crashLooping(t0.Add(time.Hour))))
+	objs := append([]runtime.Object{}, f.Objs...)
+	objs = append(objs, newPod("web-old-1", f.RSOld, crashLooping(t0.Add(time.Hour))))
 	for _, p := range pods {
 		objs = append(objs, p)
 	}
-	return newSim(t, objs...), f.rsCur
+	return newSim(t, objs...), f.RSCur
 }
 
 func curPod(name string, opts ...podOpt) *corev1.Pod {
-	return newPod(name, newRolloutFixture().rsCur, opts...)
+	return newPod(name, newRolloutFixture().RSCur, opts...)
 }
 
 type liveCase struct {

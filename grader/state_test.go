@@ -17,8 +17,8 @@ import (
 
 func TestLoadStateReadsTheNamespace(t *testing.T) {
 	f := newRolloutFixture()
-	objs := append(f.objs,
-		newPod("web-old-1", f.rsOld), newPod("web-cur-1", f.rsCur), newPod("bare", nil),
+	objs := append(f.Objs,
+		newPod("web-old-1", f.RSOld), newPod("web-cur-1", f.RSCur), newPod("bare", nil),
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s1", Namespace: testNS}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "elsewhere", Namespace: "other-ns"}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm1", Namespace: testNS}},
@@ -133,13 +133,13 @@ func TestSharedChecksOnLoadedState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newRolloutFixture()
-			f.dep.Spec.Replicas = int32p(replicas)
-			objs := []runtime.Object{f.rsOld, f.rsCur, newPod("web-cur-a", f.rsCur, ready()), newPod("web-cur-b", f.rsCur, ready())}
+			f.Dep.Spec.Replicas = int32p(replicas)
+			objs := []runtime.Object{f.RSOld, f.RSCur, newPod("web-cur-a", f.RSCur, ready()), newPod("web-cur-b", f.RSCur, ready())}
 			if tt.change != nil {
-				tt.change(f.dep, &objs)
+				tt.change(f.Dep, &objs)
 			}
-			if f.dep.Name != "" {
-				objs = append(objs, f.dep)
+			if f.Dep.Name != "" {
+				objs = append(objs, f.Dep)
 			}
 			rec := recorded
 			if tt.recorded != nil {

@@ -17,45 +17,18 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 )
 
-// rolloutFixture is a Deployment at revision 2 with the ReplicaSets of
-// revisions 1 and 2, a look-alike ReplicaSet of another Deployment, and pods of
-// each. The rev-1 ReplicaSet is the newer object (as after a rollback), so only
-// the revision can tell the current one.
-type rolloutFixture struct {
-	dep                   *appsv1.Deployment
-	rsOld, rsCur, rsAlien *appsv1.ReplicaSet
-	objs                  []runtime.Object
-}
-
-func newRolloutFixture() rolloutFixture {
-	f := rolloutFixture{dep: newDeployment("2", 2)}
-	f.rsOld = newReplicaSet("web-old", "1", "old", depUID, t0.Add(time.Hour))
-	f.rsCur = newReplicaSet("web-cur", "2", "cur", depUID, t0)
-	f.rsAlien = newReplicaSet("other-cur", "2", "cur", "other-dep-uid", t0.Add(2*time.Hour))
-	f.objs = []runtime.Object{f.dep, f.rsOld, f.rsCur, f.rsAlien}
-	return f
-}
-
-func podNamesOf(pods []corev1.Pod) []string {
-	var out []string
-	for _, p := range pods {
-		out = append(out, p.Name)
-	}
-	return out
-}
-
 func TestCurrentPodsReturnsOnlyPodsOfTheCurrentRevision(t *testing.T) {
 	f := newRolloutFixture()
-	deleting := newPod("web-cur-deleting", f.rsCur)
+	deleting := newPod("web-cur-deleting", f.RSCur)
 	now := metav1.NewTime(t0)
 	deleting.DeletionTimestamp = &now
 	deleting.Finalizers = []string{"example.com/hold"}
-	objs := append(f.objs,
-		newPod("web-old-1", f.rsOld),
-		newPod("web-old-2", f.rsOld),
-		newPod("web-cur-b", f.rsCur),
-		newPod("web-cur-a", f.rsCur),
-		newPod("other-cur-1", f.rsAlien), // same labels, other owner
+	objs := append(f.Objs,
+		newPod("web-old-1", f.RSOld),
+		newPod("web-old-2", f.RSOld),
+		newPod("web-cur-b", f.RSCur),
+		newPod("web-cur-a", f.RSCur),
+		newPod("other-cur-1", f.RSAlien), // same labels, other owner
 		newPod("bare", nil),
 		deleting,
 	)
@@ -139,16 +112,16 @@ func TestObserveReadsFactsOfCurrentPods(t *testing.T) {
 	// What the kubelet really reports for a StartError: the Unix epoch, not
 	// an empty time (observed on containerd 2.3 / runc 1.4).
 	startErrStarted := time.Unix(0, 0).UTC()
-	crashing := newPod("web-cur-a", f.rsCur, withEnv, onNode("node-amd"), crashLooping(t0))
+	crashing := newPod("web-cur-a", f.RSCur, withEnv, onNode("node-amd"), crashLooping(t0))
 	crashing.Status.ContainerStatuses[0].LastTerminationState.Terminated.Message = "app exited"
-	startErr := newPod("web-cur-b", f.rsCur, withEnv, onNode("node-arm"), sidecar, ready(), restarts(1),
+	startErr := newPod("web-cur-b", f.RSCur, withEnv, onNode("node-arm"), sidecar, ready(), restarts(1),
 		lastTerm("StartError", 128, startErrStarted, t0.Add(time.Minute)))
-	justCrashed := newPod("web-cur-c", f.rsCur, withEnv, restarts(2), notReady())
+	justCrashed := newPod("web-cur-c", f.RSCur, withEnv, restarts(2), notReady())
 	justCrashed.Status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 		Reason: "Error", ExitCode: 2, StartedAt: metav1.NewTime(t0), FinishedAt: metav1.NewTime(t0.Add(time.Second)),
 	}}
-	fresh := newPod("web-cur-d", f.rsCur, withEnv, waiting("ContainerCreating", ""))
-	old := newPod("web-old-1", f.rsOld, withEnv, onNode("node-amd"), crashLooping(t0))
+	fresh := newPod("web-cur-d", f.RSCur, withEnv, waiting("ContainerCreating", ""))
+	old := newPod("web-old-1", f.RSOld, withEnv, onNode("node-amd"), crashLooping(t0))
 
 	event := func(name, kind, obj, reason string) *corev1.Event {
 		return &corev1.Event{
@@ -157,7 +130,7 @@ func TestObserveReadsFactsOfCurrentPods(t *testing.T) {
 			Type:           "Warning", Reason: reason, Message: reason + " on " + obj, Count: 3,
 		}
 	}
-	objs := append(f.objs, crashing, startErr, justCrashed, fresh, old,
+	objs := append(f.Objs, crashing, startErr, justCrashed, fresh, old,
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "orders-db", Namespace: testNS},
 			Data:       map[string][]byte{"database_url": []byte("postgres://x")},
 			StringData: map[string]string{"pending": "y"}},
@@ -273,7 +246,7 @@ func TestObserveReadsFactsOfCurrentPods(t *testing.T) {
 
 func TestObserveWithoutLogReaderLeavesPreviousLogEmpty(t *testing.T) {
 	f := newRolloutFixture()
-	objs := append(f.objs, newPod("web-cur-a", f.rsCur, crashLooping(t0)))
+	objs := append(f.Objs, newPod("web-cur-a", f.RSCur, crashLooping(t0)))
 	facts, err := (&Observer{Client: fake.NewClientset(objs...)}).Observe(context.Background(), target)
 	require.NoError(t, err)
 	require.Len(t, facts.Pods, 1)
@@ -283,7 +256,7 @@ func TestObserveWithoutLogReaderLeavesPreviousLogEmpty(t *testing.T) {
 
 func TestObserveLogErrorLeavesPreviousLogEmpty(t *testing.T) {
 	f := newRolloutFixture()
-	objs := append(f.objs, newPod("web-cur-a", f.rsCur, crashLooping(t0)))
+	objs := append(f.Objs, newPod("web-cur-a", f.RSCur, crashLooping(t0)))
 	o := &Observer{Client: fake.NewClientset(objs...), Logs: func(context.Context, string, string, string) (string, error) {
 		return "partial", fmt.Errorf("previous terminated container not found")
 	}}
@@ -339,7 +312,7 @@ func TestObserveReadsTheCurrentLogOfATerminatedContainer(t *testing.T) {
 		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 2,
 			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed", ExitCode: 0}}}}
 	}
-	objs := append(f.objs, newPod("web-cur-a", f.rsCur, ended))
+	objs := append(f.Objs, newPod("web-cur-a", f.RSCur, ended))
 	o := &Observer{Client: fake.NewClientset(objs...),
 		Logs: func(context.Context, string, string, string) (string, error) {
 			return "", fmt.Errorf("unable to retrieve")

@@ -2,6 +2,7 @@ package podstate
 
 import (
 	"context"
+	"github.com/crashlab/crashlab/internal/podtest"
 	"sync"
 	"testing"
 	"time"
@@ -10,142 +11,42 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
 
-const (
-	testNS        = "crashlab-test"
-	revAnnotation = "deployment.kubernetes.io/revision"
-	depUID        = types.UID("dep-uid")
-)
-
 var target = Target{Namespace: testNS, Kind: "Deployment", Name: "web", Container: "app"}
 
-// t0 is a fixed point in time termination timestamps are built around.
-var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+// The objects both podstate's and grader's tests run against.
+const (
+	testNS        = podtest.Namespace
+	revAnnotation = podtest.RevisionAnnotation
+	depUID        = podtest.DeploymentUID
+)
 
-func int32p(v int32) *int32 { return &v }
+var t0 = podtest.T0
 
-func newDeployment(rev string, replicas int32) *appsv1.Deployment {
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: target.Name, Namespace: testNS, UID: depUID, Annotations: map[string]string{}},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: int32p(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/web:v1"}}},
-			},
-		},
-	}
-	if rev != "" {
-		d.Annotations[revAnnotation] = rev
-	}
-	return d
-}
+type podOpt = podtest.PodOpt
 
-func owner(kind, name string, uid types.UID) []metav1.OwnerReference {
-	return []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, UID: uid}}
-}
+var (
+	int32p        = podtest.Int32p
+	newDeployment = podtest.NewDeployment
+	owner         = podtest.Owner
+	newReplicaSet = podtest.NewReplicaSet
+	newPod        = podtest.NewPod
+	setReady      = podtest.SetReady
+	ready         = podtest.Ready
+	notReady      = podtest.NotReady
+	waiting       = podtest.Waiting
+	restarts      = podtest.Restarts
+	lastTerm      = podtest.LastTerm
+	onNode        = podtest.OnNode
+	crashLooping  = podtest.CrashLooping
 
-// newReplicaSet builds a ReplicaSet of revision rev owned by ownerUID; its
-// selector and pods carry pod-template-hash=hash.
-func newReplicaSet(name, rev, hash string, ownerUID types.UID, created time.Time) *appsv1.ReplicaSet {
-	lbls := map[string]string{"app": "web", "pod-template-hash": hash}
-	return &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: testNS, UID: types.UID(name + "-uid"),
-			Labels:            lbls,
-			Annotations:       map[string]string{revAnnotation: rev},
-			OwnerReferences:   owner("Deployment", target.Name, ownerUID),
-			CreationTimestamp: metav1.NewTime(created),
-		},
-		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: lbls}},
-	}
-}
-
-type podOpt func(*corev1.Pod)
-
-// newPod builds a Running pod of rs with one container "app" and no status yet.
-func newPod(name string, rs *appsv1.ReplicaSet, opts ...podOpt) *corev1.Pod {
-	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: testNS, UID: types.UID(name + "-uid"), Labels: map[string]string{}},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/web:v1"}}},
-		Status: corev1.PodStatus{
-			Phase:             corev1.PodRunning,
-			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Image: "example/web:v1"}},
-		},
-	}
-	if rs != nil {
-		for k, v := range rs.Spec.Selector.MatchLabels {
-			p.Labels[k] = v
-		}
-		p.OwnerReferences = owner("ReplicaSet", rs.Name, rs.UID)
-	}
-	for _, o := range opts {
-		o(p)
-	}
-	return p
-}
-
-func setReady(p *corev1.Pod, ready bool) {
-	status := corev1.ConditionFalse
-	if ready {
-		status = corev1.ConditionTrue
-	}
-	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}
-	for i := range p.Status.ContainerStatuses {
-		p.Status.ContainerStatuses[i].Ready = ready
-	}
-}
-
-// ready: the container runs and the pod's Ready condition is true.
-func ready() podOpt {
-	return func(p *corev1.Pod) {
-		for i := range p.Status.ContainerStatuses {
-			p.Status.ContainerStatuses[i].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(t0)}}
-		}
-		setReady(p, true)
-	}
-}
-
-func notReady() podOpt { return func(p *corev1.Pod) { setReady(p, false) } }
-
-func waiting(reason, msg string) podOpt {
-	return func(p *corev1.Pod) {
-		p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: msg}}
-		setReady(p, false)
-	}
-}
-
-func restarts(n int32) podOpt {
-	return func(p *corev1.Pod) { p.Status.ContainerStatuses[0].RestartCount = n }
-}
-
-// lastTerm sets the container's last termination; a zero started means the
-// process never ran.
-func lastTerm(reason string, code int32, started, finished time.Time) podOpt {
-	return func(p *corev1.Pod) {
-		p.Status.ContainerStatuses[0].LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-			Reason: reason, ExitCode: code, StartedAt: metav1.NewTime(started), FinishedAt: metav1.NewTime(finished),
-		}}
-	}
-}
-
-func onNode(n string) podOpt { return func(p *corev1.Pod) { p.Spec.NodeName = n } }
-
-// crashLooping is a pod whose container failed with Error/1 at finished and
-// now waits in CrashLoopBackOff.
-func crashLooping(finished time.Time) podOpt {
-	return func(p *corev1.Pod) {
-		waiting("CrashLoopBackOff", "back-off 10s restarting failed container=app")(p)
-		lastTerm("Error", 1, finished.Add(-time.Second), finished)(p)
-		restarts(3)(p)
-	}
-}
+	newRolloutFixture = podtest.NewRolloutFixture
+	podNamesOf        = podtest.PodNames
+)
 
 // missingKeyFacts looks like the missing-secret-key incident on container app,
 // plus an OOM-killed sidecar so that container filtering matters.
@@ -298,16 +199,16 @@ func (s *sim) podNames() []string {
 // ignored.
 func liveCluster(t *testing.T, pods ...*corev1.Pod) (*sim, *appsv1.ReplicaSet) {
 	f := newRolloutFixture()
-	objs := append([]runtime.Object{}, f.objs...)
-	objs = append(objs, newPod("web-old-1", f.rsOld, crashLooping(t0.Add(time.Hour))))
+	objs := append([]runtime.Object{}, f.Objs...)
+	objs = append(objs, newPod("web-old-1", f.RSOld, crashLooping(t0.Add(time.Hour))))
 	for _, p := range pods {
 		objs = append(objs, p)
 	}
-	return newSim(t, objs...), f.rsCur
+	return newSim(t, objs...), f.RSCur
 }
 
 func curPod(name string, opts ...podOpt) *corev1.Pod {
-	return newPod(name, newRolloutFixture().rsCur, opts...)
+	return newPod(name, newRolloutFixture().RSCur, opts...)
 }
 
 // onWatch acts once, on the n-th pod watch the code under test opens.

@@ -28,9 +28,9 @@ func TestReadPicksTheCurrentPodsOfEveryWorkloadKind(t *testing.T) {
 	oldRun := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "nightly-1", Namespace: testNS, UID: "run1", OwnerReferences: owner("CronJob", "nightly", "cj-uid"), CreationTimestamp: metav1.NewTime(t0)}}
 	newRun := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "nightly-2", Namespace: testNS, UID: "run2", OwnerReferences: owner("CronJob", "nightly", "cj-uid"), CreationTimestamp: metav1.NewTime(t0.Add(time.Hour))}}
 	f := newRolloutFixture()
-	objs := append([]runtime.Object{}, f.objs...)
+	objs := append([]runtime.Object{}, f.Objs...)
 	objs = append(objs, sts, job, cj, oldRun, newRun,
-		newPod("web-cur-a", f.rsCur), newPod("web-old-a", f.rsOld), newPod("other-a", f.rsAlien),
+		newPod("web-cur-a", f.RSCur), newPod("web-old-a", f.RSOld), newPod("other-a", f.RSAlien),
 		pod("db-0", owner("StatefulSet", "db", "sts-uid"), map[string]string{appsv1.ControllerRevisionHashLabelKey: "db-2"}),
 		pod("db-1", owner("StatefulSet", "db", "sts-uid"), map[string]string{appsv1.ControllerRevisionHashLabelKey: "db-1"}),
 		pod("migrate-x", owner("Job", "migrate", "job-uid"), nil),

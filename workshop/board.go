@@ -114,12 +114,7 @@ func Compute(name string, namespaces []*corev1.Namespace, pods []*corev1.Pod, pr
 		b.Cells = append(b.Cells, c)
 	}
 	b.Learners, b.Incidents = sortedKeys(learners), sortedKeys(incidents)
-	sort.Slice(b.Cells, func(i, j int) bool {
-		if b.Cells[i].Learner != b.Cells[j].Learner {
-			return b.Cells[i].Learner < b.Cells[j].Learner
-		}
-		return b.Cells[i].Incident < b.Cells[j].Incident
-	})
+	sortCells(b.Cells)
 	return b
 }
 
@@ -182,13 +177,18 @@ func ComputeAttempts(name string, all []v1alpha1.Attempt, now time.Time) Board {
 		b.Cells = append(b.Cells, c)
 	}
 	b.Learners, b.Incidents = sortedKeys(learners), sortedKeys(incidents)
-	sort.Slice(b.Cells, func(i, j int) bool {
-		if b.Cells[i].Learner != b.Cells[j].Learner {
-			return b.Cells[i].Learner < b.Cells[j].Learner
-		}
-		return b.Cells[i].Incident < b.Cells[j].Incident
-	})
+	sortCells(b.Cells)
 	return b
+}
+
+// sortCells orders the cells by learner, then incident: rows and columns.
+func sortCells(cells []Cell) {
+	sort.Slice(cells, func(i, j int) bool {
+		if cells[i].Learner != cells[j].Learner {
+			return cells[i].Learner < cells[j].Learner
+		}
+		return cells[i].Incident < cells[j].Incident
+	})
 }
 
 func sortedKeys(m map[string]bool) []string {
