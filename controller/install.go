@@ -298,3 +298,40 @@ func waitEstablished(ctx context.Context, c client.Client, name string) error {
 		return false, nil
 	})
 }
+
+// Uninstall deletes what Install created outside the controller's
+// namespace (which goes with the lab's namespaces): its ClusterRoles, its
+// ClusterRoleBinding and the CRDs, whose deletion removes every Attempt and
+// Workshop. An object of those names without the lab's label is left alone.
+// It returns what it deleted.
+func Uninstall(ctx context.Context, c client.Client) ([]string, error) {
+	objs, err := Objects(InstallOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	for _, obj := range objs {
+		if obj.GetNamespace() != "" {
+			continue
+		}
+		if _, ok := obj.(*corev1.Namespace); ok {
+			continue
+		}
+		kind := obj.GetObjectKind().GroupVersionKind().Kind
+		existing := obj.DeepCopyObject().(client.Object)
+		switch err := c.Get(ctx, client.ObjectKeyFromObject(obj), existing); {
+		case apierrors.IsNotFound(err):
+			continue
+		case err != nil:
+			return deleted, fmt.Errorf("read %s %s: %w", kind, obj.GetName(), err)
+		}
+		if existing.GetLabels()[cluster.LabelManagedBy] != cluster.ManagedBy {
+			continue
+		}
+		if err := c.Delete(ctx, existing); err != nil && !apierrors.IsNotFound(err) {
+			return deleted, fmt.Errorf("delete %s %s: %w", kind, obj.GetName(), err)
+		}
+		deleted = append(deleted, kind+" "+obj.GetName())
+	}
+	return deleted, nil
+}

@@ -1,13 +1,17 @@
 package controller
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/crashlab/crashlab/cluster"
 )
@@ -74,4 +78,33 @@ func TestTheControllersRightsAreNarrow(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestUninstallRemovesOnlyTheLabsClusterWideObjects(t *testing.T) {
+	objs, err := Objects(InstallOptions{Image: "x"})
+	require.NoError(t, err)
+	foreign := &rbacv1.ClusterRole{}
+	foreign.Name = IncidentRoleName // same name, not the lab's
+	var seed []client.Object
+	for _, o := range objs {
+		if o.GetName() == IncidentRoleName {
+			continue
+		}
+		seed = append(seed, o)
+	}
+	seed = append(seed, foreign)
+	c := fake.NewClientBuilder().WithScheme(Scheme()).WithObjects(seed...).Build()
+	deleted, err := Uninstall(context.Background(), c)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{
+		"CustomResourceDefinition attempts.crashlab.dev", "CustomResourceDefinition workshops.crashlab.dev",
+		"ClusterRole " + Name, "ClusterRoleBinding " + Name,
+	}, deleted)
+	var kept rbacv1.ClusterRole
+	assert.NoError(t, c.Get(context.Background(), client.ObjectKey{Name: IncidentRoleName}, &kept), "a ClusterRole the lab did not create stays")
+	var ns corev1.Namespace
+	assert.NoError(t, c.Get(context.Background(), client.ObjectKey{Name: SystemNamespace}, &ns), "the namespace goes with the lab's namespaces, not here")
+	again, err := Uninstall(context.Background(), c)
+	require.NoError(t, err)
+	assert.Empty(t, again, "nothing left to delete")
 }

@@ -5,7 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/controller"
 )
 
 func newDownCommand(g *globals) *cobra.Command {
@@ -41,6 +44,30 @@ func runDown(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
+	if g.learner == "" {
+		// The whole lab goes from this context: the controller's
+		// cluster-wide objects too (its namespace went with the others).
+		removed, err := g.uninstallController(ctx)
+		for _, o := range removed {
+			g.say("deleted %s", o)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	g.say("%d lab namespace(s) deleted on context %q; nothing else was touched.", len(deleted), svc.ContextName())
 	return nil
+}
+
+// uninstallController deletes the controller's CRDs and cluster roles.
+func (g *globals) uninstallController(ctx context.Context) ([]string, error) {
+	conn, err := g.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(conn.REST, client.Options{Scheme: controller.Scheme()})
+	if err != nil {
+		return nil, err
+	}
+	return controller.Uninstall(ctx, c)
 }
