@@ -149,7 +149,9 @@ func (r *AttemptReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		}
 	}
 
-	if a.Spec.Hints > 0 && int(a.Spec.Hints) > len(a.Status.Hints) {
+	// A count past the last hint asks for nothing more: checked against
+	// the incident's hints, so that it is not asked again on every event.
+	if sc, err := svc.Scenario(id); err == nil && a.Spec.Hints > 0 && int(a.Spec.Hints) > len(a.Status.Hints) && len(a.Status.Hints) < len(sc.Hints) {
 		h, err := svc.HintsUpTo(id, int(a.Spec.Hints))
 		if err != nil {
 			return ctrl.Result{}, r.noteError(ctx, req.NamespacedName, "Hints", err, a.Generation)
@@ -284,7 +286,14 @@ func (r *AttemptReconciler) startCheck(key types.NamespacedName, a *v1alpha1.Att
 		if err == nil {
 			v, err = svc.Check(ctx, a.Spec.Incident, lab.CheckOptions{ReadyTimeout: readyTimeout})
 		}
-		result, reason := v1alpha1.CheckFailed, ""
+		result, reason, explanation := v1alpha1.CheckFailed, "", ""
+		if err == nil && v.Passed {
+			// Told with the verdict, in the same write: whoever reads the
+			// pass reads the cause with it.
+			if x, xerr := svc.Explain(a.Spec.Incident); xerr == nil {
+				explanation = x.Text
+			}
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			result, reason = v1alpha1.CheckInterrupted, context.Cause(ctx).Error()
@@ -302,6 +311,9 @@ func (r *AttemptReconciler) startCheck(key types.NamespacedName, a *v1alpha1.Att
 			st.Check.Result, st.Check.Reason, st.Check.FinishedAt, st.Check.Step = result, reason, now(), ""
 			if err == nil {
 				st.Check.Verdict = verdictOf(request, v)
+			}
+			if explanation != "" && st.Explanation == "" {
+				st.Explanation = explanation
 			}
 			meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionChecking, Status: metav1.ConditionFalse, Reason: result, Message: "the check ended: " + result})
 		})

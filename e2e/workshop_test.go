@@ -254,13 +254,20 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 		assert.Empty(t, a.Status.Explanation, "the cause is not told before a fix or a give-up")
 	})
 
+	// learner-03 fixes their incident the right way; their checks are
+	// stopped twice before one may end.
+	r = crashlab(t, kc3, "start", id)
+	require.Equal(t, 0, r.code, r.err)
+	require.NoError(t, fixes.Apply(ctx, l3, ns3, vals, passing[0]))
+
 	t.Run("withdrawn-check", func(t *testing.T) {
-		// Ctrl-C on a learner's check: the command ends within a second,
-		// as interrupted, and the controller records it as interrupted.
+		// Ctrl-C on a learner's check of a fix that would pass: the command
+		// ends within a second, as interrupted, and the controller records
+		// it as interrupted, not as the pass it was heading for.
 		cctx, cancel := context.WithCancel(ctx)
 		done := make(chan result, 1)
-		go func() { done <- crashlabCtx(t, cctx, kc2, "check", id, "--timeout", "3m") }()
-		waitAttempt(t, admin, ws, att2, 60*time.Second, "the check runs", func(a *v1alpha1.Attempt) bool {
+		go func() { done <- crashlabCtx(t, cctx, kc3, "check", id, "--timeout", "3m") }()
+		waitAttempt(t, admin, ws, att3, 60*time.Second, "the check runs", func(a *v1alpha1.Attempt) bool {
 			return a.Status.Check != nil && a.Status.Check.Result == v1alpha1.CheckRunning
 		})
 		cancel()
@@ -273,17 +280,14 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 		case <-time.After(5 * time.Second):
 			t.Fatal("the check did not end after Ctrl-C")
 		}
-		a := waitAttempt(t, admin, ws, att2, 30*time.Second, "the controller stops the check", func(a *v1alpha1.Attempt) bool {
+		a := waitAttempt(t, admin, ws, att3, 30*time.Second, "the controller stops the check", func(a *v1alpha1.Attempt) bool {
 			return a.Status.Check != nil && a.Status.Check.Result != v1alpha1.CheckRunning
 		})
 		assert.Equal(t, v1alpha1.CheckInterrupted, a.Status.Check.Result, "a withdrawn check is interrupted, never passed: %s", a.Status.Check.Reason)
+		assert.Empty(t, a.Status.Progress.Fixed, "a withdrawn check records no fix")
 	})
 
 	t.Run("controller-killed-during-check", func(t *testing.T) {
-		r := crashlab(t, kc3, "start", id)
-		require.Equal(t, 0, r.code, r.err)
-		passing := spec.folder.Passing()
-		require.NoError(t, fixes.Apply(ctx, l3, ns3, vals, passing[0]))
 		done := make(chan result, 1)
 		go func() { done <- crashlab(t, kc3, "-o", "json", "check", id, "--timeout", "3m") }()
 		running := waitAttempt(t, admin, ws, att3, 60*time.Second, "the check runs", func(a *v1alpha1.Attempt) bool {
