@@ -289,7 +289,7 @@ func explainForeignStates(t *testing.T, kubeconfig string, c kubernetes.Interfac
 			require.NoError(t, err)
 			ev, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 			require.NoError(t, err)
-			if cur.ResourceVersion != p.ResourceVersion {
+			if !sameState(p, cur) {
 				continue
 			}
 			done[sc.name] = true
@@ -617,4 +617,29 @@ func podWaitingReason(p *corev1.Pod) string {
 		}
 	}
 	return ""
+}
+
+// sameState is true when the pod did not move between two reads in a way a
+// report could show: the same object version, or (a crash loop's status is
+// rewritten on every back-off tick) the same phase, the same waiting reason
+// and the same last run of every container, so that whichever the report
+// read, it read this state.
+func sameState(a, b *corev1.Pod) bool {
+	if a.ResourceVersion == b.ResourceVersion {
+		return true
+	}
+	if a.Status.Phase != b.Status.Phase || podWaitingReason(a) != podWaitingReason(b) || len(a.Status.ContainerStatuses) != len(b.Status.ContainerStatuses) {
+		return false
+	}
+	for i := range a.Status.ContainerStatuses {
+		x, y := a.Status.ContainerStatuses[i], b.Status.ContainerStatuses[i]
+		if x.RestartCount != y.RestartCount || x.ContainerID != y.ContainerID || (x.State.Running == nil) != (y.State.Running == nil) {
+			return false
+		}
+		lx, ly := x.LastTerminationState.Terminated, y.LastTerminationState.Terminated
+		if (lx == nil) != (ly == nil) || lx != nil && lx.ContainerID != ly.ContainerID {
+			return false
+		}
+	}
+	return true
 }
