@@ -39,6 +39,7 @@ func (s *Service) Check(ctx context.Context, id string, opts CheckOptions) (grad
 	if err != nil {
 		return grader.Verdict{}, err
 	}
+	s.note(sc, "check")
 	attempt, err := scenarios.LoadAttemptOf(ctx, s.client, sc, nsObj)
 	if err != nil {
 		return grader.Verdict{}, err

@@ -117,6 +117,9 @@ func (s *Service) showHints(id string, next func(seen, all int) int) (Hints, err
 	if err := st.UpdateAliased(sc.ID, sc.Aliases, func(e *progress.Entry) {
 		e.Hints = max(e.Hints, next(e.Hints, len(h.All)))
 		h.Shown = min(e.Hints, len(h.All))
+		if s.store == nil {
+			e.Note("hint", time.Now())
+		}
 	}); err != nil {
 		return h, fmt.Errorf("save the hint count: %w", err)
 	}
@@ -164,6 +167,7 @@ func (s *Service) Explain(id string) (Explanation, error) {
 	if !revealed(e) {
 		return Explanation{}, fmt.Errorf("scenario %s is %w", sc.ID, ErrNotSolved)
 	}
+	s.note(sc, "explain")
 	return explanationOf(s.playedNow(sc), e), nil
 }
 
@@ -195,6 +199,7 @@ func (s *Service) GiveUp(id string) (Explanation, error) {
 	if err := st.UpdateAliased(sc.ID, sc.Aliases, func(e *progress.Entry) {
 		if !e.Done() && !e.GaveUpThisAttempt() {
 			e.GivenUp = time.Now()
+			e.Note("give-up", e.GivenUp)
 		}
 		saved = *e
 	}); err != nil {

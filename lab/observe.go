@@ -54,6 +54,9 @@ func (s *Service) Status(ctx context.Context, ids ...string) ([]ScenarioFacts, e
 			return nil, err
 		}
 		out = append(out, ScenarioFacts{Scenario: sc.ID, Facts: f})
+		if len(ids) > 0 {
+			s.note(sc, "status")
+		}
 	}
 	return out, nil
 }
@@ -77,6 +80,7 @@ func (s *Service) Diagnose(ctx context.Context, id string, answers map[string]st
 	if err != nil {
 		return grader.Verdict{}, err
 	}
+	s.note(sc, "diagnose")
 	sc = s.playedIn(ctx, sc, nsObj)
 	if err := s.requireAsDeployed(ctx, sc, ns); err != nil {
 		return grader.Verdict{}, err

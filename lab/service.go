@@ -394,6 +394,23 @@ func (s *Service) record(sc scenarios.Scenario, fn func(*progress.Entry)) {
 	}
 }
 
+// note records that the learner ran the lab command name on the scenario,
+// in the local progress file's record of the attempt (Entry.Commands), for
+// the replay of the investigation. A learner judged remotely has their
+// record in the cluster, and a command's outcome never depends on it.
+func (s *Service) note(sc scenarios.Scenario, name string) {
+	if s.remote != nil || s.store != nil {
+		return
+	}
+	st, err := s.openProgress()
+	if err == nil {
+		err = st.UpdateAliased(sc.ID, sc.Aliases, func(e *progress.Entry) { e.Note(name, time.Now()) })
+	}
+	if err != nil {
+		s.onWarning(fmt.Sprintf("the command was not recorded for the replay: %v", err))
+	}
+}
+
 // entries reads the learner's progress for reading only; progress that
 // cannot be read is a warning and reads as empty.
 func (s *Service) entries() ProgressStore {

@@ -634,3 +634,32 @@ func TestStartWaitsForATerminatingNamespaceThenDeploys(t *testing.T) {
 	require.NotEmpty(t, said)
 	assert.Contains(t, said[0], started.Namespace, "the wait is shown")
 }
+
+// The lab keeps its own record of the commands a learner ran in an attempt,
+// in order, for the replay of the investigation.
+func TestTheAttemptRecordsTheLabCommandsRun(t *testing.T) {
+	f := newFixture(t)
+	svc, _ := startCrashLooping(t, f)
+	ctx := context.Background()
+	_, err := svc.Status(ctx, scenarioID)
+	require.NoError(t, err)
+	_, err = svc.Status(ctx)
+	require.NoError(t, err)
+	_, err = svc.Hint(scenarioID)
+	require.NoError(t, err)
+	_, err = svc.Diagnose(ctx, scenarioID, map[string]string{})
+	require.NoError(t, err)
+	_, err = svc.GiveUp(scenarioID)
+	require.NoError(t, err)
+	_, err = svc.Explain(scenarioID)
+	require.NoError(t, err)
+
+	var names []string
+	var last time.Time
+	for _, c := range f.entry("ann", scenarioID).Commands {
+		names = append(names, c.Name)
+		assert.False(t, c.At.Before(last), "in order")
+		last = c.At
+	}
+	assert.Equal(t, []string{"start", "status", "hint", "diagnose", "give-up", "explain"}, names, "a status of every incident is no look at this one")
+}

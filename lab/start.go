@@ -56,7 +56,7 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 			if err != nil {
 				return Started{}, err
 			}
-			s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
+			s.record(sc, func(e *progress.Entry) { now := time.Now(); e.Begin(now); e.Note("start", now) })
 			return again, nil
 		}
 		s.beginIfNew(sc)
@@ -82,7 +82,7 @@ func (s *Service) Start(ctx context.Context, id string) (Started, error) {
 		return Started{}, err
 	}
 	// A new attempt, or the open one carried on (progress.Entry.Begin).
-	s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
+	s.record(sc, func(e *progress.Entry) { now := time.Now(); e.Begin(now); e.Note("start", now) })
 	return started, nil
 }
 
@@ -122,7 +122,7 @@ func (s *Service) beginIfNew(sc scenarios.Scenario) {
 		return
 	}
 	if entryOf(s.entries(), sc).Started.IsZero() {
-		s.record(sc, func(e *progress.Entry) { e.Begin(time.Now()) })
+		s.record(sc, func(e *progress.Entry) { now := time.Now(); e.Begin(now); e.Note("start", now) })
 	}
 }
 

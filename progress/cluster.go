@@ -39,6 +39,9 @@ func Mirror(ctx context.Context, c kubernetes.Interface, ns, learner, id string,
 
 // MirrorInto puts one scenario's entry into a progress ConfigMap's data.
 func MirrorInto(cm *corev1.ConfigMap, id string, e Entry) error {
+	// The board has no use for the command record, and leaving it out
+	// keeps a `status` from rewriting the ConfigMap.
+	e.Commands = nil
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err

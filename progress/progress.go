@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +54,7 @@ const (
 	maxScore       = 100
 	maxDuration    = 100 * 365 * 24 * time.Hour
 	maxApproachLen = 200
+	maxCommands    = 200
 	// maxNamePart keeps file names well under the usual 255-byte limit even
 	// for long context names such as EKS ARNs.
 	maxNamePart = 64
@@ -88,6 +90,33 @@ type Entry struct {
 	// the diagnosis first passed and the fix first passed.
 	DiagnosedAfter time.Duration `json:"diagnosedAfter,omitempty"`
 	FixedAfter     time.Duration `json:"fixedAfter,omitempty"`
+	// Commands are the lab's own commands the learner ran in the current
+	// attempt, oldest first (at most maxCommands, the latest kept): the
+	// replay of an investigation shows them beside the learner's kubectl
+	// requests, which the cluster's audit log holds. Feedback only: nothing
+	// judges or scores them.
+	Commands []Command `json:"commands,omitempty"`
+}
+
+// Command is one lab command run on a scenario, and when.
+type Command struct {
+	At   time.Time `json:"at"`
+	Name string    `json:"name"`
+}
+
+// CommandNames are the lab commands an attempt's record keeps.
+var CommandNames = []string{"start", "status", "explain", "hint", "diagnose", "check", "give-up"}
+
+// Note records that the lab command name ran at now, in the current
+// attempt's record; an unknown name is ignored.
+func (e *Entry) Note(name string, now time.Time) {
+	if !slices.Contains(CommandNames, name) {
+		return
+	}
+	e.Commands = append(e.Commands, Command{At: now, Name: name})
+	if n := len(e.Commands); n > maxCommands {
+		e.Commands = slices.Clone(e.Commands[n-maxCommands:])
+	}
 }
 
 // Done is true once the fix passed.
@@ -142,6 +171,7 @@ func (e *Entry) Begin(now time.Time) {
 		e.Started, e.Diagnosed = now, time.Time{}
 		e.Hints, e.WrongAnswers = 0, 0
 		e.DiagnosedAfter, e.FixedAfter = 0, 0
+		e.Commands = nil
 	}
 }
 
@@ -602,6 +632,7 @@ func validate(e Entry) (Entry, []string) {
 		problems = append(problems, "diagnosed, fixed or given up without a start time, start set to the earliest of them")
 		fillStarted(&e)
 	}
+	e.Commands, problems = validCommands(e.Commands, problems)
 	if len(e.Approach) > maxApproachLen || strings.IndexFunc(e.Approach, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		// Approach is printed to the terminal; control characters in it
 		// could rewrite the screen.
@@ -609,6 +640,28 @@ func validate(e Entry) (Entry, []string) {
 		e.Approach = ""
 	}
 	return e, problems
+}
+
+// validCommands keeps the commands with a known name and a time in range,
+// the latest maxCommands of them.
+func validCommands(cs []Command, problems []string) ([]Command, []string) {
+	var out []Command
+	dropped := 0
+	for _, c := range cs {
+		if !slices.Contains(CommandNames, c.Name) || c.At.Before(earliestTime) || !c.At.Before(latestTime) {
+			dropped++
+			continue
+		}
+		out = append(out, c)
+	}
+	if dropped > 0 {
+		problems = append(problems, fmt.Sprintf("%d recorded command(s) with an unknown name or a time out of range, dropped", dropped))
+	}
+	if len(out) > maxCommands {
+		problems = append(problems, fmt.Sprintf("%d recorded commands, over %d: the latest %d kept", len(out), maxCommands, maxCommands))
+		out = out[len(out)-maxCommands:]
+	}
+	return out, problems
 }
 
 // fillStarted gives a diagnosed, fixed or given-up entry a start time when it has none,

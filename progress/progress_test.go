@@ -257,6 +257,9 @@ func TestInvalidFieldsAreRepairedPerEntry(t *testing.T) {
 		{"best score over the maximum", `{"started":"` + fixed + `","fixed":"` + fixed + `","bestScore":250}`, &Entry{Started: ts(fixed), Fixed: ts(fixed), BestScore: 100}, "best score 250 is over 100"},
 		{"negative time to diagnosis", `{"started":"` + fixed + `","diagnosedAfter":-5}`, &Entry{Started: ts(fixed)}, "diagnosedAfter"},
 		{"given up without start", `{"givenUp":"` + fixed + `"}`, &Entry{Started: ts(fixed), GivenUp: ts(fixed)}, "without a start time"},
+		{"a recorded command the lab has not", `{"started":"` + fixed + `","commands":[{"at":"` + fixed + `","name":"status"},{"at":"` + fixed + `","name":"rm -rf"}]}`,
+			&Entry{Started: ts(fixed), Commands: []Command{{At: ts(fixed), Name: "status"}}}, "1 recorded command(s) with an unknown name"},
+		{"a recorded command out of time", `{"started":"` + fixed + `","commands":[{"at":"1970-01-01T00:00:00Z","name":"check"}]}`, &Entry{Started: ts(fixed)}, "time out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -547,6 +550,11 @@ func assertEntry(t *testing.T, want, got Entry) {
 	assert.Equal(t, want.BestScore, got.BestScore)
 	assert.Equal(t, want.DiagnosedAfter, got.DiagnosedAfter)
 	assert.Equal(t, want.FixedAfter, got.FixedAfter)
+	require.Len(t, got.Commands, len(want.Commands))
+	for i := range want.Commands {
+		assert.Equal(t, want.Commands[i].Name, got.Commands[i].Name)
+		assert.True(t, want.Commands[i].At.Equal(got.Commands[i].At), "command %d at: want %v, got %v", i, want.Commands[i].At, got.Commands[i].At)
+	}
 }
 
 func damagedCopies(t *testing.T, path string) []string {
@@ -715,4 +723,24 @@ func TestAGiveUpStaysOnRecord(t *testing.T) {
 	later := t0.Add(time.Minute)
 	require.NoError(t, s.Update("oom-killed", func(e *Entry) { e.GivenUp = later }))
 	assert.True(t, s.Entries["oom-killed"].GivenUp.Equal(later))
+}
+
+func TestNoteKeepsTheAttemptsLabCommands(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	var e Entry
+	e.Begin(t0)
+	e.Note("start", t0)
+	e.Note("status", t0.Add(time.Minute))
+	e.Note("kubectl", t0.Add(2*time.Minute))
+	assert.Equal(t, []Command{{At: t0, Name: "start"}, {At: t0.Add(time.Minute), Name: "status"}}, e.Commands, "a name the lab has not is not recorded")
+
+	for i := range 2 * maxCommands {
+		e.Note("check", t0.Add(time.Duration(i)*time.Second))
+	}
+	require.Len(t, e.Commands, maxCommands, "the record is bounded")
+	assert.Equal(t, t0.Add(time.Duration(2*maxCommands-1)*time.Second), e.Commands[len(e.Commands)-1].At, "the latest are kept")
+
+	e.Fixed = t0.Add(time.Hour)
+	e.Begin(t0.Add(2 * time.Hour))
+	assert.Empty(t, e.Commands, "a new attempt starts a new record")
 }
