@@ -18,9 +18,9 @@ var page = time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
 // as the API server does: "GET /api/v1/namespaces/ns/pods/x/log?previous=true"
 // at page+sec. Options: a string starting with "ua=" or "user=", an int
 // status code, a JSON body ([]byte).
-func ev(sec float64, verb, uri string, opts ...any) Event {
+func ev(sec float64, verb, uri string, opts ...any) (e Event) {
 	at := page.Add(time.Duration(sec * float64(time.Second)))
-	e := Event{
+	e = Event{
 		Kind: "Event", APIVersion: "audit.k8s.io/v1", Level: "Metadata", AuditID: "id-" + uri,
 		Stage: StageResponseComplete, RequestURI: uri, Verb: verb,
 		User: User{Username: admin}, UserAgent: kubectl,
@@ -44,11 +44,18 @@ func ev(sec float64, verb, uri string, opts ...any) Event {
 			e.Level, e.RequestObject = "Request", json.RawMessage(v)
 		}
 	}
+	defer func() {
+		for _, o := range opts {
+			if v, ok := o.(string); ok && strings.HasPrefix(v, "name=") && e.ObjectRef != nil {
+				e.ObjectRef.Name = strings.TrimPrefix(v, "name=")
+			}
+		}
+	}()
 	path, _, _ := strings.Cut(uri, "?")
 	parts := strings.Split(strings.Trim(path, "/"), "/")
-	if parts[0] == "api" {
+	if parts[0] == "api" && len(parts) > 2 {
 		parts = parts[2:]
-	} else if parts[0] == "apis" {
+	} else if parts[0] == "apis" && len(parts) > 3 {
 		parts = parts[3:]
 	} else {
 		return e // a non-resource URL
