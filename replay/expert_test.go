@@ -119,7 +119,9 @@ func TestCompareFixture(t *testing.T) {
 
 func TestCompare(t *testing.T) {
 	at := func(sec float64) time.Time { return page.Add(time.Duration(sec * float64(time.Second))) }
-	entry := func(sec float64, l Look) Entry { return Entry{Time: at(sec), Source: SourceKubectl, Look: l, Code: 200} }
+	entry := func(sec float64, l Look) Entry {
+		return Entry{Time: at(sec), Source: SourceKubectl, Look: l, Code: 200}
+	}
 	logsPrev := Look{Action: ActionLogs, Kind: "pod", Name: pod, Previous: true}
 	getPods := Look{Action: ActionGet, Kind: "pod"}
 	describe := Look{Action: ActionDescribe, Kind: "pod", Name: pod}
