@@ -21,6 +21,7 @@ var stepKinds = map[string]string{
 	"secret": "secret", "configmap": "configmap", "cm": "configmap",
 	"node": "node", "no": "node", "event": "event", "ev": "event", "events": "event",
 	"service": "service", "svc": "service", "endpoints": "endpoints", "ep": "endpoints",
+	"endpointslice": "endpointslice", "endpointslices": "endpointslice",
 	"persistentvolumeclaim": "persistentvolumeclaim", "pvc": "persistentvolumeclaim",
 	"persistentvolume": "persistentvolume", "pv": "persistentvolume",
 	"storageclass": "storageclass", "sc": "storageclass",

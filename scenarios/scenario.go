@@ -26,6 +26,7 @@ import (
 	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/internal/yamlfile"
 	"github.com/crashlab/crashlab/podstate"
+	"github.com/crashlab/crashlab/replay"
 )
 
 // Meta is scenario.yaml.
@@ -60,6 +61,11 @@ type Meta struct {
 	// grader.Result.Approach; the explanation names the learner's and the
 	// others. A unit test of scenarios/fixes keeps them in step with fixes/.
 	Approaches []Approach `json:"approaches"`
+	// Expert is the expert path: the few looks an experienced engineer
+	// takes to the cause, in order, the evidence-bearing ones marked;
+	// `crashlab replay` shows which the learner took. Names are the base
+	// incident's literals, which a variant renames like any text.
+	Expert []replay.Step `json:"expert"`
 	// Params are the names and values a blind variant draws from a seed
 	// (see Param and Scenario.Variant); none means every variant is the
 	// base incident.
@@ -461,6 +467,9 @@ func (s Scenario) validate() error {
 		if err := r.validate(); err != nil {
 			return fmt.Errorf("scenario %s: %w", s.ID, err)
 		}
+	}
+	if err := replay.ValidatePath(s.Expert); err != nil {
+		return fmt.Errorf("scenario %s: expert: %w", s.ID, err)
 	}
 	for _, q := range s.Questions {
 		if err := q.Validate(); err != nil {
