@@ -7,7 +7,7 @@ import (
 )
 
 // Looks an expert path's Step may name.
-var Looks = []string{ActionGet, ActionDescribe, ActionLogs, ActionEvents, ActionExec, ActionRolloutStatus}
+var Looks = []string{ActionGet, ActionDescribe, ActionLogs, ActionEvents, ActionExec, ActionRolloutStatus, ActionRolloutHistory, ActionTop}
 
 // Kinds a Step may name, by their singular lowercase name, and the short
 // names kubectl accepts for them.
@@ -37,7 +37,8 @@ var stepKinds = map[string]string{
 //   - {look: logs, previous: true, evidence: true, shows: the app says DATABASE_URL is not set}
 //   - {look: get, kind: secret, name: orders-db, evidence: true}
 type Step struct {
-	// Look is get, describe, logs, events, exec or rollout-status.
+	// Look is get, describe, logs, events, exec, rollout-status,
+	// rollout-history or top.
 	Look string `json:"look"`
 	// Kind is the object's kind (pod, deployment, secret; kubectl's short
 	// names are accepted); logs are a pod's, events need none.
@@ -71,7 +72,7 @@ func (s Step) Validate() error {
 		}
 	}
 	switch {
-	case (s.Look == ActionGet || s.Look == ActionDescribe || s.Look == ActionRolloutStatus) && s.Kind == "":
+	case s.Look != ActionLogs && s.Look != ActionEvents && s.Look != ActionExec && s.Kind == "":
 		return fmt.Errorf("look %s needs a kind", s.Look)
 	case s.Previous && s.Look != ActionLogs:
 		return fmt.Errorf("look %s: previous is for logs", s.Look)
@@ -119,7 +120,7 @@ func (s Step) Matches(l Look) bool {
 		if l.Action != ActionGet || (l.Kind != kind && !(l.Kind == "all" && allKinds[kind])) {
 			return false
 		}
-	case ActionDescribe, ActionRolloutStatus:
+	case ActionDescribe, ActionRolloutStatus, ActionRolloutHistory, ActionTop:
 		if l.Action != s.Look || l.Kind != kind {
 			return false
 		}

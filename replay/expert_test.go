@@ -71,6 +71,8 @@ func TestStepMatches(t *testing.T) {
 		{"get nodes", Step{Look: "get", Kind: "node"}, Look{Action: ActionGet, Kind: "node"}, true},
 		{"describe node for get nodes", Step{Look: "get", Kind: "node"}, Look{Action: ActionDescribe, Kind: "node", Name: "n"}, false},
 		{"a lab command", Step{Look: "get", Kind: "pod"}, Look{Action: "status"}, false},
+		{"top pods", Step{Look: "top", Kind: "pod"}, Look{Action: ActionTop, Kind: "pod"}, true},
+		{"rollout history", Step{Look: "rollout-history", Kind: "deploy", Name: "web"}, Look{Action: ActionRolloutHistory, Kind: "deployment", Name: "web"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,14 +53,15 @@ func ev(sec float64, verb, uri string, opts ...any) (e Event) {
 	}()
 	path, _, _ := strings.Cut(uri, "?")
 	parts := strings.Split(strings.Trim(path, "/"), "/")
+	group := ""
 	if parts[0] == "api" && len(parts) > 2 {
 		parts = parts[2:]
 	} else if parts[0] == "apis" && len(parts) > 3 {
-		parts = parts[3:]
+		group, parts = parts[1], parts[3:]
 	} else {
 		return e // a non-resource URL
 	}
-	ref := &ObjectRef{APIVersion: "v1"}
+	ref := &ObjectRef{APIVersion: "v1", APIGroup: group}
 	if len(parts) >= 2 && parts[0] == "namespaces" && len(parts) > 2 {
 		ref.Namespace, parts = parts[1], parts[2:]
 	}

@@ -35,6 +35,9 @@ const (
 	ActionAttach         = "attach"
 	ActionPortForward    = "port-forward"
 	ActionRolloutStatus  = "rollout-status"
+	ActionRolloutHistory = "rollout-history"
+	ActionTop            = "top"
+	ActionRolloutUndo    = "rollout-undo"
 	ActionEdit           = "edit"
 	ActionPatch          = "patch"
 	ActionApply          = "apply"
@@ -302,6 +305,13 @@ func containsRef(refs []Ref, r Ref) bool {
 func recognise(w []Request) (Entry, int) {
 	r := w[0]
 	switch {
+	case r.APIGroup == "metrics.k8s.io" && r.isRead():
+		// kubectl top: the metrics API's pods and nodes.
+		cmd := "kubectl top " + kindOf(r.Resource)
+		if r.Name != "" {
+			cmd += " " + r.Name
+		}
+		return newEntry(cmd, true, Look{Action: ActionTop, Kind: kindOf(r.Resource), Name: r.Name}, r), 1
 	case r.Verb == "get" && r.Name != "" && r.Subresource == "":
 		return fromGet(w)
 	case r.Verb == "get" && r.Subresource == "log":
@@ -350,6 +360,15 @@ func fromGet(w []Request) (Entry, int) {
 			n+1 < len(w) && w[n+1].Resource == "pods" && w[n+1].Subresource == "log":
 			// kubectl logs deploy/X: the workload, its pods, one pod's log.
 			return logsEntry(w[n+1], kind+"/"+r.Name, w[:n+2]), n + 2
+		case workloadResources[r.Resource] && next.Verb == "list" && next.Resource == "replicasets" && next.Query["labelSelector"] != "":
+			// kubectl rollout undo: the Deployment, its replica sets, the
+			// patch back to the older template; without the patch, history.
+			if n+1 < len(w) && w[n+1].Verb == "patch" && w[n+1].Resource == r.Resource && w[n+1].Name == r.Name && w[n+1].Query["fieldManager"] == "" {
+				e := newEntry("kubectl rollout undo "+kind+"/"+r.Name, true, Look{Action: ActionRolloutUndo, Kind: kind, Name: r.Name}, w[:n+2]...)
+				e.Write, e.WrittenAt, e.Changes = true, w[n+1].Time, changesOf(w[n+1])
+				return e, n + 2
+			}
+			return newEntry("kubectl rollout history "+kind+"/"+r.Name, true, Look{Action: ActionRolloutHistory, Kind: kind, Name: r.Name}, w[:n+1]...), n + 1
 		case (next.Verb == "list" || next.Verb == "watch") && next.Resource == r.Resource && next.fieldName("metadata.name") == r.Name:
 			end := n + 1
 			for end < len(w) && (w[end].Verb == "list" || w[end].Verb == "watch") && w[end].Resource == r.Resource && w[end].fieldName("metadata.name") == r.Name {
@@ -446,6 +465,13 @@ func fromList(w []Request) (Entry, int) {
 		e := logsEntry(w[1], "-l "+r.Query["labelSelector"], w[:n])
 		return e, n
 	}
+	if n := describeList(w); n > 0 {
+		cmd := "kubectl describe " + r.Resource
+		if sel := r.Query["labelSelector"]; sel != "" {
+			cmd += " -l " + sel
+		}
+		return newEntry(cmd, true, Look{Action: ActionDescribe, Kind: kindOf(r.Resource), Name: w[1].Name}, w[:n]...), n
+	}
 	n := 1
 	if r.Verb == "list" && len(w) > 1 && w[1].Verb == "watch" && w[1].Resource == r.Resource && w[1].Query["labelSelector"] == r.Query["labelSelector"] && w[1].Query["fieldSelector"] == r.Query["fieldSelector"] {
 		n = 2
@@ -462,16 +488,44 @@ func fromList(w []Request) (Entry, int) {
 	if r.Namespace == "" && namespacedLooks[r.Resource] {
 		cmd += " -A"
 	}
-	if s := r.Query["labelSelector"]; s != "" {
-		cmd += " -l " + s
-	}
-	if s := r.Query["fieldSelector"]; s != "" {
-		cmd += " --field-selector " + s
+	if name := r.fieldName("metadata.name"); name != "" && len(r.selector("fieldSelector")) == 1 && r.Resource != "events" {
+		// kubectl get pod X -w lists and watches the one object.
+		cmd = "kubectl get " + look.Kind + " " + name
+		look.Name = name
+	} else {
+		if s := r.Query["labelSelector"]; s != "" {
+			cmd += " -l " + s
+		}
+		if s := r.Query["fieldSelector"]; s != "" {
+			cmd += " --field-selector " + s
+		}
 	}
 	if n == 2 || r.Verb == "watch" {
 		cmd += " -w"
 	}
 	return newEntry(cmd, true, look, w[:n]...), n
+}
+
+// describeList returns how many requests of kubectl describe of several
+// objects (describe pods, describe pod -l app=x) start w, 0 when it is not
+// one: a list, then for each object its reads and its events.
+func describeList(w []Request) int {
+	r := w[0]
+	if r.Verb != "list" || r.Resource == "events" || len(w) < 3 || !w[1].isGetOf(r.Resource, w[1].Name) || w[1].Name == "" {
+		return 0
+	}
+	n := 1
+	for n < len(w) && w[n].isGetOf(r.Resource, w[n].Name) && w[n].Name != "" {
+		end, ok := describeEnd(w, n+1, w[n])
+		if !ok {
+			break
+		}
+		n = end
+	}
+	if n == 1 {
+		return 0
+	}
+	return n
 }
 
 // getAllResources are what kubectl get all lists.
