@@ -193,33 +193,50 @@ func (l *Log) readFile(path string) error {
 	return nil
 }
 
-// LogFiles lists dir's audit logs oldest first: the rotated backups
-// (audit-2026-12-06T18-04-05.123.log, whose names sort by time) and then the
-// current file (audit.log).
+// LogFiles lists dir's audit logs oldest first (see OrderLogFiles).
 func LogFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("audit log directory: %w", err)
 	}
-	var rotated []string
-	current := ""
+	var names []string
 	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasPrefix(name, "audit") || !strings.HasSuffix(name, ".log") {
-			continue
+		if !e.IsDir() {
+			names = append(names, e.Name())
 		}
-		if name == "audit.log" {
-			current = filepath.Join(dir, name)
-			continue
-		}
-		rotated = append(rotated, filepath.Join(dir, name))
 	}
-	sort.Strings(rotated)
-	if current != "" {
-		rotated = append(rotated, current)
-	}
-	if len(rotated) == 0 {
+	names = OrderLogFiles(names)
+	if len(names) == 0 {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoAuditLog)
 	}
-	return rotated, nil
+	for i, n := range names {
+		names[i] = filepath.Join(dir, n)
+	}
+	return names, nil
+}
+
+// CurrentLogFile is the file kube-apiserver writes to; it renames a full
+// one to audit-<timestamp>.log (audit-2026-12-06T18-04-05.123.log, UTC).
+const CurrentLogFile = "audit.log"
+
+// OrderLogFiles keeps the audit logs among file names (base names, as a
+// listing of the node's log folder gives them) and orders them oldest
+// first: the rotated backups, whose names sort by time, then the current
+// file. Compressed backups (.gz) are left out.
+func OrderLogFiles(names []string) []string {
+	var rotated []string
+	current := false
+	for _, name := range names {
+		switch {
+		case name == CurrentLogFile:
+			current = true
+		case strings.HasPrefix(name, "audit-") && strings.HasSuffix(name, ".log"):
+			rotated = append(rotated, name)
+		}
+	}
+	sort.Strings(rotated)
+	if current {
+		rotated = append(rotated, CurrentLogFile)
+	}
+	return rotated
 }

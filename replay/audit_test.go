@@ -96,6 +96,10 @@ func TestLogFiles(t *testing.T) {
 		filepath.Join(dir, "audit.log"),
 	}, files)
 
+	assert.Equal(t, []string{"audit-2026-12-06T09-00-00.000.log", "audit.log"},
+		OrderLogFiles([]string{"audit.log", "policy.yaml", "audit-2026-12-06T09-00-00.000.log", "audit-2026-12-05T09-00-00.000.log.gz", "auditor.log"}))
+	assert.Empty(t, OrderLogFiles([]string{"kube-apiserver.log"}))
+
 	_, err = ReadDir(t.TempDir())
 	assert.ErrorIs(t, err, ErrNoAuditLog)
 	_, err = ReadDir(filepath.Join(dir, "absent"))
