@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -86,3 +87,5 @@ func commands(t Timeline) []string {
 	}
 	return out
 }
+
+func bufioReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
