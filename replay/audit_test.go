@@ -105,3 +105,22 @@ func TestLogFiles(t *testing.T) {
 	_, err = ReadDir(filepath.Join(dir, "absent"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func TestReadRedactsSecrets(t *testing.T) {
+	const line = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"c3","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/ns/secrets?fieldManager=kubectl-create","verb":"create","user":{"username":"kubernetes-admin"},"objectRef":{"resource":"secrets","namespace":"ns","name":"db","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201},"requestObject":{"kind":"Secret","apiVersion":"v1","metadata":{"name":"db","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"password\":\"aHVudGVyMg==\"}}"}},"data":{"password":"aHVudGVyMg=="},"stringData":{"token":"s3cr3t"},"type":"Opaque"},"requestReceivedTimestamp":"2026-12-06T18:00:02.000001Z","stageTimestamp":"2026-12-06T18:00:02.004512Z"}`
+	l, err := Read(strings.NewReader(line))
+	require.NoError(t, err)
+	require.Len(t, l.Events, 1)
+	body := string(l.Events[0].RequestObject)
+	for _, secret := range []string{"aHVudGVyMg==", "s3cr3t", "hunter2"} {
+		assert.NotContains(t, body, secret)
+	}
+	assert.JSONEq(t, `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"db","annotations":{"kubectl.kubernetes.io/last-applied-configuration":""}},"data":{"password":""},"stringData":{"token":""},"type":"Opaque"}`, body)
+
+	patch := strings.NewReplacer(`"verb":"create"`, `"verb":"patch"`, `"auditID":"c3"`, `"auditID":"c4"`).Replace(line)
+	patch = patch[:strings.Index(patch, `"requestObject":`)] + `"requestObject":[{"op":"add","path":"/data/key","value":"c2VjcmV0"}],` + patch[strings.Index(patch, `"requestReceivedTimestamp"`):]
+	l, err = Read(strings.NewReader(patch))
+	require.NoError(t, err)
+	require.Len(t, l.Events, 1)
+	assert.JSONEq(t, `[{"op":"add","path":"/data/key","value":""}]`, string(l.Events[0].RequestObject))
+}
