@@ -57,6 +57,19 @@ type Step struct {
 	Shows string `json:"shows,omitempty"`
 }
 
+// ObjectKind is the singular lowercase kind the step looks at ("pod" for
+// logs and exec, "event" for events), from its kind or kubectl's short
+// name for it.
+func (s Step) ObjectKind() string {
+	switch s.Look {
+	case ActionLogs, ActionExec:
+		return "pod"
+	case ActionEvents:
+		return "event"
+	}
+	return stepKinds[s.Kind]
+}
+
 // Validate checks one step.
 func (s Step) Validate() error {
 	known := false

@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -496,8 +497,37 @@ func (s Scenario) validate() error {
 	if b.TargetContainer() == nil {
 		return fmt.Errorf("scenario %s: %s %s has no container %s", s.ID, s.Workload.Kind, s.Workload.Name, s.Workload.Container)
 	}
+	for i, st := range s.Expert {
+		if st.Name != "" && !b.names(st.ObjectKind(), st.Name) {
+			return fmt.Errorf("scenario %s: expert step %d looks at %s %s, which the manifests do not have", s.ID, i+1, st.ObjectKind(), st.Name)
+		}
+	}
 	return nil
 }
+
+// names tells whether the manifests have an object of kind (singular,
+// lowercase) named name; for pods, whose names are drawn, a workload of
+// that name counts too.
+func (b Baseline) names(kind, name string) bool {
+	for _, o := range b.Objects {
+		m, err := meta.Accessor(o)
+		if err != nil || m.GetName() != name {
+			continue
+		}
+		gvks, _, err := scheme.Scheme.ObjectKinds(o)
+		if err != nil || len(gvks) == 0 {
+			continue
+		}
+		k := strings.ToLower(gvks[0].Kind)
+		if k == kind || (kind == "pod" || kind == "replicaset") && slices.Contains(ownerKinds, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownerKinds are the kinds whose pods are named after them.
+var ownerKinds = []string{"deployment", "replicaset", "statefulset", "daemonset", "job", "cronjob"}
 
 // Render fills the manifests' template and decodes every document.
 func (s Scenario) Render(v Values) (Baseline, error) {

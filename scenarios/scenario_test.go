@@ -54,7 +54,7 @@ hints:
 explanation: Because.
 expert:
   - {look: get, kind: pod}
-  - {look: get, kind: secret, name: creds, evidence: true, shows: the Secret's keys}
+  - {look: describe, kind: pod, name: web, evidence: true, shows: the web pods' events}
 approaches:
   - {id: fixed, text: fixed it}
 `
@@ -216,6 +216,12 @@ func TestLoadRejectsBrokenScenarios(t *testing.T) {
 		{name: "no expert look shows the evidence", meta: func(t *testing.T, m string) string {
 			return replace(t, m, "evidence: true, shows", "shows")
 		}, wantErr: "expert: no step of the expert path shows the evidence"},
+		{name: "an expert look at an object the manifests lack", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "{look: get, kind: pod}", "{look: get, kind: secret, name: credentials}")
+		}, wantErr: "expert step 1 looks at secret credentials, which the manifests do not have"},
+		{name: "an expert look at the pods of a workload the manifests lack", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "name: web, evidence", "name: api, evidence")
+		}, wantErr: "expert step 2 looks at pod api"},
 		{name: "an unknown field in an expert step", meta: func(t *testing.T, m string) string {
 			return replace(t, m, "{look: get, kind: pod}", "{look: get, kind: pod, evidense: true}")
 		}, wantErr: "evidense"},
