@@ -51,6 +51,7 @@ const (
 	ActionLabel          = "label"
 	ActionAnnotate       = "annotate"
 	ActionRun            = "run"
+	ActionDebug          = "debug"
 	ActionWrite          = "write" // a write of another kind
 )
 
@@ -484,6 +485,14 @@ func fromList(w []Request) (Entry, int) {
 	look := Look{Action: action, Kind: kindOf(r.Resource)}
 	if name := r.fieldName("involvedObject.name"); name != "" && r.Resource == "events" {
 		look.Name = name
+		if kind := r.fieldName("involvedObject.kind"); kind != "" && r.fieldName("involvedObject.apiVersion") != "" {
+			// kubectl events --for kind/name selects by kind, version and name.
+			cmd := "kubectl events --for " + strings.ToLower(kind) + "/" + name
+			if n == 2 || r.Verb == "watch" {
+				cmd += " -w"
+			}
+			return newEntry(cmd, true, look, w[:n]...), n
+		}
 	}
 	if r.Namespace == "" && namespacedLooks[r.Resource] {
 		cmd += " -A"
@@ -576,6 +585,8 @@ func writeCommand(r Request) (action, cmd string, changes []Change) {
 		if n, ok := replicas(r); ok {
 			cmd += " --replicas=" + n
 		}
+	case r.Subresource == "ephemeralcontainers" && r.Resource == "pods":
+		action, cmd = ActionDebug, "kubectl debug "+r.Name
 	case r.Subresource != "":
 	case fm == "kubectl-edit":
 		action, cmd = ActionEdit, "kubectl edit "+obj
