@@ -163,7 +163,7 @@ type StepResult struct {
 	Step  Step `json:"step"`
 	Taken bool `json:"taken"`
 	// At and Since are the first time the learner took it.
-	At    time.Time     `json:"at,omitempty"`
+	At    time.Time     `json:"at,omitzero"`
 	Since time.Duration `json:"since,omitempty"`
 	// Entry is the index in the timeline of the first entry that took it
 	// (-1 when not taken).

@@ -16,8 +16,8 @@ type Filter struct {
 	Namespaces []string `json:"namespaces"`
 	// From and To bound the time the API server received the request:
 	// [From, To). A zero bound is open.
-	From time.Time `json:"from,omitempty"`
-	To   time.Time `json:"to,omitempty"`
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
 	// Username keeps only the requests of that identity (a workshop
 	// learner's); "" keeps every user that is not a system component (on
 	// the local kind cluster the learner and the lab share the admin user).

@@ -108,7 +108,7 @@ type Entry struct {
 	Write bool `json:"write,omitempty"`
 	// WrittenAt is when the API server received the write (kubectl edit
 	// writes long after its read, which is Time); zero for a look.
-	WrittenAt time.Time `json:"writtenAt,omitempty"`
+	WrittenAt time.Time `json:"writtenAt,omitzero"`
 	// Changes are what a write set, when the audit log holds its body.
 	Changes []Change `json:"changes,omitempty"`
 	// Code is the highest status code of its requests (0: none logged).

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -188,4 +189,21 @@ func ExampleBuild() {
 		fmt.Println(e.Since, e.Command)
 	}
 	// Output: 3s kubectl logs orders-api-6d8f7c9b5d-x2x4q --previous
+}
+
+// TestTimelineJSONHasNoSecretValue: even from an event that still carries
+// a Secret's body, the timeline's JSON has its keys and no value.
+func TestTimelineJSONHasNoSecretValue(t *testing.T) {
+	tl := Build(seq(0,
+		req("get", core("secrets/db")),
+		req("patch", core("secrets/db?fieldManager=kubectl-edit&fieldValidation=Strict"), []byte(`{"data":{"password":"aHVudGVyMg=="},"stringData":{"token":"hunter2"}}`)),
+	), page, nil)
+	require.Len(t, tl.Entries, 1)
+	assert.Equal(t, "kubectl edit secret db", tl.Entries[0].Command)
+	b, err := json.Marshal(tl)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "aHVudGVyMg==")
+	assert.NotContains(t, string(b), "hunter2")
+	assert.Contains(t, string(b), `"path":"data.password"`)
+	assert.Contains(t, string(b), `"hidden":true`)
 }
