@@ -501,6 +501,9 @@ func (s Scenario) validate() error {
 		if st.Name != "" && !b.names(st.ObjectKind(), st.Name) {
 			return fmt.Errorf("scenario %s: expert step %d looks at %s %s, which the manifests do not have", s.ID, i+1, st.ObjectKind(), st.Name)
 		}
+		if st.Container != "" && !slices.Contains(b.containerNames(), st.Container) {
+			return fmt.Errorf("scenario %s: expert step %d looks at container %s, which no pod of the manifests has", s.ID, i+1, st.Container)
+		}
 	}
 	return nil
 }
@@ -524,6 +527,37 @@ func (b Baseline) names(kind, name string) bool {
 		}
 	}
 	return false
+}
+
+// containerNames are the names of every container and init container of
+// the manifests' pod specs.
+func (b Baseline) containerNames() []string {
+	var out []string
+	for _, o := range b.Objects {
+		var spec *corev1.PodSpec
+		switch w := o.(type) {
+		case *appsv1.Deployment:
+			spec = &w.Spec.Template.Spec
+		case *appsv1.StatefulSet:
+			spec = &w.Spec.Template.Spec
+		case *appsv1.DaemonSet:
+			spec = &w.Spec.Template.Spec
+		case *appsv1.ReplicaSet:
+			spec = &w.Spec.Template.Spec
+		case *batchv1.Job:
+			spec = &w.Spec.Template.Spec
+		case *batchv1.CronJob:
+			spec = &w.Spec.JobTemplate.Spec.Template.Spec
+		case *corev1.Pod:
+			spec = &w.Spec
+		default:
+			continue
+		}
+		for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // ownerKinds are the kinds whose pods are named after them.

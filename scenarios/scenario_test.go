@@ -222,6 +222,9 @@ func TestLoadRejectsBrokenScenarios(t *testing.T) {
 		{name: "an expert look at the pods of a workload the manifests lack", meta: func(t *testing.T, m string) string {
 			return replace(t, m, "name: web, evidence", "name: api, evidence")
 		}, wantErr: "expert step 2 looks at pod api"},
+		{name: "an expert look at a container no pod has", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "{look: get, kind: pod}", "{look: logs, container: sidecar}")
+		}, wantErr: "expert step 1 looks at container sidecar, which no pod of the manifests has"},
 		{name: "an unknown field in an expert step", meta: func(t *testing.T, m string) string {
 			return replace(t, m, "{look: get, kind: pod}", "{look: get, kind: pod, evidense: true}")
 		}, wantErr: "evidense"},
