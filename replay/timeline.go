@@ -111,6 +111,10 @@ type Entry struct {
 	WrittenAt time.Time `json:"writtenAt,omitzero"`
 	// Changes are what a write set, when the audit log holds its body.
 	Changes []Change `json:"changes,omitempty"`
+	// Repeats counts the times the same look was made again right after
+	// (within RepeatGap of the one before); Until is the last of them.
+	Repeats int       `json:"repeats,omitempty"`
+	Until   time.Time `json:"until,omitzero"`
 	// Code is the highest status code of its requests (0: none logged).
 	Code int    `json:"code,omitempty"`
 	User string `json:"user,omitempty"`
@@ -177,6 +181,11 @@ func Build(events []Event, page time.Time, lab []LabCommand) Timeline {
 // ("kubectl/v1.34.1 (linux/amd64) kubernetes/abc123").
 func IsKubectl(userAgent string) bool { return strings.HasPrefix(userAgent, "kubectl/") }
 
+// DescribeGap bounds the time between describe's two reads of its object,
+// which kubectl makes back to back: two reads further apart are two gets
+// (watch kubectl get pod X).
+const DescribeGap = 500 * time.Millisecond
+
 // EditWindow is how long kubectl edit may keep its editor open: its write
 // comes that long at most after its read of the object.
 const EditWindow = 30 * time.Minute
@@ -211,10 +220,32 @@ func group(s []Request) []Entry {
 			end++
 		}
 		e, n := recognise(s[i:end])
-		out = append(out, e)
 		i += n
+		if k := len(out) - 1; k >= 0 && repeats(out[k], e) {
+			out[k].Repeats++
+			out[k].Until = e.Time
+			out[k].Requests = append(out[k].Requests, e.Requests...)
+			out[k].Code = max(out[k].Code, e.Code)
+			continue
+		}
+		out = append(out, e)
 	}
 	return out
+}
+
+// RepeatGap is how soon the same look must come again to be counted as a
+// repeat of the entry before (`watch kubectl get pods` runs it every 2s)
+// rather than shown again.
+const RepeatGap = 10 * time.Second
+
+// repeats tells whether e is the look prev shows, made again within
+// RepeatGap of its last run.
+func repeats(prev, e Entry) bool {
+	last := prev.Time
+	if !prev.Until.IsZero() {
+		last = prev.Until
+	}
+	return !prev.Write && !e.Write && prev.Recognised && e.Command == prev.Command && e.Time.Sub(last) <= RepeatGap
 }
 
 // editReads pairs each write of kubectl edit (by index in s) with the
@@ -341,7 +372,7 @@ func fromGet(w []Request) (Entry, int) {
 	r := w[0]
 	kind := kindOf(r.Resource)
 	n := 1
-	for n < len(w) && w[n].isGetOf(r.Resource, r.Name) {
+	for n < len(w) && w[n].isGetOf(r.Resource, r.Name) && w[n].Time.Sub(w[n-1].Time) <= DescribeGap {
 		n++ // describe reads the object twice (its builder, then the describer)
 	}
 	gets := n

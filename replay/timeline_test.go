@@ -152,7 +152,8 @@ func TestRecognise(t *testing.T) {
 		{"two clients interleaved", []Event{
 			ev(0, "get", core("pods/a")), ev(0.005, "list", core("pods"), "ua=k9s/v0.32.5"), ev(0.01, "get", core("pods/a")), ev(0.02, "list", evSel("a"))},
 			[]string{"kubectl describe pod a", "LIST pods"}, Look{Action: ActionDescribe, Kind: "pod", Name: "a"}},
-		{"commands far apart are not grouped", []Event{ev(0, "get", core("pods/a")), ev(5, "get", core("pods/a"))}, []string{"kubectl get pod a", "kubectl get pod a"}, Look{Action: ActionGet, Kind: "pod", Name: "a"}},
+		{"commands far apart are not grouped", []Event{ev(0, "get", core("pods/a")), ev(15, "get", core("pods/a"))}, []string{"kubectl get pod a", "kubectl get pod a"}, Look{Action: ActionGet, Kind: "pod", Name: "a"}},
+		{"two gets a second apart are no describe", []Event{ev(0, "get", core("secrets/a")), ev(1, "get", core("secrets/a"))}, []string{"kubectl get secret a"}, Look{Action: ActionGet, Kind: "secret", Name: "a"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,6 +168,21 @@ func TestRecognise(t *testing.T) {
 			assert.Equal(t, len(tt.events), n, "every request is in one entry")
 		})
 	}
+}
+
+func TestBuildRepeats(t *testing.T) {
+	var events []Event
+	for i := range 5 {
+		events = append(events, ev(float64(2*i), "list", core("pods?limit=500")))
+	}
+	events = append(events, ev(30, "list", core("pods?limit=500")), ev(31, "get", core("pods/a")), ev(32.9, "get", core("pods/a")))
+	tl := Build(events, page, nil)
+	assert.Equal(t, []string{"kubectl get pods", "kubectl get pods", "kubectl get pod a"}, commands(tl))
+	assert.Equal(t, 4, tl.Entries[0].Repeats, "watch kubectl get pods")
+	assert.Equal(t, page.Add(8*time.Second), tl.Entries[0].Until)
+	assert.Len(t, tl.Entries[0].Requests, 5)
+	assert.Equal(t, 0, tl.Entries[1].Repeats, "20s later is a look of its own")
+	assert.Equal(t, 1, tl.Entries[2].Repeats)
 }
 
 func TestBuildLabCommands(t *testing.T) {
