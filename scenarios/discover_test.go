@@ -32,6 +32,8 @@ hints: [one, two, three]
 approaches:
   - id: image
     text: set the image
+expert:
+  - {look: describe, kind: pod, evidence: true}
 `
 
 // manifestsYAML has a comment and a Service first, so that the Deployment's

@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -26,6 +27,7 @@ import (
 	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/internal/yamlfile"
 	"github.com/crashlab/crashlab/podstate"
+	"github.com/crashlab/crashlab/replay"
 )
 
 // Meta is scenario.yaml.
@@ -60,6 +62,11 @@ type Meta struct {
 	// grader.Result.Approach; the explanation names the learner's and the
 	// others. A unit test of scenarios/fixes keeps them in step with fixes/.
 	Approaches []Approach `json:"approaches"`
+	// Expert is the expert path: the few looks an experienced engineer
+	// takes to the cause, in order, the evidence-bearing ones marked;
+	// `crashlab replay` shows which the learner took. Names are the base
+	// incident's literals, which a variant renames like any text.
+	Expert []replay.Step `json:"expert"`
 	// Params are the names and values a blind variant draws from a seed
 	// (see Param and Scenario.Variant); none means every variant is the
 	// base incident.
@@ -462,6 +469,9 @@ func (s Scenario) validate() error {
 			return fmt.Errorf("scenario %s: %w", s.ID, err)
 		}
 	}
+	if err := replay.ValidatePath(s.Expert); err != nil {
+		return fmt.Errorf("scenario %s: expert: %w", s.ID, err)
+	}
 	for _, q := range s.Questions {
 		if err := q.Validate(); err != nil {
 			return fmt.Errorf("scenario %s: %w", s.ID, err)
@@ -487,8 +497,71 @@ func (s Scenario) validate() error {
 	if b.TargetContainer() == nil {
 		return fmt.Errorf("scenario %s: %s %s has no container %s", s.ID, s.Workload.Kind, s.Workload.Name, s.Workload.Container)
 	}
+	for i, st := range s.Expert {
+		if st.Name != "" && !b.names(st.ObjectKind(), st.Name) {
+			return fmt.Errorf("scenario %s: expert step %d looks at %s %s, which the manifests do not have", s.ID, i+1, st.ObjectKind(), st.Name)
+		}
+		if st.Container != "" && !slices.Contains(b.containerNames(), st.Container) {
+			return fmt.Errorf("scenario %s: expert step %d looks at container %s, which no pod of the manifests has", s.ID, i+1, st.Container)
+		}
+	}
 	return nil
 }
+
+// names tells whether the manifests have an object of kind (singular,
+// lowercase) named name; for pods, whose names are drawn, a workload of
+// that name counts too.
+func (b Baseline) names(kind, name string) bool {
+	for _, o := range b.Objects {
+		m, err := meta.Accessor(o)
+		if err != nil || m.GetName() != name {
+			continue
+		}
+		gvks, _, err := scheme.Scheme.ObjectKinds(o)
+		if err != nil || len(gvks) == 0 {
+			continue
+		}
+		k := strings.ToLower(gvks[0].Kind)
+		if k == kind || (kind == "pod" || kind == "replicaset") && slices.Contains(ownerKinds, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// containerNames are the names of every container and init container of
+// the manifests' pod specs.
+func (b Baseline) containerNames() []string {
+	var out []string
+	for _, o := range b.Objects {
+		var spec *corev1.PodSpec
+		switch w := o.(type) {
+		case *appsv1.Deployment:
+			spec = &w.Spec.Template.Spec
+		case *appsv1.StatefulSet:
+			spec = &w.Spec.Template.Spec
+		case *appsv1.DaemonSet:
+			spec = &w.Spec.Template.Spec
+		case *appsv1.ReplicaSet:
+			spec = &w.Spec.Template.Spec
+		case *batchv1.Job:
+			spec = &w.Spec.Template.Spec
+		case *batchv1.CronJob:
+			spec = &w.Spec.JobTemplate.Spec.Template.Spec
+		case *corev1.Pod:
+			spec = &w.Spec
+		default:
+			continue
+		}
+		for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// ownerKinds are the kinds whose pods are named after them.
+var ownerKinds = []string{"deployment", "replicaset", "statefulset", "daemonset", "job", "cronjob"}
 
 // Render fills the manifests' template and decodes every document.
 func (s Scenario) Render(v Values) (Baseline, error) {

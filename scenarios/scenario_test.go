@@ -52,6 +52,9 @@ hints:
   - two
   - three
 explanation: Because.
+expert:
+  - {look: get, kind: pod}
+  - {look: describe, kind: pod, name: web, evidence: true, shows: the web pods' events}
 approaches:
   - {id: fixed, text: fixed it}
 `
@@ -201,6 +204,30 @@ func TestLoadRejectsBrokenScenarios(t *testing.T) {
 		{name: "template field that does not exist", manifests: func(t *testing.T, m string) string { return replace(t, m, "{{ .NodeArch }}", "{{ .Registry }}") }, wantErr: "Registry"},
 		{name: "broken template", manifests: func(t *testing.T, m string) string { return replace(t, m, "{{ .NodeArch }}", "{{ .NodeArch ") }, wantErr: "template"},
 		{name: "document that is not a Kubernetes object", manifests: func(t *testing.T, m string) string { return m + "---\nnot: an object\n" }, wantErr: "Kind' is missing"},
+		{name: "no expert path", meta: func(t *testing.T, m string) string {
+			return m[:strings.Index(m, "expert:")] + m[strings.Index(m, "approaches:"):]
+		}, wantErr: "expert: expert path has no step"},
+		{name: "an expert look that does not exist", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "{look: get, kind: pod}", "{look: peek, kind: pod}")
+		}, wantErr: `expert: expert step 1: unknown look "peek"`},
+		{name: "an expert look at an unknown kind", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "{look: get, kind: pod}", "{look: get, kind: widget}")
+		}, wantErr: `unknown kind "widget"`},
+		{name: "no expert look shows the evidence", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "evidence: true, shows", "shows")
+		}, wantErr: "expert: no step of the expert path shows the evidence"},
+		{name: "an expert look at an object the manifests lack", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "{look: get, kind: pod}", "{look: get, kind: secret, name: credentials}")
+		}, wantErr: "expert step 1 looks at secret credentials, which the manifests do not have"},
+		{name: "an expert look at the pods of a workload the manifests lack", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "name: web, evidence", "name: api, evidence")
+		}, wantErr: "expert step 2 looks at pod api"},
+		{name: "an expert look at a container no pod has", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "{look: get, kind: pod}", "{look: logs, container: sidecar}")
+		}, wantErr: "expert step 1 looks at container sidecar, which no pod of the manifests has"},
+		{name: "an unknown field in an expert step", meta: func(t *testing.T, m string) string {
+			return replace(t, m, "{look: get, kind: pod}", "{look: get, kind: pod, evidense: true}")
+		}, wantErr: "evidense"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

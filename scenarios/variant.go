@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/replay"
 )
 
 // A blind variant is the incident with its object names and values drawn
@@ -170,6 +171,11 @@ func (s Scenario) vary(d Draw) Scenario {
 		a.Text = r(a.Text)
 		v.Approaches[i] = a
 	}
+	v.Expert = make([]replay.Step, len(s.Expert))
+	for i, st := range s.Expert {
+		st.Name, st.Container, st.Shows = r(st.Name), r(st.Container), r(st.Shows)
+		v.Expert[i] = st
+	}
 	v.manifests = r(s.manifests)
 	v.written = texts{briefing: r(s.written.briefing), explanation: r(s.written.explanation), hints: mapStrings(s.written.hints, r)}
 	return v
@@ -257,6 +263,9 @@ func (s Scenario) texts() string {
 	}
 	for _, a := range s.Approaches {
 		parts = append(parts, a.Text)
+	}
+	for _, st := range s.Expert {
+		parts = append(parts, st.Name, st.Container, st.Shows)
 	}
 	return strings.Join(parts, "\n")
 }

@@ -118,3 +118,19 @@ func TestTheRecordKeepsTheVariant(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantRenamesTheExpertPath: a variant's expert path names the
+// variant's objects, as its texts do.
+func TestVariantRenamesTheExpertPath(t *testing.T) {
+	meta := replace(t, variantMeta(t), "{look: get, kind: pod}", "{look: get, kind: secret, name: creds, shows: the web service's keys}")
+	s, err := scenarios.Load(scenarioFS(meta, validManifests), nil)
+	require.NoError(t, err)
+	v, err := s.Variant(1)
+	require.NoError(t, err)
+	require.Len(t, v.Expert, 2)
+	assert.Equal(t, "creds", v.Expert[0].Name, "a name no param draws stays")
+	assert.Equal(t, "the "+v.Draw().Param("service")+"'s keys", v.Expert[0].Shows)
+	assert.Equal(t, v.Workload.Name, v.Expert[1].Name)
+	assert.NotEqual(t, "web", v.Expert[1].Name)
+	assert.Equal(t, "web", s.Expert[1].Name, "the base is left alone")
+}
