@@ -36,11 +36,9 @@ const (
 	AuditLogMaxAgeDays = 7
 )
 
-// Host folders under the directory PrepareAudit is given.
-const (
-	auditPolicyHostDir = "policy"
-	auditLogHostDir    = "log"
-)
+// auditPolicyHostDir is the host folder, under the directory PrepareAudit
+// is given, that the control-plane node mounts for the policy.
+const auditPolicyHostDir = "policy"
 
 // ErrAuditDirNotDir: the path given for the audit files exists and is not
 // a directory.
@@ -53,22 +51,21 @@ type AuditConfig struct {
 	// on: an entry of the cluster's KubeadmConfigPatches.
 	Patch string
 	// Mounts are the control-plane node's extra mounts: the host's policy
-	// folder (read-only) and log folder.
+	// folder, read-only. The log stays in the node (kind keeps a node's
+	// /var on a volume of its own), so it goes when the cluster goes and
+	// leaves nothing on the host; AuditLog reads it through the node.
 	Mounts []v1alpha4.Mount
-	// PolicyPath is the policy file on the host; LogDir the host folder
-	// the API server writes the log to.
+	// PolicyPath is the policy file on the host.
 	PolicyPath string
-	LogDir     string
 }
 
-// PrepareAudit writes AuditPolicy under dir (dir/policy/audit-policy.yaml,
-// and makes dir/log for the log) and returns the kind configuration for a
-// cluster of Kubernetes version v (nil when unknown). dir must be absent
-// or a directory.
+// PrepareAudit writes AuditPolicy under dir (dir/policy/audit-policy.yaml)
+// and returns the kind configuration for a cluster of Kubernetes version v
+// (nil when unknown). dir must be absent or a directory.
 //
-// The API server creates the log file with mode 0600 as the node's root: on
-// a rootful container runtime the host user may not read it from LogDir, so
-// read it through the node (its container, or the kubelet's /logs/).
+// The API server creates the log file with mode 0600 as the node's root: a
+// host folder for it could not be read by the host user on a rootful
+// container runtime, which is one more reason it stays in the node.
 func PrepareAudit(dir string, v *version.Version) (AuditConfig, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -81,11 +78,9 @@ func PrepareAudit(dir string, v *version.Version) (AuditConfig, error) {
 	case !fi.IsDir():
 		return AuditConfig{}, fmt.Errorf("%s: %w", abs, ErrAuditDirNotDir)
 	}
-	policyDir, logDir := filepath.Join(abs, auditPolicyHostDir), filepath.Join(abs, auditLogHostDir)
-	for _, d := range []string{policyDir, logDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return AuditConfig{}, fmt.Errorf("audit directory: %w", err)
-		}
+	policyDir := filepath.Join(abs, auditPolicyHostDir)
+	if err := os.MkdirAll(policyDir, 0o755); err != nil {
+		return AuditConfig{}, fmt.Errorf("audit directory: %w", err)
 	}
 	policy := filepath.Join(policyDir, AuditPolicyFile)
 	// A policy left by an earlier lab is replaced whatever its mode.
@@ -101,9 +96,8 @@ func PrepareAudit(dir string, v *version.Version) (AuditConfig, error) {
 	}
 	return AuditConfig{
 		Patch:      auditPatch(v),
-		Mounts:     auditMounts(policyDir, logDir),
+		Mounts:     auditMounts(policyDir),
 		PolicyPath: policy,
-		LogDir:     logDir,
 	}, nil
 }
 
@@ -118,11 +112,8 @@ func (a AuditConfig) ApplyTo(cfg *v1alpha4.Cluster) {
 	}
 }
 
-func auditMounts(policyDir, logDir string) []v1alpha4.Mount {
-	return []v1alpha4.Mount{
-		{HostPath: policyDir, ContainerPath: AuditPolicyNodeDir, Readonly: true},
-		{HostPath: logDir, ContainerPath: AuditLogNodeDir},
-	}
+func auditMounts(policyDir string) []v1alpha4.Mount {
+	return []v1alpha4.Mount{{HostPath: policyDir, ContainerPath: AuditPolicyNodeDir, Readonly: true}}
 }
 
 // kubeadmV1beta4 is the first Kubernetes version kind v0.33 writes a

@@ -227,18 +227,16 @@ func TestPrepareAudit(t *testing.T) {
 	cfg, err := PrepareAudit(dir, version.MustParseGeneric("v1.34.4"))
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, "policy", "audit-policy.yaml"), cfg.PolicyPath)
-	assert.Equal(t, filepath.Join(dir, "log"), cfg.LogDir)
 	written, err := os.ReadFile(cfg.PolicyPath)
 	require.NoError(t, err)
 	assert.Equal(t, AuditPolicy, written)
-	for path, mode := range map[string]os.FileMode{cfg.PolicyPath: 0o644, filepath.Dir(cfg.PolicyPath): os.ModeDir | 0o755, cfg.LogDir: os.ModeDir | 0o755} {
+	for path, mode := range map[string]os.FileMode{cfg.PolicyPath: 0o644, filepath.Dir(cfg.PolicyPath): os.ModeDir | 0o755} {
 		fi, err := os.Stat(path)
 		require.NoError(t, err)
 		assert.Equal(t, mode, fi.Mode(), path)
 	}
 	assert.Equal(t, []v1alpha4.Mount{
 		{HostPath: filepath.Join(dir, "policy"), ContainerPath: "/etc/kubernetes/policies", Readonly: true},
-		{HostPath: filepath.Join(dir, "log"), ContainerPath: "/var/log/kubernetes/audit"},
 	}, cfg.Mounts)
 	assert.Equal(t, auditPatch(version.MustParseGeneric("v1.34.4")), cfg.Patch)
 
@@ -258,7 +256,7 @@ func TestPrepareAudit(t *testing.T) {
 func TestAuditApplyTo(t *testing.T) {
 	cfg := clusterConfig(version.MustParseGeneric("v1.34.4"), false, 2)
 	before := len(cfg.KubeadmConfigPatches)
-	a := AuditConfig{Patch: auditPatch(nil), Mounts: auditMounts("/h/policy", "/h/log")}
+	a := AuditConfig{Patch: auditPatch(nil), Mounts: auditMounts("/h/policy")}
 	a.ApplyTo(cfg)
 	assert.Len(t, cfg.KubeadmConfigPatches, before+1)
 	assert.Equal(t, a.Patch, cfg.KubeadmConfigPatches[before])

@@ -26,7 +26,15 @@ type ConnectOptions struct {
 	// CurrentContext lets an empty Context mean the kubeconfig's current
 	// context, as kubectl does; only read-only commands (explain POD) set it.
 	CurrentContext bool
+	// UserAgent names the lab in every request it sends (default
+	// DefaultUserAgent): the replay of an investigation leaves the lab's own
+	// requests out by it, so it must not depend on the binary's file name,
+	// which client-go's default would.
+	UserAgent string
 }
+
+// DefaultUserAgent is the lab's user agent when ConnectOptions names none.
+const DefaultUserAgent = "crashlab"
 
 // Conn is a client for one cluster the lab may act on.
 type Conn struct {
@@ -126,6 +134,10 @@ func Connect(o ConnectOptions) (*Conn, error) {
 		return nil, fmt.Errorf("load context %q from %s: %w", ctxName, where, err)
 	}
 	cfg.QPS, cfg.Burst = 50, 100
+	cfg.UserAgent = o.UserAgent
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
 	// Every request gets a deadline even when the server stops answering;
 	// watches are cut at it too, and every watch loop in the lab re-lists and
 	// watches again, so a long wait is unaffected.

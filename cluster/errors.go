@@ -26,6 +26,10 @@ var (
 	// ErrOldContainerd: a node's containerd does not read per-registry
 	// configuration (the cluster predates it); see OldContainerdError.
 	ErrOldContainerd = errors.New("node's containerd does not read per-registry configuration")
+	// ErrNoAuditLog: the cluster does not record API requests where the
+	// lab can read them (an existing cluster, or a lab cluster created
+	// before crashlab turned auditing on).
+	ErrNoAuditLog = errors.New("cluster does not record API requests")
 )
 
 // OldContainerdError names the node whose containerd does not read the

@@ -343,6 +343,7 @@ type upOptions struct {
 	waitForReady   time.Duration
 	kubeconfigPath string
 	nodes          int
+	auditDir       string
 }
 
 type upOptionAdapter func(*upOptions)
@@ -365,6 +366,14 @@ func WithNodeImage(image string) UpOption {
 // kubelet to report its configuration. The default is 5 minutes.
 func WithWaitForReady(d time.Duration) UpOption {
 	return upOptionAdapter(func(o *upOptions) { o.waitForReady = d })
+}
+
+// WithAudit creates the cluster with API auditing (PrepareAudit): the
+// policy is written under dir, which the control-plane node mounts, and the
+// API server records what people do in the cluster for `crashlab replay`.
+// It applies at creation only; empty means no auditing.
+func WithAudit(dir string) UpOption {
+	return upOptionAdapter(func(o *upOptions) { o.auditDir = dir })
 }
 
 // WithKubeconfigPath is where kind writes or merges the kubeconfig, like
@@ -486,8 +495,16 @@ func (l *Lab) create(ctx context.Context, o upOptions) error {
 		l.logger.Warnf("this host runs cgroup v1, which kubelets from Kubernetes 1.35 on refuse by default: the lab sets failCgroupV1: false on its node (%s) so that it starts; cgroup v1 support is in maintenance upstream, prefer a cgroup v2 host", image)
 	}
 	l.logger.V(0).Infof("Creating kind cluster %q (node image %s, CrashLoopBackOff cap %s)", l.name, image, BackoffCap)
+	cfg := clusterConfig(v, cgroupV1, o.nodes)
+	if o.auditDir != "" {
+		audit, err := PrepareAudit(o.auditDir, v)
+		if err != nil {
+			return err
+		}
+		audit.ApplyTo(cfg)
+	}
 	createOpts := []kindcluster.CreateOption{
-		kindcluster.CreateWithV1Alpha4Config(clusterConfig(v, cgroupV1, o.nodes)),
+		kindcluster.CreateWithV1Alpha4Config(cfg),
 		kindcluster.CreateWithWaitForReady(o.waitForReady),
 		kindcluster.CreateWithKubeconfigPath(o.kubeconfigPath),
 		kindcluster.CreateWithDisplayUsage(false),

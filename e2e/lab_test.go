@@ -170,6 +170,10 @@ func TestLab(t *testing.T) {
 			t.Parallel()
 			triageRound(t, kubeconfig, c, vals, all)
 		})
+		t.Run("investigation-replay", func(t *testing.T) {
+			t.Parallel()
+			investigationReplay(t, kubeconfig, c, specNamed(t, all, "orders-api-down-after-config"))
+		})
 		t.Run("blind-variants", func(t *testing.T) {
 			t.Parallel()
 			blindVariants(t, kubeconfig, c, vals, specNamed(t, all, "orders-api-down-after-config"))
@@ -545,6 +549,7 @@ func existingCluster(t *testing.T, kubeconfig string, c kubernetes.Interface) {
 	r = crashlab(t, foreign, "--context", "workshop", "--learner", "ws", "status", id)
 	require.Equal(t, 0, r.code)
 	assert.Contains(t, r.out, "CrashLoopBackOff")
+	replayElsewhere(t, foreign, "workshop", "ws", id)
 
 	r = crashlab(t, foreign, "--context", "workshop", "--learner", "ws", "down")
 	require.Equal(t, 0, r.code)

@@ -79,6 +79,8 @@ type Service struct {
 	// store, when set, keeps the learner's progress instead of the local
 	// file: the lab's controller keeps it in an Attempt's status.
 	store ProgressStore
+	// auditLog reads the cluster's audit log for Replay; nil: it has none.
+	auditLog AuditLogSource
 	// remote, when set, judges and records instead of this service.
 	remote Remote
 }

@@ -2,7 +2,11 @@ package lab_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -662,4 +666,62 @@ func TestTheAttemptRecordsTheLabCommandsRun(t *testing.T) {
 		last = c.At
 	}
 	assert.Equal(t, []string{"start", "status", "hint", "diagnose", "give-up", "explain"}, names, "a status of every incident is no look at this one")
+}
+
+// auditLine is one audit event as kube-apiserver writes it (level
+// Metadata, stage ResponseComplete).
+func auditLine(at time.Time, user, agent, verb, uri, ns, resource, sub, name string) string {
+	ev := map[string]any{
+		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "stage": "ResponseComplete",
+		"auditID": fmt.Sprintf("id-%d", at.UnixNano()), "requestURI": uri, "verb": verb,
+		"user":      map[string]any{"username": user},
+		"userAgent": agent,
+		"objectRef": map[string]any{"resource": resource, "namespace": ns, "name": name, "subresource": sub, "apiVersion": "v1"},
+		"responseStatus":           map[string]any{"code": 200},
+		"requestReceivedTimestamp": at.UTC().Format(time.RFC3339Nano),
+		"stageTimestamp":           at.UTC().Format(time.RFC3339Nano),
+	}
+	b, _ := json.Marshal(ev)
+	return string(b) + "\n"
+}
+
+// Replay reads the attempt's window of the audit log, in the incident's
+// namespace, without the lab's own requests, with the lab's commands from
+// its record; the look the expert path says shows the evidence is marked.
+func TestReplayIsTheAttemptsInvestigation(t *testing.T) {
+	f := newFixture(t)
+	svc, started := startCrashLooping(t, f)
+	ns := started.Namespace
+	at := time.Now().Add(time.Second)
+	kubectl := "kubectl/v1.34.1 (linux/amd64) kubernetes/abc"
+	log := auditLine(at.Add(-time.Hour), "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods", ns, "pods", "", "") +
+		auditLine(at, "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "") +
+		auditLine(at.Add(time.Second), "kubernetes-admin", "crashlab/dev", "list", "/api/v1/namespaces/"+ns+"/pods", ns, "pods", "", "") +
+		auditLine(at.Add(2*time.Second), "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/elsewhere/pods", "elsewhere", "pods", "", "") +
+		auditLine(at.Add(20*time.Second), "kubernetes-admin", kubectl, "get", "/api/v1/namespaces/"+ns+"/pods/"+workload+"-abc-x1/log?container=app&previous=true", ns, "pods", "log", workload+"-abc-x1") +
+		auditLine(at.Add(30*time.Second), "system:node:n1", "kubelet/v1.34", "get", "/api/v1/namespaces/"+ns+"/pods/"+workload+"-abc-x1", ns, "pods", "", workload+"-abc-x1")
+	svc = f.service("ann", lab.WithAuditLog(func(context.Context) (io.ReadCloser, error) {
+		return io.NopCloser(strings.NewReader(log)), nil
+	}))
+
+	r, err := svc.Replay(context.Background(), scenarioID)
+	require.NoError(t, err)
+	var commands []string
+	for _, e := range r.Timeline.Entries {
+		commands = append(commands, string(e.Source)+": "+e.Command)
+	}
+	require.Len(t, commands, 3, "%q", commands)
+	assert.Equal(t, "lab: crashlab start", commands[0])
+	assert.Contains(t, commands[1], "kubectl get pods")
+	assert.Contains(t, commands[2], "kubectl logs "+workload+"-abc-x1")
+	assert.Contains(t, commands[2], "--previous")
+	assert.True(t, r.Summary.EvidenceSeen)
+	assert.Equal(t, 2, r.Summary.EvidenceEntry, "the previous log shows the evidence of this incident")
+	assert.Equal(t, 20*time.Second, r.Timeline.Entries[2].Time.Sub(r.Timeline.Entries[1].Time).Round(time.Second))
+
+	none := f.service("ann")
+	_, err = none.Replay(context.Background(), scenarioID)
+	assert.ErrorIs(t, err, lab.ErrNoAuditLog, "a cluster without a log says so")
+	_, err = f.service("bob", lab.WithAuditLog(func(context.Context) (io.ReadCloser, error) { return nil, errors.New("unused") })).Replay(context.Background(), scenarioID)
+	assert.ErrorIs(t, err, lab.ErrNotStarted, "nothing to replay before a start")
 }

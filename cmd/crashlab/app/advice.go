@@ -54,6 +54,7 @@ var adviceRules = []adviceRule{
 	{find: sentinel(cluster.ErrNoCurrentContext), advice: say(": pass --context")},
 	{find: sentinel(cluster.ErrNoLabContext), advice: say(": run `crashlab up`, or pass --context to use an existing cluster")},
 	{find: sentinel(cluster.ErrUnreachable), advice: say(" (`crashlab up` starts the lab cluster)")},
+	{find: sentinel(cluster.ErrNoAuditLog), advice: say(": only the lab's own kind cluster records them (made by `crashlab up` from this version on; `crashlab down` and `crashlab up` turns it on); everything else works as before")},
 	{find: typed[*images.PushError](), advice: say(" (is the registry running and reachable from here? a registry over plain HTTP outside localhost and private addresses needs --insecure-registry)")},
 	{find: typed[*lab.TooFewIncidentsError](), advice: func(e error) string {
 		return fmt.Sprintf("; ask for --count %d or fewer", e.(*lab.TooFewIncidentsError).Fit)

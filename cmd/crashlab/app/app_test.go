@@ -59,6 +59,8 @@ func TestBadInputGetsOneLineAndNonZeroExit(t *testing.T) {
 		{"unknown scenario is named before any cluster is asked", []string{"--kubeconfig", kc, "check", "nope"}, 1, `no scenario "nope"`},
 		{"status of an unknown scenario", []string{"--kubeconfig", kc, "status", "nope"}, 1, `no scenario "nope"`},
 		{"diagnose of an unknown scenario", []string{"--kubeconfig", kc, "diagnose", "nope", "--answer", "cause=x"}, 1, `no scenario "nope"`},
+		{"replay needs an id", []string{"replay"}, 2, "accepts 1 arg"},
+		{"replay of an unknown scenario", []string{"--kubeconfig", kc, "replay", "nope"}, 1, `no scenario "nope"`},
 		{"foreign current context is never used", []string{"--kubeconfig", kc, "status"}, 1, "pass --context"},
 		{"unknown context", []string{"--kubeconfig", kc, "--context", "staging", "status"}, 1, `context "staging" not found`},
 		{"malformed answer", []string{"--kubeconfig", kc, "diagnose", "orders-api-down-after-config", "--answer", "cause"}, 2, "write it as question=value"},

@@ -46,5 +46,9 @@ func runCheck(ctx context.Context, g *globals, flags *checkFlags, id string) err
 	if err != nil {
 		return advise(err, id)
 	}
-	return printVerdict(g, v)
+	if err := printVerdict(g, v); err != nil {
+		return err
+	}
+	showReplaySummary(ctx, g, svc, id)
+	return nil
 }

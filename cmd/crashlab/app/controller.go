@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -194,10 +195,22 @@ func podWhy(p *corev1.Pod) string {
 	return fmt.Sprintf("pod %s: %s", p.Name, p.Status.Phase)
 }
 
+var quietOnce sync.Once
+
+// quietControllerRuntime gives controller-runtime's clients and caches,
+// which the learner's crashlab and the board use, a logger that writes
+// nothing: without one, controller-runtime prints a stack trace after 30 s
+// into a learner's terminal. Only `crashlab controller`, which never comes
+// here, logs through it.
+func quietControllerRuntime() {
+	quietOnce.Do(func() { ctrl.SetLogger(logr.Discard()) })
+}
+
 // workshopRemote is a workshop learner's judge: their Attempts, when the
 // workshop has the lab's controller (its Workshop object is there), else
 // nil and the learner's crashlab judges as before.
 func workshopRemote(ctx context.Context, conn *cluster.Conn, who workshop.Identity) (lab.Remote, error) {
+	quietControllerRuntime()
 	c, err := client.New(conn.REST, client.Options{Scheme: attempts.Scheme()})
 	if err != nil {
 		return nil, err
@@ -216,6 +229,7 @@ func workshopRemote(ctx context.Context, conn *cluster.Conn, who workshop.Identi
 // gradedWorkshop is the AttemptMaker of a workshop the lab's controller
 // judges (its Workshop object is there), else nil.
 func gradedWorkshop(ctx context.Context, conn *cluster.Conn, name string) (workshop.AttemptMaker, error) {
+	quietControllerRuntime()
 	c, err := client.New(conn.REST, client.Options{Scheme: controller.Scheme()})
 	if err != nil {
 		return nil, err

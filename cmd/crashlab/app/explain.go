@@ -176,6 +176,9 @@ func runExplain(g *globals, id string, giveUp bool) error {
 	for _, a := range list {
 		fmt.Fprintf(out, "  - %s (%s)\n", a.Text, a.ID)
 	}
+	if giveUp {
+		showReplaySummary(context.Background(), g, svc, id)
+	}
 	return nil
 }
 

@@ -158,6 +158,9 @@ func (g *globals) inWorkshop() bool {
 func (g *globals) serviceOn(ctx context.Context, conn *cluster.Conn) (*lab.Service, error) {
 	ensurer := lab.ClusterImages{Client: conn.Client, IsLab: conn.IsLab, Logger: newLogger(g)}
 	opts := append(g.labOptions(conn.Context), lab.WithImageEnsurer(ensurer))
+	if src := auditLogOf(g, conn); src != nil {
+		opts = append(opts, lab.WithAuditLog(src))
+	}
 	if cluster.IsWorkshopContext(conn.Context) {
 		// A workshop kubeconfig is one learner's: the cluster says whose.
 		who, err := workshop.WhoAmI(ctx, conn.Client)
@@ -196,6 +199,7 @@ func (g *globals) dial(ctx context.Context) (*cluster.Conn, error) {
 
 // connectTo is cluster.Connect with its errors worded for the command line.
 func (g *globals) connectTo(o cluster.ConnectOptions) (*cluster.Conn, error) {
+	o.UserAgent = cluster.DefaultUserAgent + "/" + Version
 	conn, err := cluster.Connect(o)
 	var missing *cluster.KubeconfigMissingError
 	if errors.As(err, &missing) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/progress"
 )
 
 type upFlags struct {
@@ -50,7 +52,12 @@ func runUp(ctx context.Context, g *globals, flags *upFlags) error {
 	if err := kind.Preflight(flags.nodes); err != nil {
 		return err
 	}
-	opts := []cluster.UpOption{cluster.WithNodeImage(flags.nodeImage), cluster.WithWaitForReady(flags.wait), cluster.WithNodes(flags.nodes)}
+	stateDir, err := progress.DefaultDir()
+	if err != nil {
+		return err
+	}
+	opts := []cluster.UpOption{cluster.WithNodeImage(flags.nodeImage), cluster.WithWaitForReady(flags.wait), cluster.WithNodes(flags.nodes),
+		cluster.WithAudit(filepath.Join(stateDir, "audit"))}
 	if g.kubeconfig != "" {
 		opts = append(opts, cluster.WithKubeconfigPath(g.kubeconfig))
 	}

@@ -35,5 +35,9 @@ func (g *globals) recordService(ctx context.Context) (*lab.Service, error) {
 	if cluster.IsWorkshopContext(conn.Context) {
 		return g.serviceOn(ctx, conn)
 	}
-	return checked(lab.New(conn.Client, g.labOptions(conn.Context)...))
+	opts := g.labOptions(conn.Context)
+	if src := auditLogOf(g, conn); src != nil {
+		opts = append(opts, lab.WithAuditLog(src))
+	}
+	return checked(lab.New(conn.Client, opts...))
 }

@@ -1,0 +1,123 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/replay"
+)
+
+// ErrNoAuditLog: the cluster does not record API requests where the lab can
+// read them, so there is no investigation to replay.
+var ErrNoAuditLog = cluster.ErrNoAuditLog
+
+// AuditLogSource opens the cluster's audit log (every file of it, oldest
+// first, as JSON lines); an error wrapping ErrNoAuditLog when it has none.
+type AuditLogSource func(ctx context.Context) (io.ReadCloser, error)
+
+// WithAuditLog reads the cluster's audit log from src for Replay.
+func WithAuditLog(src AuditLogSource) Option {
+	return optionFunc(func(s *Service) { s.auditLog = src })
+}
+
+// replaySlack is how long after an attempt's end its requests still count:
+// the passing check's own moment, and a write the API server logged just
+// after the lab read the pods.
+const replaySlack = 5 * time.Second
+
+// Replay is the learner's investigation of one attempt, from the page.
+type Replay struct {
+	Scenario  string `json:"scenario"`
+	Namespace string `json:"namespace"`
+	// Page is when the attempt started; End when it ended (a passing
+	// check or a give-up), zero while it is open.
+	Page time.Time `json:"page"`
+	End  time.Time `json:"end,omitzero"`
+	// Timeline is every look, write and lab command in order.
+	Timeline replay.Timeline `json:"timeline"`
+	// Expert is the incident's expert path (rendered for the attempt's
+	// variant) and Summary the investigation measured against it.
+	Expert  []replay.Step  `json:"expert"`
+	Summary replay.Summary `json:"summary"`
+	// Skipped counts the audit log's lines that could not be read.
+	Skipped int `json:"skipped,omitempty"`
+}
+
+// Replay rebuilds the learner's investigation of the current or last
+// attempt at scenario id from the cluster's audit log and the lab's own
+// record of its commands. It is feedback: nothing in it is judged or
+// scored. An error wraps ErrNotStarted for an incident never started, and
+// ErrNoAuditLog when the cluster records no requests.
+func (s *Service) Replay(ctx context.Context, id string) (Replay, error) {
+	sc, err := s.lookup(id)
+	if err != nil {
+		return Replay{}, err
+	}
+	ns, err := s.Namespace(sc.ID)
+	if err != nil {
+		return Replay{}, err
+	}
+	e := entryOf(s.entries(), sc)
+	if e.Started.IsZero() {
+		return Replay{}, fmt.Errorf("scenario %s is %w: nothing to replay", sc.ID, ErrNotStarted)
+	}
+	if s.auditLog == nil {
+		return Replay{}, ErrNoAuditLog
+	}
+	if nsObj, err := s.startedNamespace(ctx, sc.ID, ns); err == nil {
+		// The expert path names the attempt's own objects.
+		sc = s.playedIn(ctx, sc, nsObj)
+	}
+	rc, err := s.auditLog(ctx)
+	if err != nil {
+		return Replay{}, err
+	}
+	defer rc.Close()
+	log, err := replay.Read(rc)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Replay{}, ctx.Err()
+		}
+		return Replay{}, fmt.Errorf("read the audit log: %w", err)
+	}
+	out := Replay{Scenario: sc.ID, Namespace: ns, Page: e.Started, End: attemptEnd(e), Expert: sc.Expert, Skipped: log.Skipped}
+	f := replay.Filter{Namespaces: []string{ns}, From: e.Started}
+	if !out.End.IsZero() {
+		f.To = out.End.Add(replaySlack)
+	}
+	out.Timeline = replay.Build(f.Apply(log.Events), e.Started, labCommands(e))
+	diagnosed := time.Time{}
+	if e.DiagnosedThisAttempt() {
+		diagnosed = e.Diagnosed
+	}
+	out.Summary = replay.Compare(out.Timeline, sc.Expert, diagnosed)
+	return out, nil
+}
+
+// attemptEnd is when the attempt ended, zero while it is open.
+func attemptEnd(e progress.Entry) time.Time {
+	switch {
+	case e.FixedThisAttempt():
+		return e.Fixed
+	case e.GaveUpThisAttempt():
+		return e.GivenUp
+	}
+	return time.Time{}
+}
+
+// labCommands are the lab's commands of the attempt, as the replay shows
+// them.
+func labCommands(e progress.Entry) []replay.LabCommand {
+	var out []replay.LabCommand
+	for _, c := range e.Commands {
+		if c.At.Before(e.Started) {
+			continue
+		}
+		out = append(out, replay.LabCommand{Time: c.At, Command: "crashlab " + c.Name})
+	}
+	return out
+}
