@@ -674,9 +674,9 @@ func auditLine(at time.Time, user, agent, verb, uri, ns, resource, sub, name str
 	ev := map[string]any{
 		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "stage": "ResponseComplete",
 		"auditID": fmt.Sprintf("id-%d", at.UnixNano()), "requestURI": uri, "verb": verb,
-		"user":      map[string]any{"username": user},
-		"userAgent": agent,
-		"objectRef": map[string]any{"resource": resource, "namespace": ns, "name": name, "subresource": sub, "apiVersion": "v1"},
+		"user":                     map[string]any{"username": user},
+		"userAgent":                agent,
+		"objectRef":                map[string]any{"resource": resource, "namespace": ns, "name": name, "subresource": sub, "apiVersion": "v1"},
 		"responseStatus":           map[string]any{"code": 200},
 		"requestReceivedTimestamp": at.UTC().Format(time.RFC3339Nano),
 		"stageTimestamp":           at.UTC().Format(time.RFC3339Nano),
