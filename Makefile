@@ -6,7 +6,7 @@ ARCHES := amd64 arm64
 WORKLOAD_BINS := $(foreach a,$(ARCHES),images/bin/workload-linux-$(a))
 CRASHLAB := bin/crashlab
 
-.PHONY: all generate workshop-k8s-local build workload release-snapshot lab test unit e2e e2e-1.34 e2e-nodes bench bench-workshop facts facts-k8s-local fmt vet clean cluster-env
+.PHONY: all generate workshop-k8s-local build workload release-snapshot lab test unit e2e e2e-1.34 e2e-nodes bench bench-workshop bench-audit facts facts-k8s-local fmt vet clean cluster-env
 
 all: build
 
@@ -109,6 +109,10 @@ bench: build
 # controller's CPU and memory, the board's update time p50/p99.
 bench-workshop: build
 	BENCH_RUN='TestBenchWorkshop$$' ./scripts/bench.sh
+
+# What recording API requests (crashlab replay) costs; re-creates the cluster.
+bench-audit: build
+	BENCH_RUN='TestBenchAudit$$' ./scripts/bench.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

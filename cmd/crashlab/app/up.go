@@ -19,6 +19,7 @@ type upFlags struct {
 	nodeImage string
 	wait      time.Duration
 	nodes     int
+	audit     bool
 }
 
 func newUpCommand(g *globals) *cobra.Command {
@@ -36,6 +37,7 @@ func newUpCommand(g *globals) *cobra.Command {
 	// Each node is a container on this machine; ten is the most the lab
 	// offers (a room's worth on one laptop).
 	intRangeVar(cmd.Flags(), &flags.nodes, "nodes", 1, 1, maxNodes, "each node is a container on this machine", "how many nodes (a control plane that also runs pods, and N-1 workers); for a workshop room")
+	cmd.Flags().BoolVar(&flags.audit, "audit", true, "record API requests for crashlab replay (when the cluster is created); --audit=false records nothing")
 	return cmd
 }
 
@@ -52,12 +54,14 @@ func runUp(ctx context.Context, g *globals, flags *upFlags) error {
 	if err := kind.Preflight(flags.nodes); err != nil {
 		return err
 	}
-	stateDir, err := progress.DefaultDir()
-	if err != nil {
-		return err
+	opts := []cluster.UpOption{cluster.WithNodeImage(flags.nodeImage), cluster.WithWaitForReady(flags.wait), cluster.WithNodes(flags.nodes)}
+	if flags.audit {
+		stateDir, err := progress.DefaultDir()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, cluster.WithAudit(filepath.Join(stateDir, "audit")))
 	}
-	opts := []cluster.UpOption{cluster.WithNodeImage(flags.nodeImage), cluster.WithWaitForReady(flags.wait), cluster.WithNodes(flags.nodes),
-		cluster.WithAudit(filepath.Join(stateDir, "audit"))}
 	if g.kubeconfig != "" {
 		opts = append(opts, cluster.WithKubeconfigPath(g.kubeconfig))
 	}
