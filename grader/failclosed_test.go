@@ -30,10 +30,10 @@ func TestJudgeFixInterruptedDuringEachWaitIsNeverAVerdict(t *testing.T) {
 	}{
 		{name: "waiting for the Deployment controller", pods: healthy(), window: time.Minute, cancel: 300 * time.Millisecond,
 			edit: func(s *sim) {
-				d, err := s.cs.AppsV1().Deployments(testNS).Get(context.Background(), target.Name, metav1.GetOptions{})
+				d, err := s.CS.AppsV1().Deployments(testNS).Get(context.Background(), target.Name, metav1.GetOptions{})
 				require.NoError(t, err)
 				d.Generation, d.Status.ObservedGeneration = 3, 2
-				_, err = s.cs.AppsV1().Deployments(testNS).Update(context.Background(), d, metav1.UpdateOptions{})
+				_, err = s.CS.AppsV1().Deployments(testNS).Update(context.Background(), d, metav1.UpdateOptions{})
 				require.NoError(t, err)
 			}},
 		{name: "waiting for Ready pods", pods: []*corev1.Pod{curPod("web-cur-a", ready()), curPod("web-cur-b", notReady())}, window: time.Minute, cancel: 300 * time.Millisecond},
@@ -50,11 +50,11 @@ func TestJudgeFixInterruptedDuringEachWaitIsNeverAVerdict(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			judge := func(ctx context.Context, st *podstate.State) []CheckResult {
-				return JudgeLive(ctx, s.cs, target, tt.window, LiveOptions{Replicas: 2, ReadyTimeout: time.Minute, Replace: true})
+				return JudgeLive(ctx, s.CS, target, tt.window, LiveOptions{Replicas: 2, ReadyTimeout: time.Minute, Replace: true})
 			}
 			time.AfterFunc(tt.cancel, cancel)
 			t0 := time.Now()
-			v, err := JudgeFixWith(ctx, s.cs, "scn", target, nil, []Check{staticCheck("rule", Pass("ok"))}, judge)
+			v, err := JudgeFixWith(ctx, s.CS, "scn", target, nil, []Check{staticCheck("rule", Pass("ok"))}, judge)
 			took := time.Since(t0) - tt.cancel
 			require.Error(t, err, "verdict: %+v", v)
 			assert.True(t, errors.Is(err, podstate.ErrInterrupted), err.Error())
@@ -71,7 +71,7 @@ func TestJudgeLiveCallerDeadlineIsInterrupted(t *testing.T) {
 	s, _ := liveCluster(t, curPod("web-cur-a", ready()), curPod("web-cur-b", notReady()))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	got := JudgeLive(ctx, s.cs, target, time.Minute, LiveOptions{Replicas: 2, ReadyTimeout: time.Minute})
+	got := JudgeLive(ctx, s.CS, target, time.Minute, LiveOptions{Replicas: 2, ReadyTimeout: time.Minute})
 	require.Len(t, got, 1)
 	assert.False(t, got[0].Passed)
 	assert.Contains(t, got[0].Message, "interrupted")
@@ -95,15 +95,15 @@ func TestJudgeFixWithRechecksTheFinalObjects(t *testing.T) {
 			s, _ := liveCluster(t, curPod("web-cur-a", ready()))
 			judge := func(ctx context.Context, _ *podstate.State) []CheckResult {
 				if tt.during != nil {
-					d, err := s.cs.AppsV1().Deployments(testNS).Get(ctx, target.Name, metav1.GetOptions{})
+					d, err := s.CS.AppsV1().Deployments(testNS).Get(ctx, target.Name, metav1.GetOptions{})
 					require.NoError(t, err)
 					tt.during(d)
-					_, err = s.cs.AppsV1().Deployments(testNS).Update(ctx, d, metav1.UpdateOptions{})
+					_, err = s.CS.AppsV1().Deployments(testNS).Update(ctx, d, metav1.UpdateOptions{})
 					require.NoError(t, err)
 				}
 				return []CheckResult{{Name: "stays-up", Passed: true, Message: "m"}}
 			}
-			v, err := JudgeFixWith(context.Background(), s.cs, "scn", target, nil, []Check{WorkloadKept(2)}, judge)
+			v, err := JudgeFixWith(context.Background(), s.CS, "scn", target, nil, []Check{WorkloadKept(2)}, judge)
 			require.NoError(t, err)
 			if tt.during == nil {
 				assert.True(t, v.Passed, "%+v", v.Checks)
@@ -281,7 +281,7 @@ func TestJudgeLiveCreditsStabilityThePodsAlreadyShow(t *testing.T) {
 			t.Parallel()
 			s, _ := liveCluster(t, tt.pods...)
 			t0 := time.Now()
-			got := JudgeLive(context.Background(), s.cs, target, window, LiveOptions{Replicas: 2, ReadyTimeout: 5 * time.Second})
+			got := JudgeLive(context.Background(), s.CS, target, window, LiveOptions{Replicas: 2, ReadyTimeout: 5 * time.Second})
 			took := time.Since(t0)
 			assert.Equal(t, []string{"pods-ready", "stays-up"}, checkNames(got))
 			for _, c := range got {
@@ -311,17 +311,17 @@ func TestJudgeLiveIgnoresTheNodesOwnTrouble(t *testing.T) {
 		setReady(p, false)
 	}
 	s, _ := liveCluster(t, curPod("web-cur-a", notReady()), curPod("web-cur-b", ready()))
-	s.kubelet(func(sg watchSignal) bool {
-		switch sg.seq {
+	s.Kubelet(func(sg watchSignal) bool {
+		switch sg.Seq {
 		case 1:
-			s.updatePod("web-cur-a", hiccup)
+			s.UpdatePod("web-cur-a", hiccup)
 		case 2:
-			s.updatePod("web-cur-a", func(p *corev1.Pod) { ready()(p); restarts(2)(p) })
+			s.UpdatePod("web-cur-a", func(p *corev1.Pod) { ready()(p); restarts(2)(p) })
 			return true
 		}
 		return false
 	})
-	got := JudgeLive(context.Background(), s.cs, target, 300*time.Millisecond, s.liveOpts(LiveOptions{Replicas: 2, ReadyTimeout: 5 * time.Second}))
+	got := JudgeLive(context.Background(), s.CS, target, 300*time.Millisecond, liveOpts(s, LiveOptions{Replicas: 2, ReadyTimeout: 5 * time.Second}))
 	assert.Equal(t, []string{"pods-ready", "stays-up"}, checkNames(got))
 	for _, c := range got {
 		assert.True(t, c.Passed, c.Message)

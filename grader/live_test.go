@@ -63,23 +63,6 @@ func TestStabilityWindow(t *testing.T) {
 	}
 }
 
-// liveCluster is a Deployment at revision 2 with 2 replicas, its current
-// ReplicaSet web-cur and an old ReplicaSet whose crash-looping pod must be
-// ignored.
-func liveCluster(t *testing.T, pods ...*corev1.Pod) (*sim, *appsv1.ReplicaSet) {
-	f := newRolloutFixture()
-	objs := append([]runtime.Object{}, f.Objs...)
-	objs = append(objs, newPod("web-old-1", f.RSOld, crashLooping(t0.Add(time.Hour))))
-	for _, p := range pods {
-		objs = append(objs, p)
-	}
-	return newSim(t, objs...), f.RSCur
-}
-
-func curPod(name string, opts ...podOpt) *corev1.Pod {
-	return newPod(name, newRolloutFixture().RSCur, opts...)
-}
-
 type liveCase struct {
 	name     string
 	pods     []*corev1.Pod
@@ -99,7 +82,7 @@ func runLiveCase(t *testing.T, tt liveCase) {
 	t.Parallel()
 	s, rs := liveCluster(t, tt.pods...)
 	if tt.kubelet != nil {
-		s.kubelet(tt.kubelet(s, rs))
+		s.Kubelet(tt.kubelet(s, rs))
 	}
 	opt := tt.opt
 	if opt.Replicas == 0 {
@@ -115,9 +98,9 @@ func runLiveCase(t *testing.T, tt liveCase) {
 	if window == 0 {
 		window = 400 * time.Millisecond
 	}
-	opt = s.liveOpts(opt)
+	opt = liveOpts(s, opt)
 	start := time.Now()
-	got := JudgeLive(context.Background(), s.cs, target, window, opt)
+	got := JudgeLive(context.Background(), s.CS, target, window, opt)
 	took := time.Since(start)
 
 	var names []string
@@ -149,32 +132,14 @@ func runLiveCase(t *testing.T, tt liveCase) {
 	}
 }
 
-// onWatch acts once, on the n-th pod watch the grader opens.
-func onWatch(n int, act func()) func(watchSignal) bool {
-	return func(sg watchSignal) bool {
-		if sg.seq < n {
-			return false
-		}
-		act()
-		return true
-	}
-}
-
 // afterDelete acts once, on the first pod watch opened after a pod deletion.
 func afterDelete(act func()) func(watchSignal) bool {
 	return func(sg watchSignal) bool {
-		if sg.deletes == 0 {
+		if sg.Deletes == 0 {
 			return false
 		}
 		act()
 		return true
-	}
-}
-
-func createPod(s *sim, p *corev1.Pod) {
-	time.Sleep(30 * time.Millisecond)
-	if _, err := s.cs.CoreV1().Pods(testNS).Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
-		s.t.Errorf("simulated kubelet: create pod %s: %v", p.Name, err)
 	}
 }
 
@@ -191,13 +156,13 @@ func TestJudgeLive(t *testing.T) {
 		{
 			name: "replaced pod comes back Ready: survives restart", pods: healthy(), opt: LiveOptions{Replace: true},
 			kubelet: func(s *sim, rs *appsv1.ReplicaSet) func(watchSignal) bool {
-				return afterDelete(func() { createPod(s, newPod("web-cur-c", rs, ready())) })
+				return afterDelete(func() { s.CreatePod(newPod("web-cur-c", rs, ready())) })
 			},
 			want:    []string{"pods-ready", "stays-up", "survives-restart"},
 			wantMsg: map[string]string{"survives-restart": "web-cur-a"},
 			afterRun: func(t *testing.T, s *sim) {
-				assert.NotContains(t, s.podNames(), "web-cur-a", "the first pod was deleted")
-				assert.Contains(t, s.podNames(), "web-cur-c")
+				assert.NotContains(t, s.PodNames(), "web-cur-a", "the first pod was deleted")
+				assert.Contains(t, s.PodNames(), "web-cur-c")
 			},
 		},
 		{
@@ -209,7 +174,7 @@ func TestJudgeLive(t *testing.T) {
 			name: "replacement that already crashed fails survives-restart", pods: healthy(), opt: LiveOptions{Replace: true},
 			kubelet: func(s *sim, rs *appsv1.ReplicaSet) func(watchSignal) bool {
 				// Runs of a pod created during the check start after the check did.
-				return afterDelete(func() { createPod(s, newPod("web-cur-c", rs, crashLooping(time.Now().Add(time.Hour)))) })
+				return afterDelete(func() { s.CreatePod(newPod("web-cur-c", rs, crashLooping(time.Now().Add(time.Hour)))) })
 			},
 			want:    []string{"pods-ready", "stays-up", "!survives-restart"},
 			wantMsg: map[string]string{"survives-restart": "web-cur-c"},
@@ -219,7 +184,7 @@ func TestJudgeLive(t *testing.T) {
 			name: "newer termination during the window fails stays-up naming the pod", pods: healthy(), window: 5 * time.Second,
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
 				return onWatch(1, func() {
-					s.updatePod("web-cur-a", lastTerm("Error", 1, t0.Add(time.Hour), t0.Add(time.Hour+time.Second)))
+					s.UpdatePod("web-cur-a", lastTerm("Error", 1, t0.Add(time.Hour), t0.Add(time.Hour+time.Second)))
 				})
 			},
 			want: []string{"pods-ready", "!stays-up"}, wantMsg: map[string]string{"stays-up": "web-cur-a"}, maxTime: 3 * time.Second,
@@ -227,14 +192,14 @@ func TestJudgeLive(t *testing.T) {
 		{
 			name: "restart during the window fails stays-up", pods: healthy(), window: 5 * time.Second,
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
-				return onWatch(1, func() { s.updatePod("web-cur-b", restarts(1)) })
+				return onWatch(1, func() { s.UpdatePod("web-cur-b", restarts(1)) })
 			},
 			want: []string{"pods-ready", "!stays-up"}, wantMsg: map[string]string{"stays-up": "web-cur-b"}, maxTime: 3 * time.Second,
 		},
 		{
 			name: "pod losing readiness during the window fails stays-up", pods: healthy(), window: 5 * time.Second,
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
-				return onWatch(1, func() { s.updatePod("web-cur-b", notReady()) })
+				return onWatch(1, func() { s.UpdatePod("web-cur-b", notReady()) })
 			},
 			want: []string{"pods-ready", "!stays-up"}, wantMsg: map[string]string{"stays-up": "web-cur-b"}, maxTime: 3 * time.Second,
 		},
@@ -242,7 +207,7 @@ func TestJudgeLive(t *testing.T) {
 			name: "pod going away during the window fails stays-up", pods: healthy(), window: 5 * time.Second,
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
 				return onWatch(1, func() {
-					_ = s.cs.CoreV1().Pods(testNS).Delete(context.Background(), "web-cur-b", metav1.DeleteOptions{})
+					_ = s.CS.CoreV1().Pods(testNS).Delete(context.Background(), "web-cur-b", metav1.DeleteOptions{})
 				})
 			},
 			want: []string{"pods-ready", "!stays-up"}, wantMsg: map[string]string{"stays-up": "web-cur-b"}, maxTime: 3 * time.Second,
@@ -250,7 +215,7 @@ func TestJudgeLive(t *testing.T) {
 		{
 			name: "pod appearing during the window fails stays-up", pods: healthy(), window: 5 * time.Second,
 			kubelet: func(s *sim, rs *appsv1.ReplicaSet) func(watchSignal) bool {
-				return onWatch(1, func() { createPod(s, newPod("web-cur-c", rs, ready())) })
+				return onWatch(1, func() { s.CreatePod(newPod("web-cur-c", rs, ready())) })
 			},
 			want: []string{"pods-ready", "!stays-up"}, wantMsg: map[string]string{"stays-up": "web-cur-c"}, maxTime: 3 * time.Second,
 		},
@@ -258,7 +223,7 @@ func TestJudgeLive(t *testing.T) {
 			name: "changes to the old ReplicaSet's pods are ignored", pods: healthy(),
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
 				return onWatch(1, func() {
-					s.updatePod("web-old-1", func(p *corev1.Pod) {
+					s.UpdatePod("web-old-1", func(p *corev1.Pod) {
 						restarts(9)(p)
 						lastTerm("Error", 1, t0.Add(2*time.Hour), t0.Add(3*time.Hour))(p)
 					})
@@ -277,7 +242,7 @@ func TestJudgeLive(t *testing.T) {
 			pods: []*corev1.Pod{curPod("web-cur-a", crashLooping(t0)), curPod("web-cur-b", ready())},
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
 				return onWatch(1, func() {
-					s.updatePod("web-cur-a", func(p *corev1.Pod) {
+					s.UpdatePod("web-cur-a", func(p *corev1.Pod) {
 						ready()(p)
 						restarts(4)(p) // the back-off restart; LastTerminationState stays the old crash
 					})
@@ -290,7 +255,7 @@ func TestJudgeLive(t *testing.T) {
 			pods: []*corev1.Pod{curPod("web-cur-a", crashLooping(t0)), curPod("web-cur-b", ready())},
 			opt:  LiveOptions{ReadyTimeout: 10 * time.Second},
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
-				return onWatch(1, func() { s.updatePod("web-cur-a", crashLooping(time.Now().Add(time.Minute))) })
+				return onWatch(1, func() { s.UpdatePod("web-cur-a", crashLooping(time.Now().Add(time.Minute))) })
 			},
 			want: []string{"!pods-ready"}, wantMsg: map[string]string{"pods-ready": "web-cur-a"}, maxTime: 3 * time.Second,
 		},
@@ -303,8 +268,8 @@ func TestJudgeLive(t *testing.T) {
 			opt:  LiveOptions{ReadyTimeout: 5 * time.Second},
 			kubelet: func(s *sim, _ *appsv1.ReplicaSet) func(watchSignal) bool {
 				return onWatch(1, func() {
-					s.updatePod("web-cur-a", crashLooping(t0.Add(time.Minute)))
-					s.updatePod("web-cur-a", ready())
+					s.UpdatePod("web-cur-a", crashLooping(t0.Add(time.Minute)))
+					s.UpdatePod("web-cur-a", ready())
 				})
 			},
 			want: []string{"pods-ready", "stays-up"},
@@ -360,7 +325,7 @@ func TestJudgeFixStaticFailureSkipsLiveChecks(t *testing.T) {
 		staticCheck("rule-broken", Fail("broken")),
 	}
 	start := time.Now()
-	v, err := JudgeFix(context.Background(), s.cs, "scn", target, nil, checks, &LiveOptions{Replicas: 2, MinWindow: time.Minute})
+	v, err := JudgeFix(context.Background(), s.CS, "scn", target, nil, checks, &LiveOptions{Replicas: 2, MinWindow: time.Minute})
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 5*time.Second, "no live watching")
 	assert.Equal(t, "fix", v.Kind)
@@ -384,7 +349,7 @@ func TestJudgeFixWithoutLiveOptionsRunsOnlyStaticChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := liveCluster(t)
-			v, err := JudgeFix(context.Background(), s.cs, "scn", target, nil, tt.checks, nil)
+			v, err := JudgeFix(context.Background(), s.CS, "scn", target, nil, tt.checks, nil)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantPassed, v.Passed)
 			assert.Equal(t, tt.wantApproach, v.Approach)
@@ -398,7 +363,7 @@ func TestJudgeFixStaticChecksSeeTheLoadedState(t *testing.T) {
 	var seen *podstate.State
 	check := Check{Name: "spy", Run: func(st *podstate.State) Result { seen = st; return Pass("ok") }}
 	rec := map[string]string{"Deployment/web": string(depUID)}
-	_, err := JudgeFix(context.Background(), s.cs, "scn", target, rec, []Check{check}, nil)
+	_, err := JudgeFix(context.Background(), s.CS, "scn", target, rec, []Check{check}, nil)
 	require.NoError(t, err)
 	require.NotNil(t, seen)
 	require.NotNil(t, seen.Deployment)
@@ -423,12 +388,12 @@ func TestJudgeFixRunsLiveChecksWithTheDerivedWindow(t *testing.T) {
 	t.Parallel()
 	s, _ := liveCluster(t, curPod("web-cur-a", ready()), curPod("web-cur-b", ready()))
 	live := &LiveOptions{Replicas: 2, ReadyTimeout: time.Second, MinWindow: 100 * time.Millisecond}
-	d, err := s.cs.AppsV1().Deployments(testNS).Get(context.Background(), target.Name, metav1.GetOptions{})
+	d, err := s.CS.AppsV1().Deployments(testNS).Get(context.Background(), target.Name, metav1.GetOptions{})
 	require.NoError(t, err)
 	window := StabilityWindow(d, live.FailsWithin, live.MinWindow)
 
 	start := time.Now()
-	v, err := JudgeFix(context.Background(), s.cs, "scn", target, nil, []Check{staticCheck("rule", Result{Passed: true, Message: "ok", Approach: "a1"})}, live)
+	v, err := JudgeFix(context.Background(), s.CS, "scn", target, nil, []Check{staticCheck("rule", Result{Passed: true, Message: "ok", Approach: "a1"})}, live)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), window, "watched for the whole derived window")
 	assert.True(t, v.Passed, "%+v", v.Checks)
@@ -458,7 +423,7 @@ func TestJudgeFixWithCallsTheLiveJudgeOnlyWhenStaticChecksPass(t *testing.T) {
 			s, _ := liveCluster(t, curPod("web-cur-a", ready()))
 			var got *podstate.State
 			judge := func(_ context.Context, st *podstate.State) []CheckResult { got = st; return tt.judge }
-			v, err := JudgeFixWith(context.Background(), s.cs, "scn", target, nil, []Check{staticCheck("rule", tt.static)}, judge)
+			v, err := JudgeFixWith(context.Background(), s.CS, "scn", target, nil, []Check{staticCheck("rule", tt.static)}, judge)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantCalled, got != nil)
 			if got != nil {

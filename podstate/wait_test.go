@@ -29,7 +29,7 @@ func TestWaitForSignature(t *testing.T) {
 			name: "signature showing later is seen on the pod event",
 			pods: []*corev1.Pod{curPod("web-cur-a", waiting("ContainerCreating", ""))},
 			kubelet: func(s *sim) func(watchSignal) bool {
-				return onWatch(1, func() { s.updatePod("web-cur-a", crashLooping(t0)) })
+				return onWatch(1, func() { s.UpdatePod("web-cur-a", crashLooping(t0)) })
 			},
 			timeout: 5 * time.Second, maxTime: 3 * time.Second, wantPods: 1,
 		},
@@ -45,11 +45,11 @@ func TestWaitForSignature(t *testing.T) {
 			t.Parallel()
 			s, _ := liveCluster(t, tt.pods...)
 			if tt.kubelet != nil {
-				s.kubelet(tt.kubelet(s))
+				s.Kubelet(tt.kubelet(s))
 			}
 			var progress []string
 			start := time.Now()
-			f, err := (&Observer{Client: s.cs}).WaitForSignature(context.Background(), target, []string{"waitingReason=CrashLoopBackOff"}, tt.timeout, func(m string) { progress = append(progress, m) })
+			f, err := (&Observer{Client: s.CS}).WaitForSignature(context.Background(), target, []string{"waitingReason=CrashLoopBackOff"}, tt.timeout, func(m string) { progress = append(progress, m) })
 			if tt.maxTime > 0 {
 				assert.Less(t, time.Since(start), tt.maxTime)
 			}
@@ -79,7 +79,7 @@ func TestWaitForSignature(t *testing.T) {
 
 func TestWaitForSignatureUnknownEvidenceIsAnError(t *testing.T) {
 	s, _ := liveCluster(t, curPod("web-cur-a", crashLooping(t0)))
-	_, err := (&Observer{Client: s.cs}).WaitForSignature(context.Background(), target, []string{"bogus"}, time.Second, nil)
+	_, err := (&Observer{Client: s.CS}).WaitForSignature(context.Background(), target, []string{"bogus"}, time.Second, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bogus")
 }
