@@ -17,6 +17,9 @@ type ReplayView struct {
 	Timeline replay.Timeline
 	Expert   []replay.Step
 	Summary  replay.Summary
+	// Revealed: the attempt is over, and the evidence marks and the expert
+	// path may be shown.
+	Revealed bool
 }
 
 // maxChangesShown bounds the changed fields listed under one write.
@@ -34,7 +37,10 @@ func Replay(w io.Writer, v ReplayView) {
 	if len(v.Timeline.Entries) == 0 {
 		fmt.Fprintln(w, "  nothing recorded yet.")
 	}
-	evidence := v.Summary.EvidenceEntry
+	evidence := -1
+	if v.Revealed {
+		evidence = v.Summary.EvidenceEntry
+	}
 	before := map[int]bool{}
 	for _, i := range v.Summary.WritesBefore {
 		before[i] = true
@@ -64,6 +70,12 @@ func Replay(w io.Writer, v ReplayView) {
 		}
 	}
 	fmt.Fprintln(w)
+	if !v.Revealed {
+		fmt.Fprintln(w, "  ! a change made before the diagnosis")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Which look showed the evidence, and an experienced engineer's path to the cause, are shown once your fix passes or you give up.")
+		return
+	}
 	fmt.Fprintln(w, "  * the first look that showed the evidence of the cause   ! a change made before the diagnosis")
 	fmt.Fprintln(w)
 	ReplaySummary(w, v)
@@ -122,7 +134,9 @@ func stepText(s replay.Step) string {
 		b.WriteString("read the events")
 	default:
 		b.WriteString(strings.ReplaceAll(s.Look, "-", " "))
-		if k := s.ObjectKind(); k != "" {
+		if k := s.ObjectKind(); k != "" && s.Name == "" && s.Look == "get" {
+			b.WriteString(" " + k + "s")
+		} else if k != "" {
 			b.WriteString(" " + k)
 		}
 		if s.Name != "" {

@@ -15,6 +15,7 @@ func TestReplayMarksTheEvidenceAndEarlyChanges(t *testing.T) {
 	v := ReplayView{
 		Scenario: "orders-api-down-after-config",
 		Page:     page,
+		Revealed: true,
 		Timeline: replay.Timeline{Page: page, Entries: []replay.Entry{
 			{Since: 5 * time.Second, Command: "kubectl get pods", Repeats: 2},
 			{Since: 70 * time.Second, Command: "kubectl rollout restart deployment/orders-api", Write: true},
@@ -47,6 +48,14 @@ func TestReplayMarksTheEvidenceAndEarlyChanges(t *testing.T) {
 	assert.Contains(t, out, "read the logs of the previous run — the app's own words (shows the evidence): taken at +1m35s")
 	assert.Contains(t, out, "You first saw the evidence 1m35s after the page.")
 	assert.Contains(t, out, "2 time(s) without a passing diagnosis")
+
+	v.Revealed = false
+	b.Reset()
+	Replay(&b, v)
+	assert.NotContains(t, b.String(), "*  +1m35s", "an open attempt is not told where the evidence is")
+	assert.NotContains(t, b.String(), "the app's own words")
+	assert.Contains(t, b.String(), "once your fix passes or you give up")
+	assert.Contains(t, b.String(), "!  +1m10s")
 
 	v.Summary = replay.Summary{Steps: []replay.StepResult{{Step: replay.Step{Look: "logs", Previous: true, Evidence: true}, Entry: -1}}, EvidenceEntry: -1, Diagnosed: true}
 	b.Reset()

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,6 +53,11 @@ func investigationReplay(t *testing.T, kubeconfig string, c kubernetes.Interface
 	require.NotNil(t, fixPatch, "%s has an accepted fix that is one patch of its workload", s.ID)
 	kubectl := func(args ...string) string {
 		t.Helper()
+		// A person reads an answer before typing the next command; the
+		// audit log does not say which kubectl process sent a request, so
+		// the replay tells commands apart by their shape and by a pause
+		// (replay.Window): two typed within it can read as one.
+		time.Sleep(replay.Window + time.Second)
 		out, err := exec.Command(kubectlPath, append([]string{"--kubeconfig", kubeconfig, "--context", cluster.ContextName, "-n", ns}, args...)...).CombinedOutput()
 		require.NoError(t, err, "kubectl %v: %s", args, out)
 		return string(out)
@@ -67,6 +73,15 @@ func investigationReplay(t *testing.T, kubeconfig string, c kubernetes.Interface
 	workload := strings.ToLower(s.Workload.Kind) + "/" + s.Workload.Name
 	kubectl("rollout", "restart", workload)
 	require.Equal(t, 0, crashlab(t, kubeconfig, "--learner", learner, "hint", s.ID).code)
+	// While the attempt is open, the replay does not say where the cause is.
+	r = crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "replay", s.ID)
+	require.Equal(t, 0, r.code, r.err)
+	var open lab.Replay
+	require.NoError(t, json.Unmarshal([]byte(r.out), &open))
+	assert.False(t, open.Revealed)
+	assert.Empty(t, open.Expert)
+	assert.Equal(t, -1, open.Summary.EvidenceEntry)
+	assert.NotEmpty(t, open.Summary.WritesBefore, "the change made before understanding is said at once")
 	kubectl("patch", workload, "--type", "strategic", "-p", string(fixPatch))
 	r = crashlab(t, kubeconfig, "--learner", learner, "check", s.ID, "--timeout", "3m")
 	require.Equal(t, 0, r.code, "the right fix passes")

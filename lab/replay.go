@@ -43,6 +43,10 @@ type Replay struct {
 	// variant) and Summary the investigation measured against it.
 	Expert  []replay.Step  `json:"expert"`
 	Summary replay.Summary `json:"summary"`
+	// Revealed tells that the attempt is over (a passing check or a
+	// give-up): only then are the expert path and the evidence marks
+	// shown, since they name where the cause is.
+	Revealed bool `json:"revealed"`
 	// Skipped counts the audit log's lines that could not be read.
 	Skipped int `json:"skipped,omitempty"`
 }
@@ -95,6 +99,14 @@ func (s *Service) Replay(ctx context.Context, id string) (Replay, error) {
 		diagnosed = e.Diagnosed
 	}
 	out.Summary = replay.Compare(out.Timeline, sc.Expert, diagnosed)
+	out.Revealed = !out.End.IsZero()
+	if !out.Revealed {
+		// Which look shows the evidence, and the path to it, would tell an
+		// open attempt where the cause is: only the writes made before a
+		// diagnosis are said.
+		out.Expert = nil
+		out.Summary = replay.Summary{EvidenceEntry: -1, Diagnosed: out.Summary.Diagnosed, WritesBefore: out.Summary.WritesBefore}
+	}
 	return out, nil
 }
 

@@ -692,7 +692,17 @@ func TestReplayIsTheAttemptsInvestigation(t *testing.T) {
 	f := newFixture(t)
 	svc, started := startCrashLooping(t, f)
 	ns := started.Namespace
-	at := time.Now().Add(time.Second)
+	// The page was a minute ago: the investigation below happened since.
+	st, err := progress.Open(f.dir, "workshop", "ann")
+	require.NoError(t, err)
+	page := time.Now().Add(-time.Minute)
+	require.NoError(t, st.Update(scenarioID, func(e *progress.Entry) {
+		e.Started = page
+		for i := range e.Commands {
+			e.Commands[i].At = page
+		}
+	}))
+	at := page.Add(time.Second)
 	kubectl := "kubectl/v1.34.1 (linux/amd64) kubernetes/abc"
 	log := auditLine(at.Add(-time.Hour), "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods", ns, "pods", "", "") +
 		auditLine(at, "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "") +
@@ -715,9 +725,19 @@ func TestReplayIsTheAttemptsInvestigation(t *testing.T) {
 	assert.Contains(t, commands[1], "kubectl get pods")
 	assert.Contains(t, commands[2], "kubectl logs "+workload+"-abc-x1")
 	assert.Contains(t, commands[2], "--previous")
+	assert.Equal(t, 20*time.Second, r.Timeline.Entries[2].Time.Sub(r.Timeline.Entries[1].Time).Round(time.Second))
+	assert.False(t, r.Revealed)
+	assert.Empty(t, r.Expert, "an open attempt is not shown the path to the cause")
+	assert.Equal(t, -1, r.Summary.EvidenceEntry, "nor where the evidence was")
+
+	_, err = svc.GiveUp(scenarioID)
+	require.NoError(t, err)
+	r, err = svc.Replay(context.Background(), scenarioID)
+	require.NoError(t, err)
+	assert.True(t, r.Revealed)
+	assert.NotEmpty(t, r.Expert)
 	assert.True(t, r.Summary.EvidenceSeen)
 	assert.Equal(t, 2, r.Summary.EvidenceEntry, "the previous log shows the evidence of this incident")
-	assert.Equal(t, 20*time.Second, r.Timeline.Entries[2].Time.Sub(r.Timeline.Entries[1].Time).Round(time.Second))
 
 	none := f.service("ann")
 	_, err = none.Replay(context.Background(), scenarioID)

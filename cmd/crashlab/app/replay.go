@@ -71,7 +71,7 @@ func showReplaySummary(ctx context.Context, g *globals, svc *lab.Service, id str
 }
 
 func replayView(r lab.Replay) content.ReplayView {
-	return content.ReplayView{Scenario: r.Scenario, Page: r.Page, End: r.End, Timeline: r.Timeline, Expert: r.Expert, Summary: r.Summary}
+	return content.ReplayView{Scenario: r.Scenario, Page: r.Page, End: r.End, Timeline: r.Timeline, Expert: r.Expert, Summary: r.Summary, Revealed: r.Revealed}
 }
 
 // auditLogOf reads the lab's kind cluster's audit log; only that cluster
