@@ -185,6 +185,10 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 			t.Error("the board did not stop within a second of its context ending")
 		}
 	}()
+	// The board listens once its cache holds the room: wait for that, as a
+	// trainer waits for the address it prints (seen in CI: a page opened
+	// before it was refused).
+	waitListening(t, addr, boardDone)
 	page := newBrowser(t)
 	cell := func(learner string) string { return "#cell-" + learner + "--" + id }
 	require.NoError(t, chromedp.Do(page, chromedp.Navigate("http://"+addr+"/")))
@@ -394,6 +398,26 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 }
 
 // freeAddr picks a free loopback port for a server the test starts.
+// waitListening waits until something accepts connections on addr, at most
+// a minute; a board that ended first fails the test with its error.
+func waitListening(t *testing.T, addr string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("the board ended before it listened on %s: %v", addr, err)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			_ = c.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("nothing listened on %s within a minute", addr)
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
