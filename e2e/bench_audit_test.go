@@ -38,10 +38,7 @@ func TestBenchAudit(t *testing.T) {
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
-	up := []string{"up"}
-	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
-		up = append(up, "--image", img)
-	}
+	up := upArgs()
 	// Every fourth incident of the catalogue (the catalogue's order), each
 	// with an accepted fix.
 	var sample []scenarioSpec

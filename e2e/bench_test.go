@@ -41,10 +41,7 @@ func TestBench(t *testing.T) {
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
-	up := []string{"up"}
-	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
-		up = append(up, "--image", img)
-	}
+	up := upArgs()
 	t0 := time.Now()
 	require.Equal(t, 0, crashlab(t, kubeconfig, up...).code)
 	upTime := time.Since(t0)

@@ -64,10 +64,7 @@ func TestBenchWorkshop(t *testing.T) {
 	const incident = "indexer-stuck-pending"
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
-	up := []string{"up"}
-	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
-		up = append(up, "--image", img)
-	}
+	up := upArgs()
 	require.Equal(t, 0, crashlab(t, kubeconfig, up...).code)
 	root, err := fixes.RepoRoot()
 	require.NoError(t, err)

@@ -155,6 +155,16 @@ func lastTerminated(pods []corev1.Pod, container string) []*corev1.ContainerStat
 	return out
 }
 
+// upArgs is `crashlab up` on the node image the run was given
+// (CRASHLAB_NODE_IMAGE), else kind's default.
+func upArgs() []string {
+	up := []string{"up"}
+	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
+		up = append(up, "--image", img)
+	}
+	return up
+}
+
 func stateDir(t *testing.T) string {
 	d := filepath.Join(os.TempDir(), fmt.Sprintf("crashlab-e2e-state-%d", os.Getpid()))
 	require.NoError(t, os.MkdirAll(d, 0o755))

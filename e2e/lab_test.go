@@ -86,10 +86,7 @@ func TestLab(t *testing.T) {
 	all := specs(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	t.Setenv("CRASHLAB_STATE_DIR", stateDir(t))
-	up := []string{"up"}
-	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
-		up = append(up, "--image", img)
-	}
+	up := upArgs()
 	// CRASHLAB_E2E_NODES=N: the cluster a workshop room would use.
 	if n := os.Getenv("CRASHLAB_E2E_NODES"); n != "" {
 		up = append(up, "--nodes", n)

@@ -44,10 +44,7 @@ func TestPlay(t *testing.T) {
 	// The cluster: `up` reuses a running lab cluster and writes its kubeconfig.
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	t.Setenv("CRASHLAB_STATE_DIR", t.TempDir())
-	up := []string{"up"}
-	if img := os.Getenv("CRASHLAB_NODE_IMAGE"); img != "" {
-		up = append(up, "--image", img)
-	}
+	up := upArgs()
 	require.Equal(t, 0, crashlab(t, kubeconfig, up...).code, "crashlab up")
 	playInTerminal(t, tmuxPath, bin, kubeconfig)
 }
