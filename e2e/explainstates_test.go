@@ -267,7 +267,10 @@ func explainForeignStates(t *testing.T, kubeconfig string, c kubernetes.Interfac
 
 	cases := foreignStateCases(t, c, ns, nodes.Items, hugeCPU, hugeMem)
 	done := map[string]bool{}
-	deadline := time.Now().Add(75 * time.Second)
+	// Each explain runs a crashlab process, one after another; under the
+	// suite's full load 75 s was seen to run out before a crash-looping
+	// Job pod held still between two reads.
+	deadline := time.Now().Add(150 * time.Second)
 	var pods []corev1.Pod
 	var events []corev1.Event
 	for len(done) < len(cases) && time.Now().Before(deadline) {

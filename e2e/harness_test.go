@@ -97,6 +97,44 @@ func verdictOf(t *testing.T, r result) grader.Verdict {
 	return v
 }
 
+// liveChecks are the checks that watch pods over time; the others judge the
+// objects as written.
+var liveChecks = map[string]bool{"pods-ready": true, "stays-up": true, "survives-restart": true}
+
+// onlyLiveFailed reports whether every failed check of v is a live one.
+func onlyLiveFailed(v grader.Verdict) bool {
+	failed := failedChecks(v)
+	for _, name := range failed {
+		if !liveChecks[name] {
+			return false
+		}
+	}
+	return len(failed) > 0
+}
+
+// probeTimeouts logs the namespace's warning events and returns the probe
+// failures among them that the kubelet reports as timeouts (its HTTP
+// client's or the dial's), as opposed to a refused connection or a status.
+func probeTimeouts(t *testing.T, c kubernetes.Interface, ns string) []string {
+	t.Helper()
+	ev, err := c.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Logf("events of %s: %v", ns, err)
+		return nil
+	}
+	var out []string
+	for _, e := range ev.Items {
+		if e.Type != corev1.EventTypeWarning {
+			continue
+		}
+		t.Logf("event %s/%s %s x%d: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Count, e.Message)
+		if e.Reason == "Unhealthy" && (strings.Contains(e.Message, "Client.Timeout exceeded") || strings.Contains(e.Message, "context deadline exceeded") || strings.Contains(e.Message, "i/o timeout")) {
+			out = append(out, e.InvolvedObject.Name+": "+e.Message)
+		}
+	}
+	return out
+}
+
 func failedChecks(v grader.Verdict) []string {
 	var out []string
 	for _, c := range v.Checks {

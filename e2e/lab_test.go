@@ -328,6 +328,19 @@ func runFix(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenar
 	require.NoError(t, fixes.Apply(ctx, c, ns, vals, fx), "apply %s", fx.File)
 	r = crashlab(t, kubeconfig, "--learner", fx.Name, "-o", "json", "check", s.ID, "--timeout", "3m")
 	v := verdictOf(t, r)
+	if fx.Expect == fixes.ExpectPass && !v.Passed {
+		// An accepted fix failed. Show what the kubelet said, and allow one
+		// more check only when the failure was in the live watch and the
+		// kubelet itself reported a probe that timed out: on a node this
+		// suite loads to its limit, that is the node, not the fix. Any
+		// other failure stands.
+		timedOut := probeTimeouts(t, c, ns)
+		if onlyLiveFailed(v) && len(timedOut) > 0 {
+			t.Logf("accepted fix %s failed live checks %v while the kubelet reported probe timeouts %q; checking once more", fx.Name, failedChecks(v), timedOut)
+			r = crashlab(t, kubeconfig, "--learner", fx.Name, "-o", "json", "check", s.ID, "--timeout", "3m")
+			v = verdictOf(t, r)
+		}
+	}
 	switch fx.Expect {
 	case fixes.ExpectPass:
 		assert.True(t, v.Passed, "accepted fix %s (%s) must pass: %+v", fx.Name, fx.Why, v.Checks)
