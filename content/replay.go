@@ -20,6 +20,16 @@ type ReplayView struct {
 	// Revealed: the attempt is over, and the evidence marks and the expert
 	// path may be shown.
 	Revealed bool
+	// Who is whose investigation the summary speaks of: "" for the
+	// learner reading their own ("You"), or a name ("The candidate").
+	Who string
+}
+
+func (v ReplayView) who() string {
+	if v.Who == "" {
+		return "You"
+	}
+	return v.Who
 }
 
 // maxChangesShown bounds the changed fields listed under one write.
@@ -99,19 +109,19 @@ func ReplaySummary(w io.Writer, v ReplayView) {
 	}
 	switch {
 	case s.EvidenceSeen:
-		fmt.Fprintf(w, "You first saw the evidence %s after the page.\n", clock(s.EvidenceAfter))
+		fmt.Fprintf(w, "%s first saw the evidence %s after the page.\n", v.who(), clock(s.EvidenceAfter))
 	default:
-		fmt.Fprintln(w, "You never took a look that shows the evidence of the cause.")
+		fmt.Fprintf(w, "%s never took a look that shows the evidence of the cause.\n", v.who())
 	}
 	if len(s.Steps) > 0 && !s.InOrder {
-		fmt.Fprintln(w, "You took these looks in another order than the path.")
+		fmt.Fprintf(w, "%s took these looks in another order than the path.\n", v.who())
 	}
 	if n := len(s.WritesBefore); n > 0 {
 		what := "before the diagnosis"
 		if !s.Diagnosed {
 			what = "without a passing diagnosis"
 		}
-		fmt.Fprintf(w, "You changed the cluster %d time(s) %s: understanding first makes a fix that holds.\n", n, what)
+		fmt.Fprintf(w, "%s changed the cluster %d time(s) %s: understanding first makes a fix that holds.\n", v.who(), n, what)
 	}
 }
 

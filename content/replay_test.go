@@ -63,4 +63,11 @@ func TestReplayMarksTheEvidenceAndEarlyChanges(t *testing.T) {
 	assert.Contains(t, b.String(), "not taken")
 	assert.Contains(t, b.String(), "You never took a look that shows the evidence")
 	assert.NotContains(t, b.String(), "changed the cluster")
+
+	// The interviewer's report speaks of the candidate.
+	v.Who = "The candidate"
+	b.Reset()
+	ReplaySummary(&b, v)
+	assert.Contains(t, b.String(), "The candidate never took a look that shows the evidence")
+	assert.NotContains(t, b.String(), "You ")
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/crashlab/crashlab/cmd/crashlab/app"
 	"github.com/crashlab/crashlab/internal/syncbuf"
 	"github.com/crashlab/crashlab/interview"
+	"github.com/crashlab/crashlab/replay"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 )
@@ -35,6 +36,13 @@ type interviewReport struct {
 	Outcome   string            `json:"outcome"`
 	Score     *int              `json:"score"`
 	Events    []interview.Event `json:"events"`
+	// Investigation is the candidate's, from the audit log.
+	Investigation *struct {
+		Timeline replay.Timeline `json:"timeline"`
+		Revealed bool            `json:"revealed"`
+		Summary  replay.Summary  `json:"summary"`
+	} `json:"investigation"`
+	InvestigationNote string `json:"investigationNote"`
 }
 
 // interviewRoom plays an interview on the real cluster: the interviewer's
@@ -188,6 +196,29 @@ func interviewRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals
 	for _, k := range []string{"questions", "answer", "diagnosis", "hint", "check"} {
 		assert.True(t, kinds[k], "the report has a %s event: %+v", k, rep.Events)
 	}
+
+	// The investigation: the candidate's requests and lab commands, never
+	// the interviewer's (this test read the namespace's pods as the
+	// interviewer, above), revealed to the interviewer.
+	t.Run("investigation", func(t *testing.T) {
+		require.NotNil(t, rep.Investigation, "the lab's cluster records requests: %s", rep.InvestigationNote)
+		assert.True(t, rep.Investigation.Revealed, "the interviewer sees the evidence marks")
+		user := interview.CandidateUser(token)
+		var lab []string
+		wrote := false
+		for _, e := range rep.Investigation.Timeline.Entries {
+			if e.Source == replay.SourceLab {
+				lab = append(lab, e.Command)
+				continue
+			}
+			assert.Equal(t, user, e.User, "only the candidate's requests: %+v", e)
+			wrote = wrote || e.Write
+		}
+		assert.True(t, wrote, "the candidate's fix (%s) is in the timeline as a write: %+v", passing[0].Name, rep.Investigation.Timeline.Entries)
+		for _, cmd := range []string{"crashlab diagnose", "crashlab hint", "crashlab check"} {
+			assert.Contains(t, lab, cmd, "the candidate's lab commands, from the interviewer's record")
+		}
+	})
 
 	// With the interviewer gone, the candidate's command says so in one line.
 	begin := time.Now()

@@ -70,6 +70,12 @@ func NewToken() (string, error) {
 // Namespace is the interview's incident namespace.
 func Namespace(token string) string { return NamespacePrefix + token }
 
+// CandidateUser is the user name the API server gives the candidate's
+// requests (their ServiceAccount's), as its audit log records it.
+func CandidateUser(token string) string {
+	return "system:serviceaccount:" + Namespace(token) + ":" + CandidateAccount
+}
+
 // Context is the context name of the candidate's kubeconfig.
 func Context(token string) string { return ContextPrefix + token }
 

@@ -24,6 +24,21 @@ func WithAuditLog(src AuditLogSource) Option {
 	return optionFunc(func(s *Service) { s.auditLog = src })
 }
 
+// WithAuditUser keeps, in Replay, only the requests made as username: the
+// candidate's identity when the interviewer's process replays, so that the
+// interviewer's own looks at the namespace are not the candidate's.
+func WithAuditUser(username string) Option {
+	return optionFunc(func(s *Service) { s.auditUser = username })
+}
+
+// ReplayOptions change what Replay shows.
+type ReplayOptions struct {
+	// Reveal shows the evidence marks and the expert path of an open
+	// attempt too: for a reader who is not the learner (the interviewer's
+	// report), never for the learner's own replay.
+	Reveal bool
+}
+
 // replaySlack is how long after an attempt's end its requests still count:
 // the passing check's own moment, and a write the API server logged just
 // after the lab read the pods.
@@ -43,9 +58,10 @@ type Replay struct {
 	// variant) and Summary the investigation measured against it.
 	Expert  []replay.Step  `json:"expert"`
 	Summary replay.Summary `json:"summary"`
-	// Revealed tells that the attempt is over (a passing check or a
-	// give-up): only then are the expert path and the evidence marks
-	// shown, since they name where the cause is.
+	// Revealed tells that the expert path and the evidence marks are
+	// shown, since they name where the cause is: only once the attempt is
+	// over (a passing check or a give-up), or to a reader who is not the
+	// learner (ReplayOptions.Reveal).
 	Revealed bool `json:"revealed"`
 	// Skipped counts the audit log's lines that could not be read.
 	Skipped int `json:"skipped,omitempty"`
@@ -57,6 +73,11 @@ type Replay struct {
 // scored. An error wraps ErrNotStarted for an incident never started, and
 // ErrNoAuditLog when the cluster records no requests.
 func (s *Service) Replay(ctx context.Context, id string) (Replay, error) {
+	return s.ReplayFor(ctx, id, ReplayOptions{})
+}
+
+// ReplayFor is Replay with options.
+func (s *Service) ReplayFor(ctx context.Context, id string, o ReplayOptions) (Replay, error) {
 	sc, err := s.lookup(id)
 	if err != nil {
 		return Replay{}, err
@@ -89,7 +110,7 @@ func (s *Service) Replay(ctx context.Context, id string) (Replay, error) {
 		return Replay{}, fmt.Errorf("read the audit log: %w", err)
 	}
 	out := Replay{Scenario: sc.ID, Namespace: ns, Page: e.Started, End: attemptEnd(e), Expert: sc.Expert, Skipped: log.Skipped}
-	f := replay.Filter{Namespaces: []string{ns}, From: e.Started}
+	f := replay.Filter{Namespaces: []string{ns}, From: e.Started, Username: s.auditUser}
 	if !out.End.IsZero() {
 		f.To = out.End.Add(replaySlack)
 	}
@@ -99,7 +120,7 @@ func (s *Service) Replay(ctx context.Context, id string) (Replay, error) {
 		diagnosed = e.Diagnosed
 	}
 	out.Summary = replay.Compare(out.Timeline, sc.Expert, diagnosed)
-	out.Revealed = !out.End.IsZero()
+	out.Revealed = !out.End.IsZero() || o.Reveal
 	if !out.Revealed {
 		// Which look shows the evidence, and the path to it, would tell an
 		// open attempt where the cause is: only the writes made before a

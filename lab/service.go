@@ -81,6 +81,9 @@ type Service struct {
 	store ProgressStore
 	// auditLog reads the cluster's audit log for Replay; nil: it has none.
 	auditLog AuditLogSource
+	// auditUser, when set, is the only identity whose requests Replay
+	// shows (a candidate's or a workshop learner's ServiceAccount).
+	auditUser string
 	// remote, when set, judges and records instead of this service.
 	remote Remote
 }

@@ -745,3 +745,59 @@ func TestReplayIsTheAttemptsInvestigation(t *testing.T) {
 	_, err = f.service("bob", lab.WithAuditLog(func(context.Context) (io.ReadCloser, error) { return nil, errors.New("unused") })).Replay(context.Background(), scenarioID)
 	assert.ErrorIs(t, err, lab.ErrNotStarted, "nothing to replay before a start")
 }
+
+// The interviewer's replay is the candidate's requests only, and shows the
+// evidence of an open attempt: the interviewer is not the candidate.
+func TestReplayForAnotherReader(t *testing.T) {
+	f := newFixture(t)
+	_, started := startCrashLooping(t, f)
+	ns := started.Namespace
+	st, err := progress.Open(f.dir, "workshop", "ann")
+	require.NoError(t, err)
+	page := time.Now().Add(-time.Minute)
+	require.NoError(t, st.Update(scenarioID, func(e *progress.Entry) {
+		e.Started = page
+		for i := range e.Commands {
+			e.Commands[i].At = page
+		}
+	}))
+	at := page.Add(time.Second)
+	kubectl := "kubectl/v1.34.1 (linux/amd64) kubernetes/abc"
+	candidate := "system:serviceaccount:" + ns + ":candidate"
+	log := auditLine(at, "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "") +
+		auditLine(at.Add(10*time.Second), candidate, kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "") +
+		auditLine(at.Add(20*time.Second), "kubernetes-admin", kubectl, "get", "/api/v1/namespaces/"+ns+"/pods/"+workload+"-abc-x1/log?container=app&previous=true", ns, "pods", "log", workload+"-abc-x1") +
+		auditLine(at.Add(30*time.Second), candidate, kubectl, "get", "/api/v1/namespaces/"+ns+"/pods/"+workload+"-abc-x1/log?container=app&previous=true", ns, "pods", "log", workload+"-abc-x1")
+	src := lab.WithAuditLog(func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(log)), nil })
+
+	tests := []struct {
+		name     string
+		opts     []lab.Option
+		reveal   bool
+		users    []string
+		revealed bool
+	}{
+		{name: "everyone's, as the learner reads it", opts: []lab.Option{src}, users: []string{"", "kubernetes-admin", candidate, "kubernetes-admin", candidate}},
+		{name: "the candidate's only", opts: []lab.Option{src, lab.WithAuditUser(candidate)}, users: []string{"", candidate, candidate}},
+		{name: "revealed to the interviewer", opts: []lab.Option{src, lab.WithAuditUser(candidate)}, reveal: true, users: []string{"", candidate, candidate}, revealed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := f.service("ann", tt.opts...).ReplayFor(context.Background(), scenarioID, lab.ReplayOptions{Reveal: tt.reveal})
+			require.NoError(t, err)
+			var users []string
+			for _, e := range r.Timeline.Entries {
+				users = append(users, e.User)
+			}
+			assert.Equal(t, tt.users, users)
+			assert.Equal(t, tt.revealed, r.Revealed)
+			if tt.revealed {
+				assert.NotEmpty(t, r.Expert)
+				assert.Equal(t, 2, r.Summary.EvidenceEntry, "the candidate's previous log is the evidence")
+			} else {
+				assert.Empty(t, r.Expert)
+				assert.Equal(t, -1, r.Summary.EvidenceEntry)
+			}
+		})
+	}
+}

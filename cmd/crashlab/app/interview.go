@@ -249,7 +249,13 @@ func (iv *interviewRun) service(progressFn func(string)) (*lab.Service, error) {
 		// The blind variant: the same seed gives every candidate of a panel
 		// the same names and values.
 		lab.WithVariant(iv.plan.seed),
+		// The report's investigation: the candidate's requests only, not
+		// the interviewer's own looks at the namespace.
+		lab.WithAuditUser(interview.CandidateUser(iv.token)),
 	)
+	if src := auditLogOf(iv.g, iv.conn); src != nil {
+		opts = append(opts, lab.WithAuditLog(src))
+	}
 	if progressFn != nil {
 		opts = append(opts, lab.WithProgress(progressFn))
 	}
@@ -298,6 +304,7 @@ func (iv *interviewRun) run(ctx context.Context) error {
 		g.warn(err.Error())
 	}
 	rep := interviewReportOf(final, sc, a)
+	rep.Investigation, rep.InvestigationNote = iv.investigation(ctx, svc, outcome)
 	if g.json() {
 		if err := g.emit(rep); err != nil {
 			return err
@@ -309,6 +316,24 @@ func (iv *interviewRun) run(ctx context.Context) error {
 		return ExitError{Code: 130}
 	}
 	return nil
+}
+
+// investigation is the candidate's investigation for the report, or a note
+// saying why there is none. The interviewer is not the candidate: the
+// evidence marks and the expert path are shown whatever the outcome.
+func (iv *interviewRun) investigation(ctx context.Context, svc *lab.Service, outcome string) (*lab.Replay, string) {
+	if outcome == interviewInterrupted {
+		// Reading the log takes longer than Ctrl-C may.
+		return nil, "not read: the interview was stopped early"
+	}
+	r, err := svc.ReplayFor(ctx, iv.plan.scenario.ID, lab.ReplayOptions{Reveal: true})
+	switch {
+	case errors.Is(err, lab.ErrNoAuditLog):
+		return nil, "not recorded: this cluster keeps no audit log the lab can read (the lab's own kind cluster does)"
+	case err != nil:
+		return nil, "not read: " + err.Error()
+	}
+	return &r, ""
 }
 
 // deploy makes the system namespace, starts the incident in the
@@ -415,6 +440,11 @@ type interviewReport struct {
 	WrongAnswers int               `json:"wrongAnswers"`
 	Approach     string            `json:"approach,omitempty"`
 	Events       []interview.Event `json:"events"`
+	// Investigation is the candidate's investigation, from the API
+	// server's audit log and the interviewer's record of their lab
+	// commands; InvestigationNote says why there is none.
+	Investigation     *lab.Replay `json:"investigation,omitempty"`
+	InvestigationNote string      `json:"investigationNote,omitempty"`
 	// Score is the attempt's score once fixed; null while the fix has not
 	// passed.
 	Score *int `json:"score"`
@@ -470,4 +500,12 @@ func printInterviewReport(w io.Writer, r interviewReport) {
 	for _, e := range r.Events {
 		fmt.Fprintf(w, "  %s\n", eventLine(e))
 	}
+	fmt.Fprintln(w)
+	if r.Investigation == nil {
+		fmt.Fprintf(w, "Investigation: %s\n", r.InvestigationNote)
+		return
+	}
+	v := replayView(*r.Investigation)
+	v.Who = "The candidate"
+	content.Replay(w, v)
 }
