@@ -141,6 +141,65 @@ func investigationReplay(t *testing.T, kubeconfig string, c kubernetes.Interface
 	text := crashlab(t, kubeconfig, "--learner", learner, "replay", s.ID)
 	require.Equal(t, 0, text.code)
 	assert.Contains(t, text.out, "kubectl logs "+pod)
+
+	// progress -o json carries the same investigation in a few numbers.
+	var count progressInvestigationJSON
+	for _, e := range got.Timeline.Entries {
+		switch {
+		case e.Source == replay.SourceLab:
+			count.LabCommands++
+		case e.Write:
+			count.Writes++
+		default:
+			count.Looks++
+		}
+	}
+	inv := progressInvestigation(t, kubeconfig, learner, s.ID)
+	require.NotNil(t, inv, "progress -o json shows the investigation of a started incident")
+	assert.Equal(t, count.Looks, inv.Looks)
+	assert.Equal(t, count.Writes, inv.Writes)
+	assert.Equal(t, count.LabCommands, inv.LabCommands)
+	assert.Equal(t, len(sum.WritesBefore), inv.WritesBeforeDiagnosis)
+	assert.True(t, inv.Revealed)
+	if assert.NotNil(t, inv.EvidenceSeen) {
+		assert.True(t, *inv.EvidenceSeen)
+	}
+	assert.Equal(t, "crashlab replay "+s.ID, inv.Command)
+}
+
+// progressInvestigationJSON is the part of an incident's investigation in
+// `progress -o json` the test reads.
+type progressInvestigationJSON struct {
+	Looks                 int    `json:"looks"`
+	Writes                int    `json:"writes"`
+	LabCommands           int    `json:"labCommands"`
+	WritesBeforeDiagnosis int    `json:"writesBeforeDiagnosis"`
+	Revealed              bool   `json:"revealed"`
+	EvidenceSeen          *bool  `json:"evidenceSeen"`
+	Command               string `json:"command"`
+}
+
+// progressInvestigation is the investigation `progress -o json` shows for
+// the learner's incident id.
+func progressInvestigation(t *testing.T, kubeconfig, learner, id string) *progressInvestigationJSON {
+	t.Helper()
+	r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "progress")
+	require.Equal(t, 0, r.code, r.err)
+	var p struct {
+		Incidents []struct {
+			ID            string                     `json:"id"`
+			Investigation *progressInvestigationJSON `json:"investigation"`
+		} `json:"incidents"`
+		InvestigationNote string `json:"investigationNote"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.out), &p), r.out)
+	for _, inc := range p.Incidents {
+		if inc.ID == id {
+			return inc.Investigation
+		}
+	}
+	t.Fatalf("progress has no incident %s: %s (note: %s)", id, r.out, p.InvestigationNote)
+	return nil
 }
 
 // replayElsewhere: on a cluster whose requests the lab cannot read (here,
@@ -150,4 +209,10 @@ func replayElsewhere(t *testing.T, kubeconfig, contextName, learner, id string) 
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.err, "does not record API requests")
 	assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.err), "\n")+1, "one line: %q", r.err)
+
+	// progress still works there, and says why it shows no investigation.
+	r = crashlab(t, kubeconfig, "--context", contextName, "--learner", learner, "-o", "json", "progress")
+	require.Equal(t, 0, r.code, r.err)
+	assert.Contains(t, r.out, "keeps no audit log")
+	assert.NotContains(t, r.out, `"investigation":`)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/progress"
 	"github.com/crashlab/crashlab/replay"
+	"github.com/crashlab/crashlab/scenarios"
 )
 
 // ErrNoAuditLog: the cluster does not record API requests where the lab can
@@ -82,32 +83,78 @@ func (s *Service) ReplayFor(ctx context.Context, id string, o ReplayOptions) (Re
 	if err != nil {
 		return Replay{}, err
 	}
-	ns, err := s.Namespace(sc.ID)
-	if err != nil {
-		return Replay{}, err
-	}
 	e := entryOf(s.entries(), sc)
 	if e.Started.IsZero() {
 		return Replay{}, fmt.Errorf("scenario %s is %w: nothing to replay", sc.ID, ErrNotStarted)
 	}
-	if s.auditLog == nil {
-		return Replay{}, ErrNoAuditLog
+	log, err := s.readAuditLog(ctx)
+	if err != nil {
+		return Replay{}, err
 	}
-	if nsObj, err := s.startedNamespace(ctx, sc.ID, ns); err == nil {
-		// The expert path names the attempt's own objects.
-		sc = s.playedIn(ctx, sc, nsObj)
+	return s.replayOf(ctx, sc, e, log, o)
+}
+
+// Replays are the replays of every incident started, keyed by id, from one
+// read of the audit log: what `progress -o json` shows.
+func (s *Service) Replays(ctx context.Context) (map[string]Replay, error) {
+	if s.auditLog == nil {
+		return nil, ErrNoAuditLog
+	}
+	st := s.entries()
+	var started []scenarios.Scenario
+	for _, sc := range s.catalog.All() {
+		if !entryOf(st, sc).Started.IsZero() {
+			started = append(started, sc)
+		}
+	}
+	out := map[string]Replay{}
+	if len(started) == 0 {
+		return out, nil
+	}
+	log, err := s.readAuditLog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range started {
+		r, err := s.replayOf(ctx, sc, entryOf(st, sc), log, ReplayOptions{})
+		if err != nil {
+			return nil, err
+		}
+		out[sc.ID] = r
+	}
+	return out, nil
+}
+
+// readAuditLog reads the whole audit log; ErrNoAuditLog when the cluster
+// keeps none.
+func (s *Service) readAuditLog(ctx context.Context) (replay.Log, error) {
+	if s.auditLog == nil {
+		return replay.Log{}, ErrNoAuditLog
 	}
 	rc, err := s.auditLog(ctx)
 	if err != nil {
-		return Replay{}, err
+		return replay.Log{}, err
 	}
 	defer rc.Close()
 	log, err := replay.Read(rc)
 	if err != nil {
 		if ctx.Err() != nil {
-			return Replay{}, ctx.Err()
+			return replay.Log{}, ctx.Err()
 		}
-		return Replay{}, fmt.Errorf("read the audit log: %w", err)
+		return replay.Log{}, fmt.Errorf("read the audit log: %w", err)
+	}
+	return log, nil
+}
+
+// replayOf is the replay of the attempt e at sc, from log.
+func (s *Service) replayOf(ctx context.Context, sc scenarios.Scenario, e progress.Entry, log replay.Log, o ReplayOptions) (Replay, error) {
+	ns, err := s.Namespace(sc.ID)
+	if err != nil {
+		return Replay{}, err
+	}
+	if nsObj, err := s.startedNamespace(ctx, sc.ID, ns); err == nil {
+		// The expert path names the attempt's own objects.
+		sc = s.playedIn(ctx, sc, nsObj)
 	}
 	out := Replay{Scenario: sc.ID, Namespace: ns, Page: e.Started, End: attemptEnd(e), Expert: sc.Expert, Skipped: log.Skipped}
 	f := replay.Filter{Namespaces: []string{ns}, From: e.Started, Username: s.auditUser}

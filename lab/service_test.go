@@ -801,3 +801,28 @@ func TestReplayForAnotherReader(t *testing.T) {
 		})
 	}
 }
+
+// Replays reads the log once for every incident started, and only those.
+func TestReplaysReadTheLogOnce(t *testing.T) {
+	f := newFixture(t)
+	_, started := startCrashLooping(t, f)
+	ns := started.Namespace
+	at := time.Now().Add(time.Second)
+	kubectl := "kubectl/v1.34.1 (linux/amd64) kubernetes/abc"
+	log := auditLine(at, "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "")
+	reads := 0
+	svc := f.service("ann", lab.WithAuditLog(func(context.Context) (io.ReadCloser, error) {
+		reads++
+		return io.NopCloser(strings.NewReader(log)), nil
+	}))
+	got, err := svc.Replays(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, reads)
+	require.Len(t, got, 1, "only the started incident")
+	r := got[scenarioID]
+	assert.Equal(t, ns, r.Namespace)
+	assert.False(t, r.Revealed)
+
+	_, err = f.service("ann").Replays(context.Background())
+	assert.ErrorIs(t, err, lab.ErrNoAuditLog)
+}

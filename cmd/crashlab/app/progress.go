@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/replay"
 )
 
 func newProgressCommand(g *globals) *cobra.Command {
@@ -19,8 +21,8 @@ func newProgressCommand(g *globals) *cobra.Command {
 			"A solved incident scores %d, minus %d per hint and %d per wrong diagnosis answer (at least %d); giving up scores 0, and every later attempt at that incident scores at most %d. Your best attempt counts.",
 			lab.MaxScore, lab.HintCost, lab.WrongAnswerCost, lab.MinScore, lab.MaxScoreAfterGiveUp),
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			return runProgress(g)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runProgress(cmd.Context(), g)
 		},
 	}
 }
@@ -32,6 +34,9 @@ type progressJSON struct {
 	Score    int `json:"score"`
 	MaxScore int `json:"maxScore"`
 	Solved   int `json:"solved"`
+	// InvestigationNote says why the incidents carry no investigation (a
+	// cluster that keeps no audit log, one not reached).
+	InvestigationNote string `json:"investigationNote,omitempty"`
 }
 
 // incidentJSON is one incident of progressJSON; times are in seconds and
@@ -43,10 +48,93 @@ type incidentJSON struct {
 	DiagnosedAfterSeconds *float64 `json:"diagnosedAfterSeconds,omitempty"`
 	FixedAfterSeconds     *float64 `json:"fixedAfterSeconds,omitempty"`
 	Approach              string   `json:"approach,omitempty"`
+	// Investigation is how the current or last attempt was investigated,
+	// from the cluster's audit log (see `crashlab replay`).
+	Investigation *investigationJSON `json:"investigation,omitempty"`
+}
+
+// investigationJSON is a replay in a few numbers. What names where the
+// evidence is (the expert path's steps, when it was seen) is there only
+// once the attempt is over, as in `crashlab replay`.
+type investigationJSON struct {
+	// Looks and Writes count the learner's requests as commands; LabCommands
+	// the lab's commands they ran.
+	Looks       int `json:"looks"`
+	Writes      int `json:"writes"`
+	LabCommands int `json:"labCommands"`
+	// WritesBeforeDiagnosis counts changes made before the diagnosis passed.
+	WritesBeforeDiagnosis int  `json:"writesBeforeDiagnosis"`
+	Revealed              bool `json:"revealed"`
+	// EvidenceSeen, EvidenceAfterSeconds, StepsTaken and Steps compare the
+	// looks with the expert path (only when revealed).
+	EvidenceSeen         *bool    `json:"evidenceSeen,omitempty"`
+	EvidenceAfterSeconds *float64 `json:"evidenceAfterSeconds,omitempty"`
+	StepsTaken           *int     `json:"stepsTaken,omitempty"`
+	Steps                *int     `json:"steps,omitempty"`
+	// Command shows the whole timeline.
+	Command string `json:"command"`
+}
+
+func investigationOf(r lab.Replay) *investigationJSON {
+	out := &investigationJSON{WritesBeforeDiagnosis: len(r.Summary.WritesBefore), Revealed: r.Revealed, Command: "crashlab replay " + r.Scenario}
+	for _, e := range r.Timeline.Entries {
+		switch {
+		case e.Source == replay.SourceLab:
+			out.LabCommands++
+		case e.Write:
+			out.Writes++
+		default:
+			out.Looks++
+		}
+	}
+	if r.Revealed {
+		seen, taken, steps := r.Summary.EvidenceSeen, 0, len(r.Summary.Steps)
+		for _, st := range r.Summary.Steps {
+			if st.Taken {
+				taken++
+			}
+		}
+		out.EvidenceSeen, out.StepsTaken, out.Steps = &seen, &taken, &steps
+		if seen {
+			out.EvidenceAfterSeconds = seconds(r.Summary.EvidenceAfter)
+		}
+	}
+	return out
+}
+
+// addInvestigations reads the cluster's audit log once for every incident
+// started; progress itself needs no cluster, so a cluster not reached is a
+// note in the report, not an error.
+func addInvestigations(ctx context.Context, g *globals, report *progressJSON) error {
+	conn, err := g.dial(ctx)
+	var svc *lab.Service
+	if err == nil {
+		svc, err = g.serviceOn(ctx, conn)
+	}
+	var replays map[string]lab.Replay
+	if err == nil {
+		replays, err = svc.Replays(ctx)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, lab.ErrNoAuditLog):
+		report.InvestigationNote = "this cluster keeps no audit log the lab can read: no investigation to show"
+		return nil
+	case err != nil:
+		report.InvestigationNote = "the investigations were not read: " + err.Error()
+		return nil
+	}
+	for i, inc := range report.Incidents {
+		if r, ok := replays[inc.ID]; ok {
+			report.Incidents[i].Investigation = investigationOf(r)
+		}
+	}
+	return nil
 }
 
 // runProgress needs no cluster: it reads the learner's progress file.
-func runProgress(g *globals) error {
+func runProgress(ctx context.Context, g *globals) error {
 	svc, err := g.offlineService()
 	if err != nil {
 		return err
@@ -54,7 +142,7 @@ func runProgress(g *globals) error {
 	if g.inWorkshop() {
 		// A workshop learner's record is in the cluster when the lab's
 		// controller keeps it.
-		if svc, err = g.recordService(context.Background()); err != nil {
+		if svc, err = g.recordService(ctx); err != nil {
 			return err
 		}
 	}
@@ -73,6 +161,9 @@ func runProgress(g *globals) error {
 		})
 	}
 	if g.json() {
+		if err := addInvestigations(ctx, g, &report); err != nil {
+			return err
+		}
 		return g.emit(report)
 	}
 	tw := tabwriter.NewWriter(g.streams.Out, 0, 4, 2, ' ', 0)

@@ -14,6 +14,7 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/progress"
+	"github.com/crashlab/crashlab/replay"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 )
 
@@ -413,6 +414,55 @@ func TestListAndProgressShowAttemptsAfterAGiveUp(t *testing.T) {
 				}
 				assert.Contains(t, out, "After a give-up, an incident scores at most 50", cmd)
 			}
+		})
+	}
+}
+
+// The investigation in progress -o json counts what the replay shows, and
+// names where the evidence was only once the attempt is over.
+func TestInvestigationOf(t *testing.T) {
+	page := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	entries := []replay.Entry{
+		{Source: replay.SourceLab, Command: "crashlab start"},
+		{Source: replay.SourceKubectl, Command: "kubectl get pods"},
+		{Source: replay.SourceKubectl, Command: "kubectl logs x --previous"},
+		{Source: replay.SourceClient, Command: "PATCH deployments/x", Write: true},
+		{Source: replay.SourceLab, Command: "crashlab check"},
+	}
+	summary := replay.Summary{
+		Steps:        []replay.StepResult{{Taken: true}, {Taken: false}, {Taken: true}},
+		EvidenceSeen: true, EvidenceAfter: 95 * time.Second, EvidenceEntry: 2, WritesBefore: []int{3},
+	}
+	tests := []struct {
+		name     string
+		revealed bool
+	}{
+		{name: "open attempt", revealed: false},
+		{name: "ended attempt", revealed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := lab.Replay{Scenario: ordersID, Page: page, Timeline: replay.Timeline{Page: page, Entries: entries}, Summary: summary, Revealed: tt.revealed}
+			got := investigationOf(r)
+			assert.Equal(t, 2, got.Looks)
+			assert.Equal(t, 1, got.Writes)
+			assert.Equal(t, 2, got.LabCommands)
+			assert.Equal(t, 1, got.WritesBeforeDiagnosis)
+			assert.Equal(t, "crashlab replay "+ordersID, got.Command)
+			b, err := json.Marshal(got)
+			require.NoError(t, err)
+			if !tt.revealed {
+				for _, key := range []string{"evidenceSeen", "evidenceAfterSeconds", "stepsTaken", "steps"} {
+					assert.NotContains(t, string(b), `"`+key+`"`, "an open attempt is not told where the evidence is")
+				}
+				return
+			}
+			require.NotNil(t, got.EvidenceSeen)
+			assert.True(t, *got.EvidenceSeen)
+			require.NotNil(t, got.EvidenceAfterSeconds)
+			assert.InDelta(t, 95, *got.EvidenceAfterSeconds, 0.001)
+			assert.Equal(t, 2, *got.StepsTaken)
+			assert.Equal(t, 3, *got.Steps)
 		})
 	}
 }
