@@ -331,3 +331,17 @@ func verdictOf(kind, id string, v *v1alpha1.Verdict) grader.Verdict {
 	}
 	return out
 }
+
+// ReplayJSON is the replay the controller keeps in the attempt's status
+// (lab.RemoteReplayer), "" when it keeps none: it reads no audit log, or
+// has not read it since the attempt began.
+func (c *Client) ReplayJSON(ctx context.Context, id string) (string, error) {
+	a, err := c.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if a.Status.Investigation == nil {
+		return "", nil
+	}
+	return a.Status.Investigation.Replay, nil
+}

@@ -22,7 +22,16 @@ func EntryOf(p v1alpha1.Progress) progress.Entry {
 		BestScore:      int(p.BestScore),
 		DiagnosedAfter: time.Duration(p.DiagnosedAfterSeconds) * time.Second,
 		FixedAfter:     time.Duration(p.FixedAfterSeconds) * time.Second,
+		Commands:       commandsOf(p.Commands),
 	}
+}
+
+func commandsOf(cs []v1alpha1.LabCommand) []progress.Command {
+	var out []progress.Command
+	for _, c := range cs {
+		out = append(out, progress.Command{At: c.At.UTC(), Name: c.Name})
+	}
+	return out
 }
 
 // ProgressOf writes an entry as an Attempt's progress. Times keep
@@ -41,7 +50,18 @@ func ProgressOf(e progress.Entry) v1alpha1.Progress {
 		BestScore:             int32(e.BestScore),
 		DiagnosedAfterSeconds: int64(e.DiagnosedAfter / time.Second),
 		FixedAfterSeconds:     int64(e.FixedAfter / time.Second),
+		Commands:              labCommandsOf(e.Commands),
 	}
+}
+
+func labCommandsOf(cs []progress.Command) []v1alpha1.LabCommand {
+	var out []v1alpha1.LabCommand
+	for _, c := range cs {
+		if at := microOf(c.At); at != nil {
+			out = append(out, v1alpha1.LabCommand{At: *at, Name: c.Name})
+		}
+	}
+	return out
 }
 
 func timeOf(t *metav1.MicroTime) time.Time {

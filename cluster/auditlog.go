@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -15,6 +16,40 @@ import (
 // whose API server writes none is ErrNoAuditLog. The caller closes the
 // reader; ctx ends the read.
 func (l *Lab) AuditLog(ctx context.Context) (io.ReadCloser, error) {
+	cp, err := l.auditNode(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The rotated files' names carry their time (audit-<time>.log), so
+	// name order is time order; the current audit.log is the newest.
+	script := "cd " + AuditLogNodeDir + " && for f in $(ls audit-*.log 2>/dev/null | sort) audit.log; do cat \"$f\"; done"
+	pr, pw := io.Pipe()
+	cmd := cp.CommandContext(ctx, "sh", "-c", script)
+	var stderr strings.Builder
+	cmd.SetStdout(pw)
+	cmd.SetStderr(&stderr)
+	go func() {
+		err := cmd.Run()
+		if err != nil {
+			err = fmt.Errorf("read the audit log on node %s: %w (%s)", cp, err, strings.TrimSpace(stderr.String()))
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr, nil
+}
+
+// HasAuditLog tells whether the lab's cluster records API requests: its
+// control-plane node holds the audit log.
+func (l *Lab) HasAuditLog(ctx context.Context) (bool, error) {
+	_, err := l.auditNode(ctx)
+	if errors.Is(err, ErrNoAuditLog) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// auditNode is the control-plane node, once it is seen to hold the log.
+func (l *Lab) auditNode(ctx context.Context) (nodes.Node, error) {
 	all, err := l.nodes()
 	if err != nil {
 		return nil, err
@@ -35,20 +70,5 @@ func (l *Lab) AuditLog(ctx context.Context) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("kind cluster %q: %w", l.name, ErrNoAuditLog)
 	}
-	// The rotated files' names carry their time (audit-<time>.log), so
-	// name order is time order; the current audit.log is the newest.
-	script := "cd " + AuditLogNodeDir + " && for f in $(ls audit-*.log 2>/dev/null | sort) audit.log; do cat \"$f\"; done"
-	pr, pw := io.Pipe()
-	cmd := cp.CommandContext(ctx, "sh", "-c", script)
-	var stderr strings.Builder
-	cmd.SetStdout(pw)
-	cmd.SetStderr(&stderr)
-	go func() {
-		err := cmd.Run()
-		if err != nil {
-			err = fmt.Errorf("read the audit log on node %s: %w (%s)", cp, err, strings.TrimSpace(stderr.String()))
-		}
-		pw.CloseWithError(err)
-	}()
-	return pr, nil
+	return cp, nil
 }

@@ -59,7 +59,20 @@ type InstallOptions struct {
 	Args []string
 	// Report receives one line per step.
 	Report func(string)
+	// AuditLogDir, when set, is where the control-plane node keeps the API
+	// server's audit log: the controller's pod runs there with the audit
+	// relay beside it, and keeps each learner's investigation.
+	AuditLogDir string
 }
+
+// Where the relay reads the audit log in the controller's pod, and serves
+// it (the pod's loopback: no other pod reaches it).
+const (
+	auditMountPath = "/var/run/crashlab/audit"
+	auditRelayAddr = "127.0.0.1:8090"
+	// AuditRelayURL is the relay as the controller reads it.
+	AuditRelayURL = "http://" + auditRelayAddr
+)
 
 func labels(role string) map[string]string {
 	return map[string]string{cluster.LabelManagedBy: cluster.ManagedBy, "crashlab.dev/role": role}
@@ -162,7 +175,7 @@ func deployment(o InstallOptions) *appsv1.Deployment {
 	probe := func(path string) *corev1.Probe {
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt32(8081)}}, PeriodSeconds: 5}
 	}
-	return &appsv1.Deployment{
+	d := &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{Kind: "Deployment", APIVersion: "apps/v1"},
 		ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: SystemNamespace, Labels: l},
 		Spec: appsv1.DeploymentSpec{
@@ -202,6 +215,38 @@ func deployment(o InstallOptions) *appsv1.Deployment {
 			},
 		},
 	}
+	if o.AuditLogDir != "" {
+		withAuditRelay(&d.Spec.Template.Spec, o)
+	}
+	return d
+}
+
+// withAuditRelay adds the audit relay to the controller's pod and places
+// the pod on the control-plane node, where the log is. The API server
+// writes the log as root with mode 0600, so the relay runs as root, the
+// file's owner: that needs no capability, and it has none, a read-only
+// root and a read-only mount of the log's folder alone. The controller
+// itself stays non-root.
+func withAuditRelay(spec *corev1.PodSpec, o InstallOptions) {
+	no, yes, root := false, true, int64(0)
+	spec.Containers[0].Args = append(spec.Containers[0].Args, "--audit-relay", AuditRelayURL)
+	spec.Containers = append(spec.Containers, corev1.Container{
+		Name:            "audit-relay",
+		Image:           o.Image,
+		ImagePullPolicy: corev1.PullIfNotPresent,
+		Args:            []string{"audit-relay", "--dir", auditMountPath, "--listen", auditRelayAddr},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
+		},
+		SecurityContext: &corev1.SecurityContext{RunAsUser: &root, RunAsNonRoot: &no, AllowPrivilegeEscalation: &no, ReadOnlyRootFilesystem: &yes,
+			Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
+		VolumeMounts: []corev1.VolumeMount{{Name: "audit", MountPath: auditMountPath, ReadOnly: true}},
+	})
+	dir := corev1.HostPathDirectory
+	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "audit", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: o.AuditLogDir, Type: &dir}}})
+	spec.NodeSelector = map[string]string{"node-role.kubernetes.io/control-plane": ""}
+	spec.Tolerations = []corev1.Toleration{{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
 }
 
 func ptr[T any](v T) *T { return &v }

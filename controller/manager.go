@@ -3,9 +3,11 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -35,6 +37,11 @@ type Options struct {
 	Workers int
 	// LabOptions go to every lab service the controller judges with.
 	LabOptions []lab.Option
+	// Audit, when set, is where the controller reads the cluster's audit
+	// log, to keep each started Attempt's investigation in its status
+	// (every AuditEvery, 5 s when zero).
+	Audit      AuditSource
+	AuditEvery time.Duration
 }
 
 // Scheme is the scheme the controller and the lab's clients of Attempts use.
@@ -83,6 +90,16 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	if err := (&WorkshopReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return err
+	}
+	if o.Audit != nil {
+		every := o.AuditEvery
+		if every <= 0 {
+			every = 5 * time.Second
+		}
+		iv := &investigations{r: ar, tail: newAuditTail(o.Audit), every: every, last: map[types.NamespacedName]string{}}
+		if err := mgr.Add(iv); err != nil {
+			return err
+		}
 	}
 	return mgr.Start(ctx)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,8 @@ import (
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/cmd/crashlab/app"
 	"github.com/crashlab/crashlab/controller"
+	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/replay"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 	"github.com/crashlab/crashlab/workshop"
@@ -326,6 +329,87 @@ func workshopRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 			var w v1alpha1.Workshop
 			return admin.Get(ctx, client.ObjectKey{Namespace: ws, Name: name}, &w) == nil && w.Status.Tampered == 1 && w.Status.Fixed == 2
 		}, 10*time.Second, 200*time.Millisecond, "the Workshop's status counts the tampered attempt and the two fixes")
+	})
+
+	t.Run("investigations", func(t *testing.T) {
+		// Learners look with kubectl under their own identities; the
+		// controller reads the audit log (through the relay in its pod),
+		// and each learner's replay, read with their own kubeconfig, is
+		// theirs alone: learner-02's attempt is open, learner-03's ended
+		// with their fix, so a look they take now is not part of it; the
+		// board shows each one's last looks.
+		kubectlPath, err := exec.LookPath("kubectl")
+		require.NoError(t, err, "kubectl is on PATH in CI")
+		look := func(kc string, args ...string) {
+			// Apart by more than replay's window, so that each reads as
+			// its own command.
+			time.Sleep(replay.Window + time.Second)
+			out, err := exec.Command(kubectlPath, append([]string{"--kubeconfig", kc}, args...)...).CombinedOutput()
+			require.NoError(t, err, "kubectl %v: %s", args, out)
+		}
+		w := spec.s.Workload
+		kind := strings.ToLower(w.Kind)
+		look(kc2, "get", "pods")
+		look(kc2, "get", kind, w.Name)
+		look(kc3, "describe", kind, w.Name)
+		wants := []struct {
+			learner, kc, ns string
+			looks           []replay.Look
+			writes          bool
+		}{
+			{"learner-02", kc2, ns2, []replay.Look{{Action: replay.ActionGet, Kind: "pod"}, {Action: replay.ActionGet, Kind: kind, Name: w.Name}}, true},
+			{"learner-03", kc3, ns3, nil, true},
+		}
+		for _, want := range wants {
+			user := "system:serviceaccount:" + ws + ":" + want.learner
+			var got lab.Replay
+			var looks []replay.Look
+			wrote := false
+			require.Eventually(t, func() bool {
+				r := crashlab(t, want.kc, "-o", "json", "replay", id)
+				if r.code != 0 || json.Unmarshal([]byte(r.out), &got) != nil {
+					return false
+				}
+				looks, wrote = nil, false
+				for _, e := range got.Timeline.Entries {
+					if e.Source == replay.SourceKubectl {
+						looks = append(looks, replay.Look{Action: e.Look.Action, Kind: e.Look.Kind, Name: e.Look.Name})
+					}
+					wrote = wrote || e.Write
+				}
+				return len(looks) >= len(want.looks) && wrote == want.writes
+			}, time.Minute, 2*time.Second, "%s's replay, through the controller, shows their looks and writes", want.learner)
+			assert.Equal(t, want.looks, looks, "%s sees their own kubectl looks of the attempt, in order, and no one else's", want.learner)
+			var labCmds []string
+			for _, e := range got.Timeline.Entries {
+				if e.Source == replay.SourceLab {
+					labCmds = append(labCmds, e.Command)
+					continue
+				}
+				assert.Equal(t, user, e.User, "%s's replay holds their requests only: %+v", want.learner, e)
+				for _, ref := range e.Touched {
+					assert.Contains(t, []string{"", want.ns}, ref.Namespace, "%s's replay touches their namespace only", want.learner)
+				}
+			}
+			assert.Contains(t, labCmds, "crashlab start", "the lab's commands, from the controller's record")
+			assert.Contains(t, labCmds, "crashlab check")
+		}
+		// The board shows each learner's last looks.
+		require.Eventually(t, func() bool {
+			resp, err := http.Get("http://" + addr + "/board.json")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			var b workshop.Board
+			if json.NewDecoder(resp.Body).Decode(&b) != nil {
+				return false
+			}
+			c2, ok2 := b.Cell("learner-02", id)
+			c3, ok3 := b.Cell("learner-03", id)
+			return ok2 && ok3 && len(c2.Looks) > 0 && len(c3.Looks) > 0 &&
+				strings.Contains(c2.Looks[len(c2.Looks)-1], "kubectl get "+kind)
+		}, 30*time.Second, time.Second, "the board shows each learner's last look")
 	})
 
 	t.Run("kubectl-get-attempts", func(t *testing.T) {

@@ -2,6 +2,8 @@ package lab
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -38,6 +40,16 @@ type ReplayOptions struct {
 	// attempt too: for a reader who is not the learner (the interviewer's
 	// report), never for the learner's own replay.
 	Reveal bool
+	// Log is the audit log already read, by a reader that replays many
+	// attempts from one read (the lab's controller); nil: read it.
+	Log *replay.Log
+}
+
+// RemoteReplayer is a Remote that keeps the learner's replay: the lab's
+// controller, which reads the audit log the learner cannot. ReplayJSON is
+// the replay as JSON, "" when there is none.
+type RemoteReplayer interface {
+	ReplayJSON(ctx context.Context, id string) (string, error)
 }
 
 // replaySlack is how long after an attempt's end its requests still count:
@@ -87,6 +99,12 @@ func (s *Service) ReplayFor(ctx context.Context, id string, o ReplayOptions) (Re
 	if e.Started.IsZero() {
 		return Replay{}, fmt.Errorf("scenario %s is %w: nothing to replay", sc.ID, ErrNotStarted)
 	}
+	if rr, ok := s.remote.(RemoteReplayer); ok {
+		return remoteReplay(ctx, rr, sc.ID)
+	}
+	if o.Log != nil {
+		return s.replayOf(ctx, sc, e, *o.Log, o)
+	}
 	log, err := s.readAuditLog(ctx)
 	if err != nil {
 		return Replay{}, err
@@ -94,10 +112,27 @@ func (s *Service) ReplayFor(ctx context.Context, id string, o ReplayOptions) (Re
 	return s.replayOf(ctx, sc, e, log, o)
 }
 
+// remoteReplay is the replay the lab's controller keeps for the attempt.
+func remoteReplay(ctx context.Context, rr RemoteReplayer, id string) (Replay, error) {
+	raw, err := rr.ReplayJSON(ctx, id)
+	if err != nil {
+		return Replay{}, err
+	}
+	if raw == "" {
+		return Replay{}, fmt.Errorf("the lab's controller keeps no replay of this attempt: %w", ErrNoAuditLog)
+	}
+	var r Replay
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return Replay{}, fmt.Errorf("the replay the lab's controller keeps cannot be read: %w", err)
+	}
+	return r, nil
+}
+
 // Replays are the replays of every incident started, keyed by id, from one
 // read of the audit log: what `progress -o json` shows.
 func (s *Service) Replays(ctx context.Context) (map[string]Replay, error) {
-	if s.auditLog == nil {
+	rr, remote := s.remote.(RemoteReplayer)
+	if s.auditLog == nil && !remote {
 		return nil, ErrNoAuditLog
 	}
 	st := s.entries()
@@ -108,6 +143,19 @@ func (s *Service) Replays(ctx context.Context) (map[string]Replay, error) {
 		}
 	}
 	out := map[string]Replay{}
+	if remote {
+		for _, sc := range started {
+			r, err := remoteReplay(ctx, rr, sc.ID)
+			switch {
+			case errors.Is(err, ErrNoAuditLog):
+				continue
+			case err != nil:
+				return nil, err
+			}
+			out[sc.ID] = r
+		}
+		return out, nil
+	}
 	if len(started) == 0 {
 		return out, nil
 	}

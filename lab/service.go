@@ -400,11 +400,12 @@ func (s *Service) record(sc scenarios.Scenario, fn func(*progress.Entry)) {
 }
 
 // note records that the learner ran the lab command name on the scenario,
-// in the local progress file's record of the attempt (Entry.Commands), for
-// the replay of the investigation. A learner judged remotely has their
-// record in the cluster, and a command's outcome never depends on it.
+// in the record of the attempt (Entry.Commands: the local progress file,
+// or the Attempt's status when the lab's controller judges), for the
+// replay of the investigation. A learner judged remotely has the
+// controller note it, and a command's outcome never depends on it.
 func (s *Service) note(sc scenarios.Scenario, name string) {
-	if s.remote != nil || s.store != nil {
+	if s.remote != nil {
 		return
 	}
 	st, err := s.openProgress()

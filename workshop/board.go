@@ -3,6 +3,8 @@ package workshop
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -63,6 +65,10 @@ type Cell struct {
 	// state and score knowing they are capped at ScoreCap.
 	AfterGiveUp bool `json:"afterGiveUp,omitempty"`
 	ScoreCap    int  `json:"scoreCap,omitempty"`
+	// Looks are the learner's last few looks and writes in the attempt,
+	// with their time from the page, where the lab's controller reads the
+	// cluster's audit log.
+	Looks []string `json:"looks,omitempty"`
 }
 
 // Board is the room at one moment.
@@ -171,6 +177,9 @@ func ComputeAttempts(name string, all []v1alpha1.Attempt, now time.Time) Board {
 			pods = "not read yet"
 		}
 		c := cellOf(l, id, attempts.EntryOf(a.Status.Progress), pods, healthy, now)
+		if inv := a.Status.Investigation; inv != nil {
+			c.Looks = inv.Recent
+		}
 		if meta.IsStatusConditionTrue(a.Status.Conditions, v1alpha1.ConditionTampered) {
 			c.State, c.Score = StateTampered, nil
 		}
@@ -439,7 +448,11 @@ func sameCells(a, b Board) bool {
 		if x.Score != nil && y.Score != nil && *x.Score == *y.Score {
 			x.Score, y.Score = nil, nil
 		}
-		if x != y {
+		if !slices.Equal(x.Looks, y.Looks) {
+			return false
+		}
+		x.Looks, y.Looks = nil, nil
+		if !reflect.DeepEqual(x, y) {
 			return false
 		}
 	}
@@ -511,6 +524,17 @@ func Text(b Board) string {
 	}
 	if afterGiveUp {
 		fmt.Fprintf(&sb, "\n* after give-up: the learner has read the cause and fixes; scores at most %d\n", lab.MaxScoreAfterGiveUp)
+	}
+	looks := false
+	for _, c := range b.Cells {
+		if len(c.Looks) == 0 {
+			continue
+		}
+		if !looks {
+			sb.WriteString("\nLast looks:\n")
+			looks = true
+		}
+		fmt.Fprintf(&sb, "  %s, %s: %s\n", c.Learner, c.Incident, strings.Join(c.Looks, " · "))
 	}
 	return sb.String()
 }

@@ -56,3 +56,22 @@ func TestTheBoardOfAGradedRoomIsItsAttemptsStatuses(t *testing.T) {
 		})
 	}
 }
+
+// The board shows a learner's last looks where the controller keeps their
+// investigation, in the cell and under the terminal board.
+func TestTheBoardShowsTheLastLooks(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 10, 0, 0, time.UTC)
+	started := progress.Entry{Started: now.Add(-time.Minute)}
+	looking := attempt("ann", started, "0/2 ready, CrashLoopBackOff", nil)
+	looking.Status.Investigation = &v1alpha1.Investigation{Recent: []string{"+5s kubectl get pods", "+40s kubectl logs x --previous"}}
+	quiet := attempt("bob", started, "0/2 ready, CrashLoopBackOff", nil)
+	b := workshop.ComputeAttempts("room", []v1alpha1.Attempt{looking, quiet}, now)
+	c, ok := b.Cell("ann", "orders")
+	assert.True(t, ok)
+	assert.Equal(t, looking.Status.Investigation.Recent, c.Looks)
+	c, _ = b.Cell("bob", "orders")
+	assert.Empty(t, c.Looks)
+	text := workshop.Text(b)
+	assert.Contains(t, text, "Last looks:\n  ann, orders: +5s kubectl get pods · +40s kubectl logs x --previous\n")
+	assert.NotContains(t, text, "bob, orders:")
+}

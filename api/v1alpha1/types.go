@@ -169,6 +169,10 @@ type AttemptStatus struct {
 	// Pods is what the learner's pods show now, as one line.
 	// +optional
 	Pods string `json:"pods,omitempty"`
+	// Investigation is the learner's investigation of the attempt, from
+	// the cluster's audit log; absent where the controller reads none.
+	// +optional
+	Investigation *Investigation `json:"investigation,omitempty"`
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -177,6 +181,25 @@ type AttemptStatus struct {
 	// does not match was written by someone else.
 	// +optional
 	Seal string `json:"seal,omitempty"`
+}
+
+// Investigation is what the learner looked at and changed in the attempt,
+// as `crashlab replay` shows it. It is feedback: nothing in it is judged.
+type Investigation struct {
+	// Recent are the learner's last few looks and writes, oldest first,
+	// each as its time from the page and command ("+1m05s kubectl logs X
+	// --previous"): what the trainer's board shows.
+	// +optional
+	Recent []string `json:"recent,omitempty"`
+	// Looks and Writes count the learner's requests as commands.
+	// +optional
+	Looks int32 `json:"looks,omitempty"`
+	// +optional
+	Writes int32 `json:"writes,omitempty"`
+	// Replay is the whole replay, as `crashlab replay -o json` prints it:
+	// the evidence marks and the expert path only once the attempt is over.
+	// +optional
+	Replay string `json:"replay,omitempty"`
 }
 
 // Question is a diagnosis question as the learner sees it.
@@ -267,6 +290,18 @@ type Progress struct {
 	DiagnosedAfterSeconds int64 `json:"diagnosedAfterSeconds,omitempty"`
 	// +optional
 	FixedAfterSeconds int64 `json:"fixedAfterSeconds,omitempty"`
+	// Commands are the lab's commands the controller answered in the
+	// current attempt (start, hint, diagnose, check, give-up), oldest
+	// first: the replay shows them beside the learner's requests.
+	// +optional
+	// +kubebuilder:validation:MaxItems=200
+	Commands []LabCommand `json:"commands,omitempty"`
+}
+
+// LabCommand is one lab command and when it was answered.
+type LabCommand struct {
+	At   metav1.MicroTime `json:"at"`
+	Name string           `json:"name"`
 }
 
 // AttemptList is a list of attempts.

@@ -200,6 +200,6 @@ func NewRoot(s Streams) *cobra.Command {
 		newHintCommand(g), newExplainCommand(g), newImagesCommand(g), newManifestsCommand(g),
 	)
 	root.AddCommand(newPlayCommand(g), newDrillCommand(g), newLearnCommand(g))
-	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g), newReplayCommand(g), newTriageCommand(g), newWorkshopCommand(g), newInterviewCommand(g), newControllerCommand(g))
+	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g), newReplayCommand(g), newTriageCommand(g), newWorkshopCommand(g), newInterviewCommand(g), newControllerCommand(g), newAuditRelayCommand(g))
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -36,6 +37,7 @@ type controllerFlags struct {
 	metricsAddr string
 	healthAddr  string
 	workers     int
+	auditRelay  string
 }
 
 func newControllerCommand(g *globals) *cobra.Command {
@@ -56,6 +58,44 @@ func newControllerCommand(g *globals) *cobra.Command {
 	fl.StringVar(&f.metricsAddr, "metrics-addr", ":8080", "where Prometheus metrics are served (0: not served)")
 	fl.StringVar(&f.healthAddr, "health-addr", ":8081", "where /healthz and /readyz are served (0: not served)")
 	intRangeVar(fl, &f.workers, "workers", 8, 1, 256, "each worker reconciles one Attempt at a time; a running check holds none", "how many Attempts are reconciled at once")
+	fl.StringVar(&f.auditRelay, "audit-relay", "", "the `URL` of the audit relay (`crashlab audit-relay`) to read the cluster's audit log from, to keep each learner's investigation; none: no investigations")
+	return cmd
+}
+
+type auditRelayFlags struct {
+	dir    string
+	listen string
+}
+
+func newAuditRelayCommand(g *globals) *cobra.Command {
+	var f auditRelayFlags
+	cmd := &cobra.Command{
+		Use:   "audit-relay",
+		Short: "Serve the API server's audit log to the lab's controller (crashlab's image runs this beside the controller)",
+		Long: "Reads the audit log's files in --dir, which the API server writes as root with mode 0600, and serves them on --listen to the lab's controller, " +
+			"which runs as another user. `crashlab workshop create` runs it in the controller's pod, on the control-plane node, as root without capabilities, " +
+			"with the log's folder mounted read-only and the loopback address only.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.dir == "" {
+				return usageError{errors.New("--dir is required: the folder of the API server's audit log")}
+			}
+			if err := checkListenAddress(f.listen); err != nil {
+				return usageError{fmt.Errorf("--listen: %w", errors.Unwrap(err))}
+			}
+			if fi, err := os.Stat(f.dir); err != nil || !fi.IsDir() {
+				return usageError{fmt.Errorf("--dir %s: not a folder this process can read", f.dir)}
+			}
+			err := controller.ServeAuditRelay(cmd.Context(), f.dir, f.listen)
+			if cmd.Context().Err() != nil {
+				return cmd.Context().Err()
+			}
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "dir", "", "the `folder` of the API server's audit log (audit.log and its rotated files)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8090", "the `HOST:PORT` to serve on")
 	return cmd
 }
 
@@ -69,6 +109,14 @@ func runController(ctx context.Context, g *globals, f controllerFlags) error {
 	}
 	if len(key) < controller.MinSealKey {
 		return usageError{fmt.Errorf("--seal-key-file %s: %d bytes, at least %d are needed", f.sealKeyFile, len(key), controller.MinSealKey)}
+	}
+	var audit controller.AuditSource
+	if f.auditRelay != "" {
+		u, err := url.Parse(f.auditRelay)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{fmt.Errorf("--audit-relay %q: give the relay's URL, like %s", f.auditRelay, controller.AuditRelayURL)}
+		}
+		audit = controller.HTTPAuditSource{Base: f.auditRelay}
 	}
 	for _, a := range []struct{ flag, addr string }{{"--metrics-addr", f.metricsAddr}, {"--health-addr", f.healthAddr}} {
 		if a.addr != "0" {
@@ -101,7 +149,7 @@ func runController(ctx context.Context, g *globals, f controllerFlags) error {
 	}
 	err = controller.Run(ctx, cfg, controller.Options{
 		Namespace: ns, Holder: holder, SealKey: key, LeaderElection: f.leaderElect,
-		MetricsAddr: f.metricsAddr, HealthAddr: f.healthAddr, Workers: f.workers,
+		MetricsAddr: f.metricsAddr, HealthAddr: f.healthAddr, Workers: f.workers, Audit: audit,
 	})
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -142,7 +190,19 @@ func (g *globals) installController(ctx context.Context, conn *cluster.Conn, bin
 		}
 		ref = img.Ref
 	}
-	if err := controller.Install(ctx, c, controller.InstallOptions{Image: ref, Report: func(m string) { g.say("%s", m) }}); err != nil {
+	o := controller.InstallOptions{Image: ref, Report: func(m string) { g.say("%s", m) }}
+	if conn.IsLab {
+		// The lab's own kind cluster may record requests: then the
+		// controller keeps each learner's investigation.
+		has, err := cluster.NewLab(cluster.WithLogger(newLogger(g))).HasAuditLog(ctx)
+		if err != nil && ctx.Err() != nil {
+			return controller.Maker{}, ctx.Err()
+		}
+		if has {
+			o.AuditLogDir = cluster.AuditLogNodeDir
+		}
+	}
+	if err := controller.Install(ctx, c, o); err != nil {
 		return controller.Maker{}, err
 	}
 	if err := waitControllerReady(ctx, conn, ref); err != nil {
