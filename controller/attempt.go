@@ -108,7 +108,9 @@ func (r *AttemptReconciler) attemptsOfPod(ctx context.Context, o client.Object) 
 // service is the lab service for one Attempt: the controller's identity,
 // the learner's namespaces, the Attempt's status as progress.
 func (r *AttemptReconciler) service(st lab.ProgressStore, a *v1alpha1.Attempt, opts ...lab.Option) (*lab.Service, error) {
-	all := append([]lab.Option{lab.WithLearner(a.Spec.Learner), lab.WithContextName("controller"), lab.WithProgressStore(st)}, r.LabOptions...)
+	// The controller explains a solved incident on its own: not a command
+	// of the learner's for their replay.
+	all := append([]lab.Option{lab.WithLearner(a.Spec.Learner), lab.WithContextName("controller"), lab.WithProgressStore(st), lab.WithUnrecordedCommands("explain")}, r.LabOptions...)
 	return lab.New(r.Kube, append(all, opts...)...)
 }
 

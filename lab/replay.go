@@ -34,6 +34,20 @@ func WithAuditUser(username string) Option {
 	return optionFunc(func(s *Service) { s.auditUser = username })
 }
 
+// WithUnrecordedCommands leaves the lab commands names out of the
+// attempt's record of commands: the lab's controller explains an incident
+// on its own once it is solved, which is not the learner's command.
+func WithUnrecordedCommands(names ...string) Option {
+	return optionFunc(func(s *Service) {
+		if s.unnoted == nil {
+			s.unnoted = map[string]bool{}
+		}
+		for _, n := range names {
+			s.unnoted[n] = true
+		}
+	})
+}
+
 // ReplayOptions change what Replay shows.
 type ReplayOptions struct {
 	// Reveal shows the evidence marks and the expert path of an open

@@ -84,6 +84,9 @@ type Service struct {
 	// auditUser, when set, is the only identity whose requests Replay
 	// shows (a candidate's or a workshop learner's ServiceAccount).
 	auditUser string
+	// unnoted are the lab commands note does not record: ones the caller
+	// runs on its own, not at the learner's request.
+	unnoted map[string]bool
 	// remote, when set, judges and records instead of this service.
 	remote Remote
 }
@@ -405,7 +408,7 @@ func (s *Service) record(sc scenarios.Scenario, fn func(*progress.Entry)) {
 // replay of the investigation. A learner judged remotely has the
 // controller note it, and a command's outcome never depends on it.
 func (s *Service) note(sc scenarios.Scenario, name string) {
-	if s.remote != nil {
+	if s.remote != nil || s.unnoted[name] {
 		return
 	}
 	st, err := s.openProgress()

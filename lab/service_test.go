@@ -666,6 +666,13 @@ func TestTheAttemptRecordsTheLabCommandsRun(t *testing.T) {
 		last = c.At
 	}
 	assert.Equal(t, []string{"start", "status", "hint", "diagnose", "give-up", "explain"}, names, "a status of every incident is no look at this one")
+
+	// The lab's controller explains on its own: that is no command of the
+	// learner's.
+	quiet := f.service("ann", lab.WithUnrecordedCommands("explain"))
+	_, err = quiet.Explain(scenarioID)
+	require.NoError(t, err)
+	assert.Len(t, f.entry("ann", scenarioID).Commands, len(names))
 }
 
 // auditLine is one audit event as kube-apiserver writes it (level
