@@ -66,7 +66,11 @@ func showReplaySummary(ctx context.Context, g *globals, svc *lab.Service, id str
 	}
 	out := g.streams.Out
 	fmt.Fprintln(out)
-	content.ReplaySummary(out, replayView(r))
+	if r.Revealed {
+		// A replay kept by the lab's controller may not have caught up with
+		// the pass yet: then only the pointer.
+		content.ReplaySummary(out, replayView(r))
+	}
 	fmt.Fprintf(out, "Your whole investigation, look by look: crashlab replay %s\n", r.Scenario)
 }
 
