@@ -187,7 +187,7 @@ type AttemptStatus struct {
 // as `crashlab replay` shows it. It is feedback: nothing in it is judged.
 type Investigation struct {
 	// Recent are the learner's last few looks and writes, oldest first,
-	// each as its time from the page and command ("+1m05s kubectl logs X
+	// each as its time from the page and command ("+1m5s kubectl logs X
 	// --previous"): what the trainer's board shows.
 	// +optional
 	Recent []string `json:"recent,omitempty"`
