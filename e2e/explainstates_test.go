@@ -222,6 +222,11 @@ type stateCase struct {
 	job     string
 	reached func(p *corev1.Pod, events []corev1.Event) bool
 	check   func(t *testing.T, p *corev1.Pod, events []corev1.Event, e lab.PodExplanation)
+	// anyMoment: what check asserts holds at every moment after reached
+	// (a task that exits with the same code on every run), so the pod may
+	// move on while it is explained. Seen in CI: the OnFailure Job's pod
+	// restarted between every poll and the read after its explain.
+	anyMoment bool
 }
 
 // explainForeignStates deploys foreignStates in a namespace of its own (not
@@ -292,7 +297,7 @@ func explainForeignStates(t *testing.T, kubeconfig string, c kubernetes.Interfac
 			require.NoError(t, err)
 			ev, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 			require.NoError(t, err)
-			if !sameState(p, cur) {
+			if !sc.anyMoment && !sameState(p, cur) {
 				continue
 			}
 			done[sc.name] = true
@@ -404,7 +409,7 @@ func foreignStateCases(t *testing.T, c kubernetes.Interface, ns string, nodes []
 				assert.Contains(t, evidenceOf(e), fmt.Sprintf("backoffLimit=%d", *j.Spec.BackoffLimit))
 				assert.Contains(t, strings.Join(e.Next, "\n"), "get job migrate")
 			}},
-		{name: "Job with restartPolicy OnFailure", job: "report",
+		{name: "Job with restartPolicy OnFailure", job: "report", anyMoment: true,
 			reached: func(p *corev1.Pod, _ []corev1.Event) bool {
 				// Ended at least once, and not caught in a runtime hiccup
 				// (RunContainerError) between two runs. The Job deletes the
