@@ -199,20 +199,15 @@ func (iv *investigations) investigation(ctx context.Context, a *v1alpha1.Attempt
 // requests under each entry are left out: the entry says what they did,
 // and a status has a size limit.
 func investigationOf(r lab.Replay) (*v1alpha1.Investigation, error) {
-	out := &v1alpha1.Investigation{}
+	n := r.Timeline.Count()
+	out := &v1alpha1.Investigation{Looks: int32(n.Looks), Writes: int32(n.Writes)}
 	var recent []string
 	for i := range r.Timeline.Entries {
 		e := &r.Timeline.Entries[i]
 		e.Requests = nil
-		if e.Source == replay.SourceLab {
-			continue
+		if e.Source != replay.SourceLab {
+			recent = append(recent, "+"+e.Since.Round(time.Second).String()+" "+e.Command)
 		}
-		if e.Write {
-			out.Writes++
-		} else {
-			out.Looks++
-		}
-		recent = append(recent, "+"+e.Since.Round(time.Second).String()+" "+e.Command)
 	}
 	if n := len(recent); n > recentLooks {
 		recent = recent[n-recentLooks:]

@@ -675,6 +675,26 @@ func TestTheAttemptRecordsTheLabCommandsRun(t *testing.T) {
 	assert.Len(t, f.entry("ann", scenarioID).Commands, len(names))
 }
 
+// kubectl is a kubectl's user agent.
+const kubectl = "kubectl/v1.34.1 (linux/amd64) kubernetes/abc"
+
+// pageAMinuteAgo moves ann's attempt's page, and the lab commands recorded
+// with it, a minute back, and returns it: the requests a test writes after
+// it belong to the attempt.
+func pageAMinuteAgo(t *testing.T, f *fixture) time.Time {
+	t.Helper()
+	st, err := progress.Open(f.dir, "workshop", "ann")
+	require.NoError(t, err)
+	page := time.Now().Add(-time.Minute)
+	require.NoError(t, st.Update(scenarioID, func(e *progress.Entry) {
+		e.Started = page
+		for i := range e.Commands {
+			e.Commands[i].At = page
+		}
+	}))
+	return page
+}
+
 // auditLine is one audit event as kube-apiserver writes it (level
 // Metadata, stage ResponseComplete).
 func auditLine(at time.Time, user, agent, verb, uri, ns, resource, sub, name string) string {
@@ -700,17 +720,7 @@ func TestReplayIsTheAttemptsInvestigation(t *testing.T) {
 	svc, started := startCrashLooping(t, f)
 	ns := started.Namespace
 	// The page was a minute ago: the investigation below happened since.
-	st, err := progress.Open(f.dir, "workshop", "ann")
-	require.NoError(t, err)
-	page := time.Now().Add(-time.Minute)
-	require.NoError(t, st.Update(scenarioID, func(e *progress.Entry) {
-		e.Started = page
-		for i := range e.Commands {
-			e.Commands[i].At = page
-		}
-	}))
-	at := page.Add(time.Second)
-	kubectl := "kubectl/v1.34.1 (linux/amd64) kubernetes/abc"
+	at := pageAMinuteAgo(t, f).Add(time.Second)
 	log := auditLine(at.Add(-time.Hour), "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods", ns, "pods", "", "") +
 		auditLine(at, "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "") +
 		auditLine(at.Add(time.Second), "kubernetes-admin", "crashlab/dev", "list", "/api/v1/namespaces/"+ns+"/pods", ns, "pods", "", "") +
@@ -759,17 +769,7 @@ func TestReplayForAnotherReader(t *testing.T) {
 	f := newFixture(t)
 	_, started := startCrashLooping(t, f)
 	ns := started.Namespace
-	st, err := progress.Open(f.dir, "workshop", "ann")
-	require.NoError(t, err)
-	page := time.Now().Add(-time.Minute)
-	require.NoError(t, st.Update(scenarioID, func(e *progress.Entry) {
-		e.Started = page
-		for i := range e.Commands {
-			e.Commands[i].At = page
-		}
-	}))
-	at := page.Add(time.Second)
-	kubectl := "kubectl/v1.34.1 (linux/amd64) kubernetes/abc"
+	at := pageAMinuteAgo(t, f).Add(time.Second)
 	candidate := "system:serviceaccount:" + ns + ":candidate"
 	log := auditLine(at, "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "") +
 		auditLine(at.Add(10*time.Second), candidate, kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "") +
@@ -815,7 +815,6 @@ func TestReplaysReadTheLogOnce(t *testing.T) {
 	_, started := startCrashLooping(t, f)
 	ns := started.Namespace
 	at := time.Now().Add(time.Second)
-	kubectl := "kubectl/v1.34.1 (linux/amd64) kubernetes/abc"
 	log := auditLine(at, "kubernetes-admin", kubectl, "list", "/api/v1/namespaces/"+ns+"/pods?limit=500", ns, "pods", "", "")
 	reads := 0
 	svc := f.service("ann", lab.WithAuditLog(func(context.Context) (io.ReadCloser, error) {

@@ -138,6 +138,28 @@ type Timeline struct {
 	Entries []Entry   `json:"entries"`
 }
 
+// Counts are a timeline's entries by kind: the learner's looks and writes,
+// and the lab's commands they ran.
+type Counts struct {
+	Looks, Writes, LabCommands int
+}
+
+// Count counts the timeline's entries.
+func (t Timeline) Count() Counts {
+	var c Counts
+	for _, e := range t.Entries {
+		switch {
+		case e.Source == SourceLab:
+			c.LabCommands++
+		case e.Write:
+			c.Writes++
+		default:
+			c.Looks++
+		}
+	}
+	return c
+}
+
 // Build makes the timeline of the events (already filtered: Filter.Apply)
 // and of the lab's own commands, in time order from the page.
 func Build(events []Event, page time.Time, lab []LabCommand) Timeline {

@@ -223,3 +223,24 @@ func TestTimelineJSONHasNoSecretValue(t *testing.T) {
 	assert.Contains(t, string(b), `"path":"data.password"`)
 	assert.Contains(t, string(b), `"hidden":true`)
 }
+
+func TestCountTellsLooksWritesAndLabCommands(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []Entry
+		want    Counts
+	}{
+		{name: "empty", want: Counts{}},
+		{name: "each kind", entries: []Entry{
+			{Source: SourceLab, Command: "crashlab start"},
+			{Source: SourceKubectl, Command: "kubectl get pods"},
+			{Source: SourceClient, Command: "GET pods/x"},
+			{Source: SourceKubectl, Command: "kubectl edit deployment x", Write: true},
+		}, want: Counts{Looks: 2, Writes: 1, LabCommands: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Timeline{Entries: tt.entries}.Count())
+		})
+	}
+}

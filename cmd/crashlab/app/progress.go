@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/lab"
-	"github.com/crashlab/crashlab/replay"
 )
 
 func newProgressCommand(g *globals) *cobra.Command {
@@ -76,17 +75,9 @@ type investigationJSON struct {
 }
 
 func investigationOf(r lab.Replay) *investigationJSON {
-	out := &investigationJSON{WritesBeforeDiagnosis: len(r.Summary.WritesBefore), Revealed: r.Revealed, Command: "crashlab replay " + r.Scenario}
-	for _, e := range r.Timeline.Entries {
-		switch {
-		case e.Source == replay.SourceLab:
-			out.LabCommands++
-		case e.Write:
-			out.Writes++
-		default:
-			out.Looks++
-		}
-	}
+	n := r.Timeline.Count()
+	out := &investigationJSON{Looks: n.Looks, Writes: n.Writes, LabCommands: n.LabCommands,
+		WritesBeforeDiagnosis: len(r.Summary.WritesBefore), Revealed: r.Revealed, Command: "crashlab replay " + r.Scenario}
 	if r.Revealed {
 		seen, taken, steps := r.Summary.EvidenceSeen, 0, len(r.Summary.Steps)
 		for _, st := range r.Summary.Steps {
