@@ -58,7 +58,7 @@ func newControllerCommand(g *globals) *cobra.Command {
 	fl.StringVar(&f.metricsAddr, "metrics-addr", ":8080", "where Prometheus metrics are served (0: not served)")
 	fl.StringVar(&f.healthAddr, "health-addr", ":8081", "where /healthz and /readyz are served (0: not served)")
 	intRangeVar(fl, &f.workers, "workers", 8, 1, 256, "each worker reconciles one Attempt at a time; a running check holds none", "how many Attempts are reconciled at once")
-	fl.StringVar(&f.auditRelay, "audit-relay", "", "the `URL` of the audit relay (`crashlab audit-relay`) to read the cluster's audit log from, to keep each learner's investigation; none: no investigations")
+	fl.StringVar(&f.auditRelay, "audit-relay", "", "the `URL` of the audit relay (crashlab audit-relay) to read the cluster's audit log from, to keep each learner's investigation; none: no investigations")
 	return cmd
 }
 
@@ -80,8 +80,8 @@ func newAuditRelayCommand(g *globals) *cobra.Command {
 			if f.dir == "" {
 				return usageError{errors.New("--dir is required: the folder of the API server's audit log")}
 			}
-			if err := checkListenAddress(f.listen); err != nil {
-				return usageError{fmt.Errorf("--listen: %w", errors.Unwrap(err))}
+			if err := checkListenAddress("--listen", f.listen); err != nil {
+				return err
 			}
 			if fi, err := os.Stat(f.dir); err != nil || !fi.IsDir() {
 				return usageError{fmt.Errorf("--dir %s: not a folder this process can read", f.dir)}
@@ -120,8 +120,8 @@ func runController(ctx context.Context, g *globals, f controllerFlags) error {
 	}
 	for _, a := range []struct{ flag, addr string }{{"--metrics-addr", f.metricsAddr}, {"--health-addr", f.healthAddr}} {
 		if a.addr != "0" {
-			if err := checkListenAddress(a.addr); err != nil {
-				return usageError{fmt.Errorf("%s: %w", a.flag, errors.Unwrap(err))}
+			if err := checkListenAddress(a.flag, a.addr); err != nil {
+				return err
 			}
 		}
 	}

@@ -76,13 +76,13 @@ func checkNodeImage(image string) error {
 }
 
 // checkListenAddress parses `workshop board --addr` before anything starts.
-func checkListenAddress(addr string) error {
+func checkListenAddress(flag, addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err == nil {
 		_, err = strconv.ParseUint(port, 10, 16)
 	}
 	if err != nil {
-		return usageError{fmt.Errorf("--addr %q: give HOST:PORT with a port from 0 to 65535, like 127.0.0.1:8080", addr)}
+		return usageError{fmt.Errorf("%s %q: give HOST:PORT with a port from 0 to 65535, like 127.0.0.1:8080", flag, addr)}
 	}
 	return nil
 }

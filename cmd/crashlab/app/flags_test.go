@@ -47,6 +47,12 @@ func TestBadFlagsAreRefusedBeforeConnecting(t *testing.T) {
 		{"controller seal key too short", []string{"controller", "--seal-key-file", aFile}, "--seal-key-file"},
 		{"controller metrics address", []string{"controller", "--seal-key-file", sealKey, "--metrics-addr", "nowhere"}, "--metrics-addr"},
 		{"controller health address", []string{"controller", "--seal-key-file", sealKey, "--health-addr", "localhost:99999"}, "--health-addr"},
+		{"controller audit relay not a URL", []string{"controller", "--seal-key-file", sealKey, "--audit-relay", "127.0.0.1:8090"}, "--audit-relay"},
+		{"controller audit relay another scheme", []string{"controller", "--seal-key-file", sealKey, "--audit-relay", "ftp://127.0.0.1:8090"}, "--audit-relay"},
+		{"audit relay without a folder", []string{"audit-relay"}, "--dir"},
+		{"audit relay folder not there", []string{"audit-relay", "--dir", filepath.Join(dir, "nope")}, "--dir"},
+		{"audit relay folder a file", []string{"audit-relay", "--dir", aFile}, "--dir"},
+		{"audit relay address", []string{"audit-relay", "--dir", dir, "--listen", "nowhere"}, "--listen"},
 		{"controller workers 0", []string{"controller", "--seal-key-file", sealKey, "--workers", "0"}, "--workers 0"},
 		// workshop create's controller image
 		{"workshop controller binary form", []string{"--kubeconfig", kc, "workshop", "create", "--learners", "2", "--incidents", id, "--crashlab-binary", "amd64"}, "--crashlab-binary"},
@@ -147,7 +153,7 @@ func TestBadFlagsAreRefusedBeforeConnecting(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
 			assert.Contains(t, stderr, tt.flag, "the line names the flag")
 			assert.NotContains(t, stderr, "cannot reach the cluster", "refused before connecting")
-			for _, raw := range []string{"strconv.", "time: invalid duration", "invalid argument"} {
+			for _, raw := range []string{"strconv.", "time: invalid duration", "invalid argument", "%!"} {
 				assert.NotContains(t, stderr, raw, "pflag's and strconv's words are not the learner's")
 			}
 		})

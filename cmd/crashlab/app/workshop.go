@@ -256,7 +256,7 @@ func runWorkshopBoard(ctx context.Context, g *globals, flags *workshopFlags) err
 		return err
 	}
 	if !flags.tui {
-		if err := checkListenAddress(flags.addr); err != nil {
+		if err := checkListenAddress("--addr", flags.addr); err != nil {
 			return err
 		}
 	}
