@@ -80,14 +80,21 @@ func Replay(w io.Writer, v ReplayView) {
 		}
 	}
 	fmt.Fprintln(w)
+	// The legend names the marks the timeline shows, no others.
+	var legend []string
+	if evidence >= 0 && evidence < len(v.Timeline.Entries) {
+		legend = append(legend, "* the first look that showed the evidence of the cause")
+	}
+	if len(before) > 0 {
+		legend = append(legend, "! a change made before the diagnosis")
+	}
+	if len(legend) > 0 {
+		fmt.Fprintf(w, "  %s\n\n", strings.Join(legend, "   "))
+	}
 	if !v.Revealed {
-		fmt.Fprintln(w, "  ! a change made before the diagnosis")
-		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Which look showed the evidence, and an experienced engineer's path to the cause, are shown once your fix passes or you give up.")
 		return
 	}
-	fmt.Fprintln(w, "  * the first look that showed the evidence of the cause   ! a change made before the diagnosis")
-	fmt.Fprintln(w)
 	ReplaySummary(w, v)
 }
 

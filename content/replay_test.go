@@ -64,6 +64,12 @@ func TestReplayMarksTheEvidenceAndEarlyChanges(t *testing.T) {
 	assert.Contains(t, b.String(), "You never took a look that shows the evidence")
 	assert.NotContains(t, b.String(), "changed the cluster")
 
+	// The legend names only the marks shown.
+	b.Reset()
+	Replay(&b, ReplayView{Scenario: "x", Page: page, Timeline: replay.Timeline{Page: page, Entries: []replay.Entry{{Since: time.Second, Command: "kubectl get pods"}}}, Summary: replay.Summary{EvidenceEntry: -1}})
+	assert.NotContains(t, b.String(), "! a change")
+	assert.NotContains(t, b.String(), "* the first look")
+
 	// The interviewer's report speaks of the candidate.
 	v.Who = "The candidate"
 	b.Reset()
