@@ -11,11 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/crashlab/crashlab/replay"
 )
 
 // The API server writes its audit log as root with mode 0600, on the
@@ -42,32 +43,27 @@ const maxRelayChunk = 16 << 20
 // that name: the log was rotated between the listing and the read.
 var ErrRotated = errors.New("the audit log was rotated under the read")
 
-// auditFiles lists the log's files oldest first: the rotated ones
-// (audit-<time>.log, whose names sort by time), then audit.log.
+// auditFiles lists the log's files oldest first, in the order the replay
+// reads them (replay.OrderLogFiles).
 func auditFiles(dir string) ([]AuditFile, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	var out []AuditFile
+	var names []string
 	for _, e := range ents {
-		n := e.Name()
-		if !e.Type().IsRegular() || !strings.HasPrefix(n, "audit") || !strings.HasSuffix(n, ".log") {
-			continue
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
 		}
-		fi, err := e.Info()
+	}
+	var out []AuditFile
+	for _, n := range replay.OrderLogFiles(names) {
+		fi, err := os.Stat(filepath.Join(dir, n))
 		if err != nil {
 			continue // rotated away between the listing and now
 		}
 		out = append(out, AuditFile{Name: n, Size: fi.Size(), ID: fileID(fi)})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Name == "audit.log", out[j].Name == "audit.log"
-		if a != b {
-			return b
-		}
-		return out[i].Name < out[j].Name
-	})
 	return out, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/crashlab/crashlab/api/v1alpha1"
@@ -178,7 +179,7 @@ func (iv *investigations) once(ctx context.Context) error {
 // learnerUser is the user name of the Attempt's learner (their
 // ServiceAccount in the workshop's namespace), as the audit log has it.
 func learnerUser(a *v1alpha1.Attempt) string {
-	return "system:serviceaccount:" + a.Namespace + ":" + a.Spec.Learner
+	return serviceaccount.MakeUsername(a.Namespace, a.Spec.Learner)
 }
 
 // investigation replays the learner's requests with the lab service, as

@@ -24,6 +24,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -73,7 +74,7 @@ func Namespace(token string) string { return NamespacePrefix + token }
 // CandidateUser is the user name the API server gives the candidate's
 // requests (their ServiceAccount's), as its audit log records it.
 func CandidateUser(token string) string {
-	return "system:serviceaccount:" + Namespace(token) + ":" + CandidateAccount
+	return serviceaccount.MakeUsername(Namespace(token), CandidateAccount)
 }
 
 // Context is the context name of the candidate's kubeconfig.
