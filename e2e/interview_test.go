@@ -23,6 +23,7 @@ import (
 	"github.com/crashlab/crashlab/cmd/crashlab/app"
 	"github.com/crashlab/crashlab/internal/syncbuf"
 	"github.com/crashlab/crashlab/interview"
+	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/replay"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/fixes"
@@ -143,10 +144,14 @@ func interviewRoom(t *testing.T, kubeconfig string, c kubernetes.Interface, vals
 		assert.True(t, apierrors.IsForbidden(err), "another namespace: %v", err)
 	})
 
-	// The candidate diagnoses through the relay, without the id.
-	right, _ := answersFromPods(t, c, ns, spec.s.Workload.Container, spec.s.Questions, spec)
+	// The candidate diagnoses through the relay, without the id, once the
+	// failure shows, as a candidate would: the interviewer's process hands
+	// out the kubeconfig before the first container has exited.
+	_, err = podstate.NewObserver(c).WaitForSignature(ctx, spec.s.Target(ns), spec.s.Signature, 3*time.Minute, nil)
+	require.NoError(t, err, "the interview's pods show the failure")
 	var r result
 	for attempt := 0; attempt < 3; attempt++ {
+		right, _ := answersFromPods(t, c, ns, spec.s.Workload.Container, spec.s.Questions, spec)
 		args := []string{"-o", "json", "diagnose"}
 		for k, v := range right {
 			args = append(args, "--answer", k+"="+v)
