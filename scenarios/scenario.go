@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/crashlab/crashlab/grader/celcheck"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -51,7 +52,10 @@ type Meta struct {
 	// end-to-end suite checks each one on a real cluster.
 	Teaches []string `json:"teaches"`
 	// Rules are the declarative fix checks (see Rule).
-	Rules     []Rule            `json:"rules,omitempty"`
+	Rules []Rule `json:"rules,omitempty"`
+	// Checks are the incident's own fix checks, written in CEL
+	// (grader/celcheck); they run after the rules, before any Go hooks.
+	Checks    []celcheck.Spec   `json:"checks,omitempty"`
 	Briefing  string            `json:"briefing"`
 	Questions []grader.Question `json:"questions"`
 	Hints     []string          `json:"hints"`
@@ -469,6 +473,9 @@ func (s Scenario) validate() error {
 			return fmt.Errorf("scenario %s: %w", s.ID, err)
 		}
 	}
+	if err := s.validateChecks(approaches); err != nil {
+		return err
+	}
 	if err := replay.ValidatePath(s.Expert); err != nil {
 		return fmt.Errorf("scenario %s: expert: %w", s.ID, err)
 	}
@@ -620,6 +627,18 @@ func (s Scenario) FixChecks(b Baseline) []grader.Check {
 	}
 	for _, r := range s.Rules {
 		out = append(out, r.check(b))
+	}
+	in := b.checkInputs()
+	for _, spec := range s.Checks {
+		c, err := celcheck.Compile(spec)
+		if err != nil {
+			// validate compiled it already; a variant only renames names.
+			out = append(out, grader.Check{Name: spec.Name, Run: func(*podstate.State) grader.Result {
+				return grader.Fail("the lab could not compile check %s (%v), so it does not call it fixed", spec.Name, err)
+			}})
+			continue
+		}
+		out = append(out, c.Grader(in))
 	}
 	if s.hooks.Checks != nil {
 		out = append(out, s.hooks.Checks(b)...)

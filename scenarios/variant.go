@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"github.com/crashlab/crashlab/grader/celcheck"
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
@@ -166,6 +167,10 @@ func (s Scenario) vary(d Draw) Scenario {
 		rl.Parts, rl.Probes = slices.Clone(rl.Parts), slices.Clone(rl.Probes)
 		v.Rules[i] = rl
 	}
+	v.Checks = make([]celcheck.Spec, len(s.Checks))
+	for i, c := range s.Checks {
+		v.Checks[i] = c.Map(r)
+	}
 	v.Approaches = make([]Approach, len(s.Approaches))
 	for i, a := range s.Approaches {
 		a.Text = r(a.Text)
@@ -260,6 +265,9 @@ func (s Scenario) texts() string {
 	}
 	for _, r := range s.Rules {
 		parts = append(parts, r.Fail, r.Pass)
+	}
+	for _, c := range s.Checks {
+		parts = append(parts, c.Texts()...)
 	}
 	for _, a := range s.Approaches {
 		parts = append(parts, a.Text)

@@ -15,7 +15,6 @@ import (
 	_ "github.com/crashlab/crashlab/scenarios/ledger-api-not-starting"
 	_ "github.com/crashlab/crashlab/scenarios/mailer-down-after-cluster-move"
 	_ "github.com/crashlab/crashlab/scenarios/media-resizer-crashing"
-	_ "github.com/crashlab/crashlab/scenarios/orders-api-down-after-config"
 	_ "github.com/crashlab/crashlab/scenarios/payments-api-stuck-pending"
 	_ "github.com/crashlab/crashlab/scenarios/pricing-api-never-starts"
 	_ "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"

@@ -19,7 +19,7 @@ import (
 // The explanation names the learner's accepted fix and the others from
 // scenario.yaml's approaches, never from fixes/ (which stays out of the
 // binary). So every approach an accepted fix in fixes/ names, and every
-// approach a scenario's Go checks can return, must be listed there; and every
+// approach a scenario's Go or CEL checks can return, must be listed there; and every
 // listed approach must be one the checks can return.
 func TestApproachesListEveryAcceptedFix(t *testing.T) {
 	root, err := fixes.RepoRoot()
@@ -39,6 +39,11 @@ func TestApproachesListEveryAcceptedFix(t *testing.T) {
 			for _, r := range s.Rules { // declarative rules name theirs in scenario.yaml
 				if r.Approach != "" {
 					returned[r.Approach] = true
+				}
+			}
+			for _, c := range s.Checks { // so do CEL checks
+				for _, a := range c.Approaches() {
+					returned[a] = true
 				}
 			}
 			for a := range returned {

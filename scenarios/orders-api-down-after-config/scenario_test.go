@@ -18,10 +18,12 @@ import (
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
-	missingsecretkey "github.com/crashlab/crashlab/scenarios/orders-api-down-after-config"
 )
 
 const ns = "crashlab-orders-api-down-after-config"
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("orders-api-down-after-config") }
 
 var values = scenarios.Values{Image: "crashlab/workload:amd64", ForeignImage: "crashlab/workload:arm64", NodeArch: "amd64"}
 
@@ -58,7 +60,7 @@ func dbEnv(d *appsv1.Deployment) *corev1.EnvVar { return podstate.Env(appContain
 // are replayed for every scenario by scenarios/fixes (and on a real cluster by
 // the e2e suite); the cases here probe the edges of this scenario's checks.
 func TestFixChecks(t *testing.T) {
-	s := missingsecretkey.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	_, baseSecret := live(t, b)
@@ -143,7 +145,7 @@ func TestFixChecks(t *testing.T) {
 // the way the kubelet reports the incident, and grades the scenario's own
 // questions against them: the right cause must be borne out, the others not.
 func TestDiagnosisOnTheIncident(t *testing.T) {
-	s := missingsecretkey.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	d, sec := live(t, b)
@@ -211,7 +213,7 @@ func TestDiagnosisOnTheIncident(t *testing.T) {
 }
 
 func TestScenarioMetadata(t *testing.T) {
-	s := missingsecretkey.Scenario()
+	s := Scenario()
 	assert.Equal(t, "orders-api-down-after-config", s.ID)
 	b, err := s.Render(values)
 	require.NoError(t, err)
@@ -229,7 +231,7 @@ func TestScenarioMetadata(t *testing.T) {
 }
 
 func TestReferenceToAnotherSecretIsNotReportedAsKeyAdded(t *testing.T) {
-	s := missingsecretkey.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	d, sec := live(t, b)

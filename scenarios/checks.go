@@ -1,0 +1,66 @@
+package scenarios
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/crashlab/crashlab/grader/celcheck"
+)
+
+// sharedCheckNames are the checks every incident gets from the engine; an
+// incident's own check must not take one of these names.
+var sharedCheckNames = []string{"workload-kept", "no-stand-ins", "broken-pods-gone"}
+
+// validateChecks compiles and type-checks every CEL check, and checks that
+// names are unique and approaches are the incident's.
+func (s Scenario) validateChecks(approaches map[string]bool) error {
+	names := map[string]bool{}
+	for _, n := range sharedCheckNames {
+		names[n] = true
+	}
+	for _, r := range s.Rules {
+		n := r.Name
+		if r.Rule == "keep" && n == "" {
+			n = "app-unchanged"
+		}
+		names[n] = true
+	}
+	for i, spec := range s.Checks {
+		at := s.line(fmt.Sprintf("checks.%d", i))
+		where := fmt.Sprintf("scenario %s: %s", s.ID, s.file(MetaFile))
+		if at > 0 {
+			where = fmt.Sprintf("%s:%d", where, at)
+		}
+		if names[spec.Name] {
+			return fmt.Errorf("%s: check %q: the name is taken (by a rule, a shared check or another check)", where, spec.Name)
+		}
+		names[spec.Name] = true
+		if _, err := celcheck.Compile(spec); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		for _, a := range spec.Approaches() {
+			if !approaches[a] {
+				return fmt.Errorf("%s: check %s names approach %q, which approaches does not list", where, spec.Name, a)
+			}
+		}
+	}
+	return nil
+}
+
+// checkInputs is what the CEL checks know of the deployment.
+func (b Baseline) checkInputs() celcheck.Inputs {
+	in := celcheck.Inputs{Base: b.TargetContainer(), BasePod: b.TargetPodSpec(), Params: map[string]string{}}
+	for k, v := range b.Draw.Values {
+		in.Params[k] = v
+	}
+	for _, o := range b.Objects {
+		switch o := o.(type) {
+		case *corev1.Secret:
+			in.Secrets = append(in.Secrets, o)
+		case *corev1.ConfigMap:
+			in.ConfigMaps = append(in.ConfigMaps, o)
+		}
+	}
+	return in
+}
