@@ -21,8 +21,11 @@ func (s Scenario) validateChecks(approaches map[string]bool) error {
 	}
 	for _, r := range s.Rules {
 		n := r.Name
-		if r.Rule == "keep" && n == "" {
+		switch {
+		case r.Rule == "keep" && n == "":
 			n = "app-unchanged"
+		case r.Rule == "hardeningKept":
+			n = "hardening-kept"
 		}
 		names[n] = true
 	}
@@ -50,7 +53,9 @@ func (s Scenario) validateChecks(approaches map[string]bool) error {
 
 // checkInputs is what the CEL checks know of the deployment.
 func (b Baseline) checkInputs() celcheck.Inputs {
-	in := celcheck.Inputs{Base: b.TargetContainer(), BasePod: b.TargetPodSpec(), Params: map[string]string{}}
+	in := celcheck.Inputs{Base: b.TargetContainer(), BasePod: b.TargetPodSpec(), Params: map[string]string{},
+		Lab: map[string]string{"image": b.Values.Image, "foreignImage": b.Values.ForeignImage,
+			"repository": b.Values.Repository(), "nodeArch": b.Values.NodeArch}}
 	for k, v := range b.Draw.Values {
 		in.Params[k] = v
 	}

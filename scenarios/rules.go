@@ -29,6 +29,7 @@ import (
 //	    headroomDivisor: 4
 //	    maxFactor: 4
 //	    approach: limit-raised
+//	  - rule: hardeningKept   # the released security baseline stays, nothing privileged comes in
 type Rule struct {
 	Rule   string   `json:"rule"`
 	Name   string   `json:"name,omitempty"`
@@ -78,10 +79,12 @@ func (r Rule) validate() error {
 			}
 		}
 		return nil
+	case "hardeningKept":
+		return need(r.Name == "" && len(r.Parts) == 0 && r.Fail == "" && r.Pass == "", "nothing else (its check is hardening-kept)")
 	case "memoryLimit":
 		return need(r.Name != "" && r.NeedArg != "" && r.MaxFactor > 0 && (r.MinHeadroomMiB > 0 || r.HeadroomDivisor > 0), "a name, needArg, maxFactor and minHeadroomMiB or headroomDivisor")
 	}
-	return fmt.Errorf("unknown rule %q (rules: keep, probeKept, probeOnHealth, memoryLimit)", r.Rule)
+	return fmt.Errorf("unknown rule %q (rules: keep, probeKept, probeOnHealth, memoryLimit, hardeningKept)", r.Rule)
 }
 
 // check builds the grader check of a rule against the baseline.
@@ -100,6 +103,8 @@ func (r Rule) check(b Baseline) grader.Check {
 		c := grader.AppUnchanged(base, parts, r.Fail, r.Pass)
 		c.Name = name
 		return c
+	case "hardeningKept":
+		return grader.HardeningKept(b.TargetPodSpec(), base)
 	case "probeKept":
 		return grader.ProbeKept(r.Name, r.Probe, r.Fail, r.Pass)
 	case "memoryLimit":

@@ -101,6 +101,11 @@ const (
 	VarNodes = "nodes"
 	// VarParams maps each blind-variant param's name to its deployed value.
 	VarParams = "params"
+	// VarLab holds what the lab deployed with: image (the released workload
+	// image for the node's architecture), foreignImage (the same program
+	// built for the other architecture), repository (image without its
+	// tag) and nodeArch.
+	VarLab = "lab"
 	// VarFinal is true on the read after the live checks.
 	VarFinal     = "final"
 	VarVariables = "variables"
@@ -114,6 +119,8 @@ type Inputs struct {
 	Secrets    []*corev1.Secret
 	ConfigMaps []*corev1.ConfigMap
 	Params     map[string]string
+	// Lab is VarLab's map.
+	Lab map[string]string
 }
 
 // ErrInvalid marks a check that cannot run: an expression that does not
@@ -145,6 +152,7 @@ func Env() (*cel.Env, error) {
 			cel.Variable(VarPods, cel.ListType(cel.DynType)),
 			cel.Variable(VarNodes, cel.ListType(cel.DynType)),
 			cel.Variable(VarParams, strMap),
+			cel.Variable(VarLab, strMap),
 			cel.Variable(VarFinal, cel.BoolType),
 			cel.Variable(VarVariables, cel.MapType(cel.StringType, cel.DynType)),
 			labFunctions(),
@@ -276,6 +284,7 @@ func (c *Check) Grader(in Inputs) grader.Check {
 		VarBaseSecrets:    secretData(in.Secrets),
 		VarBaseConfigMaps: configMapData(in.ConfigMaps),
 		VarParams:         orEmpty(in.Params),
+		VarLab:            orEmpty(in.Lab),
 	}
 	return grader.Check{Name: c.spec.Name, Run: func(s *podstate.State) grader.Result {
 		return c.run(activation(fixed, s))
