@@ -18,9 +18,11 @@ var ErrNotSolved = errors.New("not solved yet")
 // It never holds a scenario's aliases (earlier ids name causes), and holds
 // its cause only once the learner solved it or gave up.
 type ScenarioSummary struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Level  int    `json:"level"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Level int    `json:"level"`
+	// Source is where the incident comes from: built-in, or pack NAME@VERSION.
+	Source string `json:"source"`
 	Status Status `json:"status"`
 	// Done is true once a fix passed (Status solved).
 	Done bool `json:"done"`
@@ -35,7 +37,7 @@ type ScenarioSummary struct {
 }
 
 func summaryOf(sc scenarios.Scenario, e progress.Entry) ScenarioSummary {
-	row := ScenarioSummary{ID: sc.ID, Title: sc.Title, Level: sc.Level, Status: StatusOf(e), Done: e.Done(), AfterGiveUp: e.GaveUp(), ScoreCap: ScoreCap(e)}
+	row := ScenarioSummary{ID: sc.ID, Title: sc.Title, Level: sc.Level, Source: sc.Source(), Status: StatusOf(e), Done: e.Done(), AfterGiveUp: e.GaveUp(), ScoreCap: ScoreCap(e)}
 	if best, ok := BestScore(e); ok {
 		row.BestScore = &best
 	}

@@ -8,6 +8,22 @@ import (
 	"github.com/crashlab/crashlab/grader/celcheck"
 )
 
+// FixShape is what a fix of the incident looks like to the live judge.
+//
+//	fix:
+//	  live: job    # the fix replaces the workload with a Job or CronJob
+//	               # running the released program; the judge waits for
+//	               # that Job to complete (job-completed, job-ran-task)
+//
+// Without it, the fix keeps the workload and the judge waits for its pods
+// to be ready and stay up through a replacement.
+type FixShape struct {
+	Live string `json:"live,omitempty"`
+}
+
+// LiveJob is FixShape.Live for a task that must run as a Job.
+const LiveJob = "job"
+
 // sharedCheckNames are the checks every incident gets from the engine; an
 // incident's own check must not take one of these names.
 var sharedCheckNames = []string{"workload-kept", "no-stand-ins", "broken-pods-gone"}
@@ -15,6 +31,12 @@ var sharedCheckNames = []string{"workload-kept", "no-stand-ins", "broken-pods-go
 // validateChecks compiles and type-checks every CEL check, and checks that
 // names are unique and approaches are the incident's.
 func (s Scenario) validateChecks(approaches map[string]bool) error {
+	if s.Fix.Live != "" && s.Fix.Live != LiveJob {
+		return fmt.Errorf("scenario %s: fix.live %q: the live judges are %q (or none, for a fix that keeps the workload)", s.ID, s.Fix.Live, LiveJob)
+	}
+	if s.Fix.Live != "" && s.hooks.Live != nil {
+		return fmt.Errorf("scenario %s: fix.live and a Go live hook both judge the fix; keep one", s.ID)
+	}
 	names := map[string]bool{}
 	for _, n := range sharedCheckNames {
 		names[n] = true

@@ -55,7 +55,9 @@ type Meta struct {
 	Rules []Rule `json:"rules,omitempty"`
 	// Checks are the incident's own fix checks, written in CEL
 	// (grader/celcheck); they run after the rules, before any Go hooks.
-	Checks    []celcheck.Spec   `json:"checks,omitempty"`
+	Checks []celcheck.Spec `json:"checks,omitempty"`
+	// Fix says how the live judge sees a fix (see FixShape).
+	Fix       FixShape          `json:"fix,omitempty"`
 	Briefing  string            `json:"briefing"`
 	Questions []grader.Question `json:"questions"`
 	Hints     []string          `json:"hints"`
@@ -271,7 +273,7 @@ func (s Scenario) LiveCheckNames() []string { return s.hooks.LiveChecks }
 
 // HasLiveHook tells whether the scenario judges its fix live with its own
 // hook instead of the shared workload judge.
-func (s Scenario) HasLiveHook() bool { return s.hooks.Live != nil }
+func (s Scenario) HasLiveHook() bool { return s.hooks.Live != nil || s.Fix.Live != "" }
 
 // Preflight is the scenario's warning for a node of this architecture.
 func (s Scenario) Preflight(nodeArch string) string {
@@ -291,6 +293,8 @@ type Scenario struct {
 	hooks   Hooks
 	// draw is the variant's (Variant); the zero Draw for the base incident.
 	draw Draw
+	// source is the pack's Source for a pack's incident; "" when built in.
+	source string
 	// folder is the folder's path as its author knows it
 	// (scenarios/orders-api-down-after-config), which errors name; "" for
 	// a folder LoadWith read, whose caller knows where it is.
@@ -618,7 +622,7 @@ func (s Scenario) Target(ns string) podstate.Target {
 func (s Scenario) FixChecks(b Baseline) []grader.Check {
 	b.Workload, b.Draw = s.Workload, s.draw
 	var out []grader.Check
-	if s.hooks.Live == nil {
+	if !s.HasLiveHook() {
 		out = append(out, grader.WorkloadKept(s.Workload.Replicas))
 	}
 	out = append(out, grader.OnlyOwnedPods())
@@ -652,8 +656,16 @@ func (s Scenario) Live(c kubernetes.Interface, ns string, b Baseline, opt grader
 		b.Workload, b.Draw = s.Workload, s.draw
 		return s.hooks.Live(c, ns, b, opt)
 	}
+	b.Workload, b.Draw = s.Workload, s.draw
+	if s.Fix.Live == LiveJob {
+		timeout := opt.ReadyTimeout
+		if timeout == 0 {
+			timeout = 2 * time.Minute
+		}
+		base := b.TargetContainer()
+		return grader.JobLive(c, ns, func(spec *corev1.PodSpec) bool { return podstate.RunsProgram(base, spec) }, timeout, opt.Progress)
+	}
 	opt.Replicas = s.Workload.Replicas
 	opt.FailsWithin = s.FailsWithin.Duration
-	b.Workload, b.Draw = s.Workload, s.draw
 	return grader.WorkloadLive(c, s.Target(ns), b.TargetPodSpec(), opt)
 }

@@ -90,7 +90,8 @@ const (
 	VarBase    = "base"
 	VarBasePod = "basePod"
 	// VarSecrets and VarConfigMaps map each live Secret and ConfigMap of
-	// the namespace to its keys and values (Secret values decoded).
+	// the namespace to its keys and values (Secret values decoded; a
+	// ConfigMap's data, not its binaryData, as env references read it).
 	VarSecrets    = "secrets"
 	VarConfigMaps = "configMaps"
 	// VarBaseSecrets and VarBaseConfigMaps are the same as deployed.
@@ -99,6 +100,11 @@ const (
 	// VarPods and VarNodes are every pod of the namespace and the nodes.
 	VarPods  = "pods"
 	VarNodes = "nodes"
+	// VarDeployments, VarJobs and VarCronJobs are every such workload of the
+	// namespace: a fix may replace the incident's workload with another.
+	VarDeployments = "deployments"
+	VarJobs        = "jobs"
+	VarCronJobs    = "cronJobs"
 	// VarParams maps each blind-variant param's name to its deployed value.
 	VarParams = "params"
 	// VarLab holds what the lab deployed with: image (the released workload
@@ -151,6 +157,9 @@ func Env() (*cel.Env, error) {
 			cel.Variable(VarBaseConfigMaps, cel.MapType(cel.StringType, strMap)),
 			cel.Variable(VarPods, cel.ListType(cel.DynType)),
 			cel.Variable(VarNodes, cel.ListType(cel.DynType)),
+			cel.Variable(VarDeployments, cel.ListType(cel.DynType)),
+			cel.Variable(VarJobs, cel.ListType(cel.DynType)),
+			cel.Variable(VarCronJobs, cel.ListType(cel.DynType)),
 			cel.Variable(VarParams, strMap),
 			cel.Variable(VarLab, strMap),
 			cel.Variable(VarFinal, cel.BoolType),
@@ -391,6 +400,33 @@ func activation(fixed map[string]any, s *podstate.State) map[string]any {
 		}
 		return out
 	})
+	act[VarDeployments] = lazy(func() any {
+		out := []any{}
+		if s != nil {
+			for i := range s.Deployments {
+				out = append(out, toJSON(&s.Deployments[i]))
+			}
+		}
+		return out
+	})
+	act[VarJobs] = lazy(func() any {
+		out := []any{}
+		if s != nil {
+			for i := range s.Jobs {
+				out = append(out, toJSON(&s.Jobs[i]))
+			}
+		}
+		return out
+	})
+	act[VarCronJobs] = lazy(func() any {
+		out := []any{}
+		if s != nil {
+			for i := range s.CronJobs {
+				out = append(out, toJSON(&s.CronJobs[i]))
+			}
+		}
+		return out
+	})
 	act[VarNodes] = lazy(func() any {
 		out := []any{}
 		if s != nil {
@@ -460,10 +496,9 @@ func configMapData(list []*corev1.ConfigMap) map[string]map[string]string {
 		if c == nil {
 			continue
 		}
+		// data only: the kubelet resolves env references (configMapKeyRef,
+		// envFrom) from data and never from binaryData.
 		kv := map[string]string{}
-		for k, v := range c.BinaryData {
-			kv[k] = string(v)
-		}
 		for k, v := range c.Data {
 			kv[k] = v
 		}
@@ -512,6 +547,20 @@ func (labLib) CompileOptions() []cel.EnvOption {
 				_, ok := flagValue(stringList(args), string(name.(types.String)))
 				return types.Bool(ok)
 			}))),
+		// runsProgram(podSpec, container): whether any container of the pod
+		// spec runs container's program: the same image, command and args.
+		cel.Function("runsProgram", cel.Overload("runsprogram_dyn_dyn", []*cel.Type{cel.DynType, cel.DynType}, cel.BoolType,
+			cel.BinaryBinding(func(spec, c ref.Val) ref.Val {
+				var ps corev1.PodSpec
+				var ct corev1.Container
+				if err := fromJSON(spec, &ps); err != nil {
+					return types.NewErr("runsProgram: the pod spec: %v", err)
+				}
+				if err := fromJSON(c, &ct); err != nil {
+					return types.NewErr("runsProgram: the container: %v", err)
+				}
+				return types.Bool(podstate.RunsProgram(&ct, &ps))
+			}))),
 		// probeBudget(probe): how long after the container starts the probe
 		// keeps failing without giving up (initial delay plus failureThreshold
 		// periods), with the API server's defaults for unset fields.
@@ -537,6 +586,18 @@ func (labLib) CompileOptions() []cel.EnvOption {
 				return types.Duration{Duration: idle + time.Duration(t.threshold)*max(t.period, t.timeout)}
 			}))),
 	}
+}
+
+// fromJSON reads a JSON-shaped CEL value into a Kubernetes type.
+func fromJSON(v ref.Val, into any) error {
+	if v == nil || v == types.NullValue {
+		return fmt.Errorf("null")
+	}
+	m, err := v.ConvertToNative(reflect.TypeOf(map[string]any{}))
+	if err != nil {
+		return err
+	}
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(m.(map[string]any), into)
 }
 
 func listField(v ref.Val, field string) ([]any, error) {

@@ -10,11 +10,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crashlab/crashlab/scenarios"
-	stuckininit "github.com/crashlab/crashlab/scenarios/accounts-api-stuck-in-init"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
 
 const ns = "crashlab-test-accounts-api-stuck-in-init"
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("accounts-api-stuck-in-init") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload-foreign:abc-arm64-as-amd64", NodeArch: "amd64"}
 
@@ -58,7 +60,7 @@ func TestFixChecks(t *testing.T) {
 			migrate(d).Image = values.ForeignImage
 		}, wantFail: "migration-kept", wantMessage: "image, command or arguments"},
 	}
-	s := stuckininit.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

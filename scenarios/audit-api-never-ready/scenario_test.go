@@ -9,9 +9,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/scenarios"
-	auditseccomp "github.com/crashlab/crashlab/scenarios/audit-api-never-ready"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("audit-api-never-ready") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload:def-amd64", NodeArch: "amd64"}
 
@@ -45,7 +47,7 @@ func TestEffectiveProfile(t *testing.T) {
 			container: func(c *corev1.Container) { c.SecurityContext = &corev1.SecurityContext{Privileged: &yes} }, wantFirst: "seccomp-profile"},
 		{name: "no security context at all", dep: func(d *appsv1.Deployment) { d.Spec.Template.Spec.SecurityContext = nil }, wantFirst: "seccomp-profile"},
 	}
-	s := auditseccomp.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

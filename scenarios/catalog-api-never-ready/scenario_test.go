@@ -9,11 +9,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/scenarios"
-	exitzerohelper "github.com/crashlab/crashlab/scenarios/catalog-api-never-ready"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
 
 const ns = "crashlab-test-catalog-api-never-ready"
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("catalog-api-never-ready") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload-foreign:abc-arm64-as-amd64", NodeArch: "amd64"}
 
@@ -51,7 +53,7 @@ func TestFixChecks(t *testing.T) {
 			spec.InitContainers = append(spec.InitContainers, spec.Containers[1])
 		}, wantFail: "warm-up-runs-once", wantMessage: "still runs next to the app"},
 	}
-	s := exitzerohelper.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/crashlab/crashlab/scenarios"
 )
@@ -21,13 +23,91 @@ var ErrUnknownScenario = errors.New("no scenario")
 // tests report first; a binary built anyway says so instead of panicking.
 var ErrBadCatalogue = errors.New("the scenario catalogue built into crashlab has mistakes")
 
+// ErrBadPack wraps the mistakes of a pack named with UsePacks: the
+// trainer's to fix, not a bug of the build.
+var ErrBadPack = errors.New("a pack of incidents has mistakes")
+
+// packs are the incidents of the packs UsePacks loaded, beside the
+// built-in ones.
+var packs struct {
+	sync.Mutex
+	list  []scenarios.Scenario
+	metas []scenarios.Pack
+}
+
+// UsePacks adds the incidents of the packs in dirs (--incidents,
+// CRASHLAB_INCIDENTS) to the catalogue, replacing any added before. Every
+// mistake is returned, wrapped in ErrBadPack: a bad pack.yaml or incident
+// folder, a pack for another crashlab version, and an incident id (or
+// alias) that a built-in incident or another pack already has.
+func UsePacks(labVersion string, dirs ...string) error {
+	var list []scenarios.Scenario
+	var metas []scenarios.Pack
+	var errs []error
+	for _, d := range dirs {
+		p, l, err := scenarios.LoadPack(d, labVersion)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		metas, list = append(metas, p), append(list, l...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w:\n%w", ErrBadPack, err)
+	}
+	builtIn, err := scenarios.Discover()
+	if err != nil {
+		return fmt.Errorf("%w:\n%w", ErrBadCatalogue, err)
+	}
+	if err := collisions(builtIn, list); err != nil {
+		return fmt.Errorf("%w:\n%w", ErrBadPack, err)
+	}
+	packs.Lock()
+	defer packs.Unlock()
+	packs.list, packs.metas = list, metas
+	return nil
+}
+
+// Packs are the packs in use.
+func Packs() []scenarios.Pack {
+	packs.Lock()
+	defer packs.Unlock()
+	return append([]scenarios.Pack(nil), packs.metas...)
+}
+
+// collisions reports every id or alias of added that names an incident
+// already there, or another added one.
+func collisions(builtIn, added []scenarios.Scenario) error {
+	owner := map[string]string{}
+	for _, s := range builtIn {
+		for _, n := range append([]string{s.ID}, s.Aliases...) {
+			owner[n] = "the built-in incident " + s.ID
+		}
+	}
+	var errs []error
+	for _, s := range added {
+		for _, n := range append([]string{s.ID}, s.Aliases...) {
+			if other, ok := owner[n]; ok {
+				errs = append(errs, fmt.Errorf("%s: id %q is taken by %s: rename the folder and its id", s.Folder(), n, other))
+				continue
+			}
+			owner[n] = fmt.Sprintf("%s of %s", s.ID, strings.TrimPrefix(s.Source(), "pack "))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Load returns every scenario, ordered by level then id, or every mistake of
 // the catalogue (each naming its file and line) wrapped in ErrBadCatalogue.
+// The incidents of the packs in use come with the built-in ones.
 func Load() ([]scenarios.Scenario, error) {
 	list, err := scenarios.Discover()
 	if err != nil {
 		return nil, fmt.Errorf("%w:\n%w", ErrBadCatalogue, err)
 	}
+	packs.Lock()
+	list = append(list, packs.list...)
+	packs.Unlock()
 	sort.SliceStable(list, func(i, j int) bool {
 		if list[i].Level != list[j].Level {
 			return list[i].Level < list[j].Level

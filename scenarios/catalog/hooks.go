@@ -4,23 +4,9 @@ package catalog
 
 // Every scenario folder with Go code registers its hooks when imported.
 import (
-	_ "github.com/crashlab/crashlab/scenarios/accounts-api-stuck-in-init"
-	_ "github.com/crashlab/crashlab/scenarios/audit-api-never-ready"
 	_ "github.com/crashlab/crashlab/scenarios/cart-api-stuck-terminating"
-	_ "github.com/crashlab/crashlab/scenarios/catalog-api-never-ready"
 	_ "github.com/crashlab/crashlab/scenarios/fulfillment-api-crashes-at-boot"
-	_ "github.com/crashlab/crashlab/scenarios/indexer-stuck-pending"
 	_ "github.com/crashlab/crashlab/scenarios/inventory-api-never-starts"
 	_ "github.com/crashlab/crashlab/scenarios/invoice-api-down-after-rebuild"
-	_ "github.com/crashlab/crashlab/scenarios/ledger-api-not-starting"
-	_ "github.com/crashlab/crashlab/scenarios/mailer-down-after-cluster-move"
-	_ "github.com/crashlab/crashlab/scenarios/media-resizer-crashing"
-	_ "github.com/crashlab/crashlab/scenarios/payments-api-stuck-pending"
 	_ "github.com/crashlab/crashlab/scenarios/pricing-api-never-starts"
-	_ "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"
-	_ "github.com/crashlab/crashlab/scenarios/search-api-restarting"
-	_ "github.com/crashlab/crashlab/scenarios/session-store-restarting"
-	_ "github.com/crashlab/crashlab/scenarios/sessions-api-down-after-hardening"
-	_ "github.com/crashlab/crashlab/scenarios/storefront-down-after-release"
-	_ "github.com/crashlab/crashlab/scenarios/web-frontend-down-after-hardening"
 )

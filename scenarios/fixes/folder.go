@@ -120,7 +120,13 @@ func Dir(root, id string) string { return filepath.Join(root, "scenarios", id, "
 // and checks it is complete: at least one accepted fix, at least one refused
 // shortcut, and diagnosis answers for the scenario's choice questions.
 func LoadScenario(root string, s scenarios.Scenario) (Folder, error) {
-	f := Folder{Dir: Dir(root, s.ID)}
+	return LoadFolder(Dir(root, s.ID), s)
+}
+
+// LoadFolder is LoadScenario for the fixes/ folder at dir (a pack's
+// incident keeps its fixes/ next to its scenario.yaml, like a built-in one).
+func LoadFolder(dir string, s scenarios.Scenario) (Folder, error) {
+	f := Folder{Dir: dir}
 	var errs []error
 	fixes, err := Load(f.Dir)
 	if err != nil {

@@ -12,9 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crashlab/crashlab/scenarios"
-	indexerpending "github.com/crashlab/crashlab/scenarios/indexer-stuck-pending"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("indexer-stuck-pending") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload:def-amd64", NodeArch: "amd64"}
 
@@ -47,7 +49,7 @@ func TestRequestEdges(t *testing.T) {
 			d.Spec.Template.Spec.NodeName = "n"
 		}, wantFirst: "scheduler-decides"},
 	}
-	s := indexerpending.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

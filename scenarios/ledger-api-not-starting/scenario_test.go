@@ -11,9 +11,11 @@ import (
 
 	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
-	ledgerconfig "github.com/crashlab/crashlab/scenarios/ledger-api-not-starting"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("ledger-api-not-starting") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload:def-amd64", NodeArch: "amd64"}
 
@@ -49,7 +51,7 @@ func TestEnvEdges(t *testing.T) {
 			podstate.Env(c, "LEDGER_DB_HOST").ValueFrom = &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "db_host"}}
 		}, wantFirst: "env-LEDGER_DB_HOST"},
 	}
-	s := ledgerconfig.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

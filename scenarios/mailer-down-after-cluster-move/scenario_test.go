@@ -8,9 +8,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/scenarios"
-	mailerneverpull "github.com/crashlab/crashlab/scenarios/mailer-down-after-cluster-move"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("mailer-down-after-cluster-move") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload:def-amd64", NodeArch: "amd64"}
 
@@ -34,7 +36,7 @@ func TestImageEdges(t *testing.T) {
 		{name: "released image, Always", edit: image(values.Image, corev1.PullAlways), wantFirst: "image-on-node"},
 		{name: "the short name of the released image", edit: image("workload:abc-amd64", corev1.PullNever), wantFirst: "image-on-node"},
 	}
-	s := mailerneverpull.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

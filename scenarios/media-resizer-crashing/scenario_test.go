@@ -14,6 +14,14 @@ import (
 
 const testNS = "crashlab-test-media-resizer-crashing"
 
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("media-resizer-crashing") }
+
+const (
+	envName   = "IMAGE_CODEC"
+	configMap = "resizer-settings"
+)
+
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload:abc-arm64-as-amd64", NodeArch: "amd64"}
 
 func settings(codec string) *corev1.ConfigMap {

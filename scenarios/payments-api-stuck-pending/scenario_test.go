@@ -11,9 +11,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crashlab/crashlab/scenarios"
-	paymentsselector "github.com/crashlab/crashlab/scenarios/payments-api-stuck-pending"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("payments-api-stuck-pending") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload:def-amd64", NodeArch: "amd64"}
 
@@ -49,7 +51,7 @@ func TestSelectorEdges(t *testing.T) {
 				Weight: 1, Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "disktype", Operator: corev1.NodeSelectorOpIn, Values: []string{"ssd"}}}}}}}}
 		}, node: plain, wantApproach: "selector-removed"},
 	}
-	s := paymentsselector.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

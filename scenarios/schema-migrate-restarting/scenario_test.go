@@ -17,10 +17,12 @@ import (
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
-	exitzero "github.com/crashlab/crashlab/scenarios/schema-migrate-restarting"
 )
 
 const ns = "crashlab-schema-migrate-restarting"
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("schema-migrate-restarting") }
 
 var values = scenarios.Values{Image: "crashlab/workload:amd64", ForeignImage: "crashlab/workload:arm64", NodeArch: "amd64"}
 
@@ -38,7 +40,7 @@ func jobOf(d *appsv1.Deployment, edit func(*corev1.PodSpec)) *batchv1.Job {
 // are replayed for every scenario by scenarios/fixes (and on a real cluster by
 // the e2e suite); the cases here probe the edges of this scenario's checks.
 func TestFixChecks(t *testing.T) {
-	s := exitzero.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	base := b.Deployment("schema-migrate").DeepCopy()
@@ -85,15 +87,15 @@ func TestFixChecks(t *testing.T) {
 }
 
 func TestWorkloadKeptIsNotRequiredWhenTheFixReplacesIt(t *testing.T) {
-	b, err := exitzero.Scenario().Render(values)
+	b, err := Scenario().Render(values)
 	require.NoError(t, err)
-	for _, c := range exitzero.Scenario().FixChecks(b) {
+	for _, c := range Scenario().FixChecks(b) {
 		assert.NotEqual(t, "workload-kept", c.Name, "moving the task to a Job deletes the Deployment by design")
 	}
 }
 
 func TestLiveJudgeWaitsForTheJobToComplete(t *testing.T) {
-	s := exitzero.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	base := b.Deployment("schema-migrate").DeepCopy()

@@ -1,6 +1,7 @@
 package eagerliveness
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -10,12 +11,67 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/grader/celcheck"
 	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
 )
 
 const ns = "crashlab-test-search-api-restarting"
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("search-api-restarting") }
+
+// celDuration evaluates expr, a CEL duration, as the checks do: base is the
+// released container c, and the variables of check start-covered up to its
+// variable start are there to read.
+func celDuration(t *testing.T, c corev1.Container, expr string) time.Duration {
+	t.Helper()
+	vars := startVars()
+	require.NotEmpty(t, vars, "check start-covered reads the start time")
+	check, err := celcheck.Compile(celcheck.Spec{Name: "duration", Variables: vars,
+		Cases: []celcheck.Case{{Pass: "not a duration", MessageExpression: "string(" + expr + ")"}}})
+	require.NoError(t, err)
+	r := check.Grader(celcheck.Inputs{Base: &c}).Run(nil)
+	d, err := time.ParseDuration(r.Message)
+	require.NoError(t, err, "%s", expr)
+	return d
+}
+
+// startVars are the variables of check start-covered up to start, read once.
+var startVars = sync.OnceValue(func() []celcheck.Variable {
+	var vars []celcheck.Variable
+	for _, cs := range Scenario().Checks {
+		if cs.Name != "start-covered" {
+			continue
+		}
+		for _, v := range cs.Variables {
+			vars = append(vars, v)
+			if v.Name == "start" {
+				break
+			}
+		}
+	}
+	return vars
+})
+
+// startDelay is the start time check start-covered reads from the released
+// arguments.
+func startDelay(t *testing.T, args []string) time.Duration {
+	return celDuration(t, corev1.Container{Name: "app", Args: args}, "variables.start")
+}
+
+// hangDetection is the lab's CEL function probeHangDetection, which check
+// probes-catch-hangs calls.
+func hangDetection(t *testing.T, p *corev1.Probe, start time.Duration) time.Duration {
+	return celDuration(t, corev1.Container{Name: "app", LivenessProbe: p}, "probeHangDetection(base.livenessProbe, duration('"+start.String()+"'))")
+}
+
+// startBudget is the lab's CEL function probeBudget, which check
+// start-covered calls.
+func startBudget(t *testing.T, p *corev1.Probe) time.Duration {
+	return celDuration(t, corev1.Container{Name: "app", LivenessProbe: p}, "probeBudget(base.livenessProbe)")
+}
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload-foreign:abc-amd64", NodeArch: "amd64"}
 
@@ -116,7 +172,7 @@ func TestStartDelay(t *testing.T) {
 		{[]string{"start-delay=20s"}, 0}, // not a flag: the workload would reject it
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, startDelay(tt.args), "%v", tt.args)
+		assert.Equal(t, tt.want, startDelay(t, tt.args), "%v", tt.args)
 	}
 }
 
@@ -134,7 +190,7 @@ func TestHangDetection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, hangDetection(&tt.probe, 20*time.Second))
+			assert.Equal(t, tt.want, hangDetection(t, &tt.probe, 20*time.Second))
 		})
 	}
 }
@@ -147,7 +203,7 @@ func TestStabilityWindowCoversBrokenProbe(t *testing.T) {
 	require.NoError(t, err)
 	d := b.Deployment(Scenario().Workload.Name)
 	w := grader.StabilityWindow(d, s.FailsWithin.Duration, 10*time.Second)
-	assert.Greater(t, w, startBudget(b.Container(Scenario().Workload.Name, Scenario().Workload.Container).LivenessProbe)+3*time.Second)
+	assert.Greater(t, w, startBudget(t, b.Container(Scenario().Workload.Name, Scenario().Workload.Container).LivenessProbe)+3*time.Second)
 }
 
 // On pods that fail as this scenario's do (the shape the kind-offline notes

@@ -15,10 +15,12 @@ import (
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/podstate"
 	"github.com/crashlab/crashlab/scenarios"
-	stsconfig "github.com/crashlab/crashlab/scenarios/session-store-restarting"
 )
 
 const ns = "crashlab-test-session-store-restarting"
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("session-store-restarting") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload-foreign:abc-arm64-as-amd64", NodeArch: "amd64"}
 
@@ -86,7 +88,7 @@ func TestSnapshotURLCheck(t *testing.T) {
 			s.Spec.Template.Spec.Containers[0].Env = nil
 		}, want: "no longer set"},
 	}
-	s := stsconfig.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

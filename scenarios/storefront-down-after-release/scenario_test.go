@@ -9,8 +9,10 @@ import (
 
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/scenariotest"
-	storefronttag "github.com/crashlab/crashlab/scenarios/storefront-down-after-release"
 )
+
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("storefront-down-after-release") }
 
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload:def-amd64", NodeArch: "amd64"}
 
@@ -31,7 +33,7 @@ func TestImageEdges(t *testing.T) {
 		{name: "released image, always pulled", edit: image(values.Image, corev1.PullAlways), wantFirst: "image-released"},
 		{name: "the foreign build", edit: image(values.ForeignImage, corev1.PullIfNotPresent), wantFirst: "image-released"},
 	}
-	s := storefronttag.Scenario()
+	s := Scenario()
 	b, err := s.Render(values)
 	require.NoError(t, err)
 	for _, tt := range tests {

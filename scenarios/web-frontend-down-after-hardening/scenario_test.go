@@ -15,6 +15,9 @@ import (
 
 const testNS = "crashlab-test-web-frontend-down-after-hardening"
 
+// Scenario is the incident as the catalogue loads it: data only.
+func Scenario() scenarios.Scenario { return scenarios.MustGet("web-frontend-down-after-hardening") }
+
 var values = scenarios.Values{Image: "crashlab.local/workload:abc-amd64", ForeignImage: "crashlab.local/workload:abc-arm64-as-amd64", NodeArch: "amd64"}
 
 func ptr[T any](v T) *T { return &v }

@@ -165,6 +165,11 @@ func NewRoot(s Streams) *cobra.Command {
 			if g.output != "text" && g.output != "json" {
 				return usageError{fmt.Errorf("-o %q is not an output format: use text or json", g.output)}
 			}
+			// The packs first: a mistake in one is the user's, refused
+			// before anything connects.
+			if err := g.usePacks(cmd); err != nil {
+				return err
+			}
 			// A catalogue with mistakes is refused before any command
 			// meets it (Run words the error).
 			if _, err := catalog.Load(); err != nil {
@@ -193,6 +198,7 @@ func NewRoot(s Streams) *cobra.Command {
 	pf.StringVar(&g.learner, "learner", os.Getenv("CRASHLAB_LEARNER"), "learner name on a shared cluster: gives each learner their own namespaces (crashlab-<learner>-<scenario>)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	pf.StringVar(&g.registry, "registry", os.Getenv("CRASHLAB_REGISTRY"), "deploy the lab's images from the registry at `HOST[:PORT]`, filled by crashlab images push: the nodes pull them instead of having them imported")
+	pf.StringArrayVar(&g.incidents, "incidents", nil, "add the incidents of the pack in `DIR` (a folder with a pack.yaml) beside the built-in ones; repeatable, and added to $CRASHLAB_INCIDENTS (a list like $PATH)")
 	pf.BoolVar(&g.insecureRegistry, "insecure-registry", false, "talk plain HTTP to the registry even outside localhost and private addresses")
 	root.AddCommand(
 		newUpCommand(g), newDownCommand(g), newListCommand(g), newStartCommand(g),
@@ -200,6 +206,6 @@ func NewRoot(s Streams) *cobra.Command {
 		newHintCommand(g), newExplainCommand(g), newImagesCommand(g), newManifestsCommand(g),
 	)
 	root.AddCommand(newPlayCommand(g), newDrillCommand(g), newLearnCommand(g))
-	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g), newReplayCommand(g), newTriageCommand(g), newWorkshopCommand(g), newInterviewCommand(g), newControllerCommand(g), newAuditRelayCommand(g))
+	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g), newReplayCommand(g), newTriageCommand(g), newWorkshopCommand(g), newInterviewCommand(g), newControllerCommand(g), newAuditRelayCommand(g), newAuthorCommand(g))
 	return root
 }

@@ -36,6 +36,8 @@ type globals struct {
 	insecureRegistry bool
 	streams          Streams
 	wait             *tui.Status // the status line of a wait in progress (wait.go), or nil
+	// incidents are the pack folders of --incidents.
+	incidents []string
 	// variant is the blind variant's seed `start --variant` deploys (0: the
 	// base incident); the other verbs read it from the attempt record.
 	variant uint64

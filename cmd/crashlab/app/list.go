@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/scenarios"
 )
 
 func newListCommand(g *globals) *cobra.Command {
@@ -36,9 +37,20 @@ func runList(g *globals) error {
 		return g.emit(rows)
 	}
 	tw := tabwriter.NewWriter(g.streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tLEVEL\tSTATUS\tBEST\tTITLE\tCAUSE")
+	// The source column only once a pack adds incidents: without one,
+	// every incident is built in.
+	packs := slices.ContainsFunc(rows, func(r lab.ScenarioSummary) bool { return r.Source != scenarios.SourceBuiltIn })
+	head := "ID\tLEVEL\tSTATUS\tBEST\tTITLE\tCAUSE"
+	if packs {
+		head += "\tSOURCE"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.Level, statusText(r), bestText(r), r.Title, dashIfEmpty(r.Cause))
+		line := fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s", r.ID, r.Level, statusText(r), bestText(r), r.Title, dashIfEmpty(r.Cause))
+		if packs {
+			line += "\t" + r.Source
+		}
+		fmt.Fprintln(tw, line)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
