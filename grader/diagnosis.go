@@ -46,7 +46,7 @@ func (q Question) Validate() error {
 	case q.Fact != "" && len(q.Choices) > 0:
 		return fmt.Errorf("question %s: either a fact or choices, not both", q.ID)
 	case q.Fact != "":
-		if _, err := factValues(podstate.Facts{}, "", q.Fact); err != nil {
+		if _, err := FactValues(podstate.Facts{}, "", q.Fact); err != nil {
 			return fmt.Errorf("question %s: %w", q.ID, err)
 		}
 	case len(q.Choices) < 2:
@@ -68,10 +68,10 @@ func (q Question) Validate() error {
 	return nil
 }
 
-// factValues returns every value the fact has on the container across the
+// FactValues returns every value the fact has on the container across the
 // current pods: pods flip between reasons, and any value a learner could have
 // seen on a current pod counts.
-func factValues(f podstate.Facts, container, fact string) ([]string, error) {
+func FactValues(f podstate.Facts, container, fact string) ([]string, error) {
 	seen := map[string]bool{}
 	add := func(v string) {
 		if v != "" {
@@ -135,7 +135,7 @@ func JudgeDiagnosis(scenario, container string, qs []Question, answers map[strin
 			continue
 		}
 		if q.Fact != "" {
-			vals, err := factValues(f, container, q.Fact)
+			vals, err := FactValues(f, container, q.Fact)
 			switch {
 			case err != nil:
 				v.add(q.ID, false, err.Error())

@@ -221,7 +221,7 @@ func TestPodWidePredicatesNeedNoContainer(t *testing.T) {
 	assert.True(t, ok, missing)
 	ok, _ = ChoiceHolds(f, "app", []string{"family=Pending", "unschedulable~Insufficient memory"})
 	assert.False(t, ok)
-	vals, err := factValues(f, "app", FactFamily)
+	vals, err := FactValues(f, "app", FactFamily)
 	assert.NoError(t, err)
 	assert.Equal(t, []string{podstate.FamilyPending}, vals)
 }

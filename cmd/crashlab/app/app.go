@@ -122,7 +122,16 @@ func (g *globals) checkGlobals(cmd *cobra.Command) error {
 }
 
 func isImagesPush(cmd *cobra.Command) bool {
-	return cmd.Name() == "push" && cmd.HasParent() && cmd.Parent().Name() == "images"
+	if !cmd.HasParent() {
+		return false
+	}
+	switch cmd.Parent().Name() {
+	case "images":
+		return cmd.Name() == "push"
+	case "pack": // pack push and pull name their registry in REF
+		return true
+	}
+	return false
 }
 
 // badCatalogue words the catalogue's mistakes in one line: the first, and
@@ -206,6 +215,6 @@ func NewRoot(s Streams) *cobra.Command {
 		newHintCommand(g), newExplainCommand(g), newImagesCommand(g), newManifestsCommand(g),
 	)
 	root.AddCommand(newPlayCommand(g), newDrillCommand(g), newLearnCommand(g))
-	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g), newReplayCommand(g), newTriageCommand(g), newWorkshopCommand(g), newInterviewCommand(g), newControllerCommand(g), newAuditRelayCommand(g), newAuthorCommand(g))
+	root.AddCommand(newGiveUpCommand(g), newProgressCommand(g), newReplayCommand(g), newTriageCommand(g), newWorkshopCommand(g), newInterviewCommand(g), newControllerCommand(g), newAuditRelayCommand(g), newAuthorCommand(g), newPackCommand(g))
 	return root
 }

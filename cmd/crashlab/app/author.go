@@ -4,10 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/crashlab/crashlab/author"
+	"github.com/crashlab/crashlab/images"
+	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/scenarios/fixes"
 )
 
 func newAuthorCommand(g *globals) *cobra.Command {
@@ -26,7 +31,7 @@ runs a pack's incidents beside its own with --incidents DIR.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newAuthorNewCommand(g), newAuthorValidateCommand(g))
+	cmd.AddCommand(newAuthorNewCommand(g), newAuthorValidateCommand(g), newAuthorTestCommand(g))
 	return cmd
 }
 
@@ -105,4 +110,116 @@ It exits 0 when nothing is wrong and 1 with one line per problem.`,
 			return nil
 		},
 	}
+}
+
+func newAuthorTestCommand(g *globals) *cobra.Command {
+	var only []string
+	var parallel int
+	cmd := &cobra.Command{
+		Use:   "test DIR",
+		Short: "Prove a pack or an incident on the cluster: failure, facts, diagnosis, reset, every fix",
+		Long: `test plays a pack or an incident folder on the cluster as learners meet it:
+each incident is deployed and must show its failure signature, every fact its
+texts state is re-observed on the pods, the diagnosis is answered with the
+intended answers (which must pass) and the wrong ones (which must not), the
+incident is reset, and every fixes/ file is applied under its own learner and
+judged by the lab's real check: accepted fixes pass with their approach,
+shortcuts are refused first by the check they name. Its namespaces are
+deleted at the end, and your own progress is left alone.
+
+It exits 0 when every row passed and 1 otherwise; -o json prints the rows.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			if parallel < 1 {
+				return usageError{fmt.Errorf("--parallel %d: run at least 1 fix at a time", parallel)}
+			}
+			// The folder first: a mistake there needs no cluster.
+			if _, _, err := author.Load(dir, Version); err != nil {
+				if errors.Is(err, author.ErrNotAuthored) {
+					return usageError{fmt.Errorf("author test: %w: name a pack's folder (with pack.yaml) or an incident's (with scenario.yaml)", err)}
+				}
+				return usageError{fmt.Errorf("author test: %s has mistakes (%s): `crashlab author validate %s` lists them", dir, firstLine(err.Error()), dir)}
+			}
+			ctx := cmd.Context()
+			conn, err := g.dial(ctx)
+			if err != nil {
+				return err
+			}
+			vals, err := fixes.LiveValues(ctx, conn.Client)
+			if err != nil {
+				return err
+			}
+			if g.registry != "" {
+				vals.Image, vals.ForeignImage = images.RefInRegistry(vals.Image, g.registry), images.RefInRegistry(vals.ForeignImage, g.registry)
+			}
+			// A progress folder of its own: a test is not the author's play.
+			progressDir, err := os.MkdirTemp("", "crashlab-author-test-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(progressDir)
+			ensurer := lab.ClusterImages{Client: conn.Client, IsLab: conn.IsLab, Logger: newLogger(g)}
+			rows, err := author.Test(ctx, dir, author.TestOptions{
+				Client: conn.Client, Values: vals, Parallel: parallel, Only: only, LabVersion: Version,
+				Service: func(learner string, c lab.Catalog) (*lab.Service, error) {
+					return lab.New(conn.Client, lab.WithCatalog(c), lab.WithContextName(conn.Context), lab.WithLearner(learner),
+						lab.WithProgressDir(progressDir), lab.WithRegistry(g.registry, g.insecureRegistry), lab.WithImageEnsurer(ensurer))
+				},
+				Progress: func(r author.Row) {
+					if !g.json() {
+						g.progress(fmt.Sprintf("%s %s %s: %s", r.Incident, r.Step, r.Fix, mark(r.Passed)))
+					}
+				},
+			})
+			if err != nil && rows == nil {
+				return err
+			}
+			if g.json() {
+				if jerr := g.emit(map[string]any{"dir": dir, "rows": rows, "passed": allPassed(rows)}); jerr != nil {
+					return jerr
+				}
+			} else {
+				tw := tabwriter.NewWriter(g.streams.Out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "INCIDENT\tSTEP\tFIX\tRESULT\tSECONDS\tDETAIL")
+				for _, r := range rows {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%s\n", r.Incident, r.Step, dashIfEmpty(r.Fix), mark(r.Passed), r.Seconds, r.Detail)
+				}
+				if ferr := tw.Flush(); ferr != nil {
+					return ferr
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if !allPassed(rows) {
+				return fmt.Errorf("%s: %d of %d rows failed", dir, len(rows)-countPassed(rows), len(rows))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&only, "only", nil, "test only these incident ids (comma-separated)")
+	cmd.Flags().IntVar(&parallel, "parallel", 4, "how many fixes run at once (each in its own namespace)")
+	return cmd
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "pass"
+	}
+	return "FAIL"
+}
+
+func countPassed(rows []author.Row) int {
+	n := 0
+	for _, r := range rows {
+		if r.Passed {
+			n++
+		}
+	}
+	return n
+}
+
+func allPassed(rows []author.Row) bool {
+	return len(rows) > 0 && !slices.ContainsFunc(rows, func(r author.Row) bool { return !r.Passed })
 }
