@@ -3,9 +3,12 @@ package controller
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -63,7 +66,56 @@ type InstallOptions struct {
 	// server's audit log: the controller's pod runs there with the audit
 	// relay beside it, and keeps each learner's investigation.
 	AuditLogDir string
+	// Packs are the packs of incidents the room runs beside the built-in
+	// ones: each goes into a ConfigMap the controller's pod mounts and
+	// reads with --incidents. Their fixes/ must not be in Files.
+	Packs []PackFiles
 }
+
+// PackFiles is a pack as the controller gets it.
+type PackFiles struct {
+	Name string
+	// Files maps slash-separated paths inside the pack to their content.
+	Files map[string][]byte
+}
+
+// PacksMountPath is where the controller's pod finds the packs, one
+// folder per pack.
+const PacksMountPath = "/var/run/crashlab/packs"
+
+// maxPackConfigMap is what a pack's ConfigMap may hold: the API server
+// refuses an object over 1 MiB.
+const maxPackConfigMap = 900 << 10
+
+// ErrPackTooLarge is a pack too large for a ConfigMap.
+var ErrPackTooLarge = errors.New("the pack is too large for a ConfigMap (900 KiB)")
+
+// packConfigMap is a pack as a ConfigMap: files under keys f0, f1, ...
+// (a key cannot hold a "/"), which the pod's volume maps back to paths.
+func packConfigMap(p PackFiles) (*corev1.ConfigMap, []corev1.KeyToPath, error) {
+	paths := make([]string, 0, len(p.Files))
+	for f := range p.Files {
+		paths = append(paths, f)
+	}
+	sort.Strings(paths)
+	cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{Kind: "ConfigMap", APIVersion: "v1"},
+		ObjectMeta: metav1.ObjectMeta{Name: packConfigMapName(p.Name), Namespace: SystemNamespace, Labels: labels("pack")},
+		BinaryData: map[string][]byte{}}
+	var items []corev1.KeyToPath
+	size := 0
+	for i, f := range paths {
+		key := fmt.Sprintf("f%d", i)
+		cm.BinaryData[key] = p.Files[f]
+		size += len(p.Files[f])
+		items = append(items, corev1.KeyToPath{Key: key, Path: f})
+	}
+	if size > maxPackConfigMap {
+		return nil, nil, fmt.Errorf("pack %s: %w", p.Name, ErrPackTooLarge)
+	}
+	return cm, items, nil
+}
+
+func packConfigMapName(pack string) string { return "crashlab-pack-" + pack }
 
 // Where the relay reads the audit log in the controller's pod, and serves
 // it (the pod's loopback: no other pod reaches it).
@@ -161,8 +213,32 @@ func Objects(o InstallOptions) ([]client.Object, error) {
 		}},
 		&rbacv1.RoleBinding{TypeMeta: tm("RoleBinding", "rbac.authorization.k8s.io/v1"), ObjectMeta: om(Name, SystemNamespace), Subjects: subject,
 			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: Name}},
-		deployment(o),
 	)
+	d := deployment(o)
+	sum := sha256.New()
+	for i, p := range o.Packs {
+		cm, items, err := packConfigMap(p)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, cm)
+		vol := fmt.Sprintf("pack-%d", i) // a pack's name may hold dots
+		spec := &d.Spec.Template.Spec
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}}})
+		mount := PacksMountPath + "/" + p.Name
+		spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: mount, ReadOnly: true})
+		spec.Containers[0].Args = append(spec.Containers[0].Args, "--incidents", mount)
+		for _, it := range items {
+			sum.Write([]byte(it.Path + "\x00"))
+			sum.Write(cm.BinaryData[it.Key])
+		}
+	}
+	if len(o.Packs) > 0 {
+		// A changed pack rolls the controller: it reads packs at start.
+		d.Spec.Template.Annotations = map[string]string{"crashlab.dev/packs": hex.EncodeToString(sum.Sum(nil))[:16]}
+	}
+	objs = append(objs, d)
 	return objs, nil
 }
 

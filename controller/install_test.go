@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -107,4 +108,62 @@ func TestUninstallRemovesOnlyTheLabsClusterWideObjects(t *testing.T) {
 	again, err := Uninstall(context.Background(), c)
 	require.NoError(t, err)
 	assert.Empty(t, again, "nothing left to delete")
+}
+
+// A room's packs reach the controller as ConfigMaps its pod mounts, one
+// folder per pack, read with --incidents; a changed pack rolls the pod.
+func TestPacksTravelInConfigMapsTheControllerMounts(t *testing.T) {
+	pack := PackFiles{Name: "starter.pack", Files: map[string][]byte{
+		"pack.yaml": []byte("name: starter.pack\n"), "quotes/scenario.yaml": []byte("id: quotes\n"), "quotes/manifests.yaml": []byte("kind: x\n"),
+	}}
+	objs, err := Objects(InstallOptions{Image: "crashlab:dev", Packs: []PackFiles{pack}})
+	require.NoError(t, err)
+	var cm *corev1.ConfigMap
+	var dep *appsv1.Deployment
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *corev1.ConfigMap:
+			cm = o
+		case *appsv1.Deployment:
+			dep = o
+		}
+	}
+	require.NotNil(t, cm)
+	require.NotNil(t, dep)
+	assert.Equal(t, SystemNamespace, cm.Namespace)
+	assert.Equal(t, cluster.ManagedBy, cm.Labels[cluster.LabelManagedBy])
+	spec := dep.Spec.Template.Spec
+	var vol *corev1.Volume
+	for i := range spec.Volumes {
+		if spec.Volumes[i].ConfigMap != nil && spec.Volumes[i].ConfigMap.Name == cm.Name {
+			vol = &spec.Volumes[i]
+		}
+	}
+	require.NotNil(t, vol, "the pod mounts the pack's ConfigMap")
+	got := map[string]string{}
+	for _, it := range vol.ConfigMap.Items {
+		got[it.Path] = string(cm.BinaryData[it.Key])
+	}
+	want := map[string]string{}
+	for k, v := range pack.Files {
+		want[k] = string(v)
+	}
+	assert.Equal(t, want, got, "every file back at its path")
+	args := strings.Join(spec.Containers[0].Args, " ")
+	assert.Contains(t, args, "--incidents "+PacksMountPath+"/starter.pack")
+	first := dep.Spec.Template.Annotations["crashlab.dev/packs"]
+	assert.NotEmpty(t, first)
+
+	pack.Files["quotes/scenario.yaml"] = []byte("id: quotes\ntitle: changed\n")
+	objs, err = Objects(InstallOptions{Image: "crashlab:dev", Packs: []PackFiles{pack}})
+	require.NoError(t, err)
+	for _, o := range objs {
+		if d, ok := o.(*appsv1.Deployment); ok {
+			assert.NotEqual(t, first, d.Spec.Template.Annotations["crashlab.dev/packs"], "a changed pack rolls the controller")
+		}
+	}
+
+	big := PackFiles{Name: "big", Files: map[string][]byte{"pack.yaml": make([]byte, 1<<20)}}
+	_, err = Objects(InstallOptions{Image: "crashlab:dev", Packs: []PackFiles{big}})
+	assert.ErrorIs(t, err, ErrPackTooLarge)
 }

@@ -159,6 +159,10 @@ func TestLab(t *testing.T) {
 			t.Parallel()
 			releaseArchive(t, kubeconfig, c)
 		})
+		t.Run("author-pack", func(t *testing.T) {
+			t.Parallel()
+			authorPack(t, kubeconfig, c, vals)
+		})
 		t.Run("give-up-then-solve", func(t *testing.T) {
 			t.Parallel()
 			giveUpThenSolve(t, kubeconfig, c, vals, specNamed(t, all, "orders-api-down-after-config"))
@@ -175,6 +179,11 @@ func TestLab(t *testing.T) {
 		// cluster the scenarios do not load yet.
 		t.Run("workshop", func(t *testing.T) {
 			workshopRoom(t, kubeconfig, c, vals, specNamed(t, all, "orders-api-down-after-config"))
+		})
+		// Not parallel: the room's packs are this process's state, and its
+		// controller rolls when they change.
+		t.Run("pack-workshop", func(t *testing.T) {
+			packWorkshop(t, kubeconfig, c, vals)
 		})
 		// Not parallel: it runs before the scenarios load the node, so its
 		// pods crash-loop at once and its pauses are a person's, not a

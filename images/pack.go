@@ -131,11 +131,12 @@ func packSession(ref string, opts Remote) (name.Tag, *session, error) {
 	return tag, s, err
 }
 
-// packLayer tars dir's folders and regular files (hidden ones and, unless
-// withFixes, every fixes/ folder left out) in a stable order, so that the
-// same pack pushes the same digest.
-func packLayer(dir string, withFixes bool) (v1.Layer, error) {
-	var files []string
+// PackFiles are the files of the pack folder dir that travel: its folders'
+// regular files by slash-separated path, hidden ones and (unless
+// withFixes) every fixes/ folder left out, in a stable order.
+func PackFiles(dir string, withFixes bool) ([]string, map[string][]byte, error) {
+	var paths []string
+	files := map[string][]byte{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -153,35 +154,50 @@ func packLayer(dir string, withFixes bool) (v1.Layer, error) {
 			return nil
 		case d.IsDir() && base == PackFixesDir && !withFixes:
 			return filepath.SkipDir
-		case d.IsDir(), d.Type().IsRegular():
-			files = append(files, filepath.ToSlash(rel))
+		case d.Type().IsRegular():
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel = filepath.ToSlash(rel)
+			paths, files[rel] = append(paths, rel), raw
 		}
 		return nil
 	})
+	sort.Strings(paths)
+	return paths, files, err
+}
+
+// packLayer tars what PackFiles returns, so that the same pack pushes the
+// same digest.
+func packLayer(dir string, withFixes bool) (v1.Layer, error) {
+	paths, files, err := PackFiles(dir, withFixes)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(files)
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
-	for _, f := range files {
-		st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f)))
-		if err != nil {
+	dirs := map[string]bool{}
+	for _, f := range paths {
+		// Each folder once, before its first file.
+		for d := path.Dir(f); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	var dirList []string
+	for d := range dirs {
+		dirList = append(dirList, d)
+	}
+	sort.Strings(dirList)
+	for _, d := range dirList {
+		if err := tw.WriteHeader(&tar.Header{Name: d + "/", Mode: 0o755, Typeflag: tar.TypeDir, Format: tar.FormatPAX}); err != nil {
 			return nil, err
 		}
-		h := &tar.Header{Name: f, Mode: 0o644, Typeflag: tar.TypeReg, Size: st.Size(), Format: tar.FormatPAX}
-		if st.IsDir() {
-			h = &tar.Header{Name: f + "/", Mode: 0o755, Typeflag: tar.TypeDir, Format: tar.FormatPAX}
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-		if st.IsDir() {
-			continue
-		}
-		raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f)))
-		if err != nil {
+	}
+	for _, f := range paths {
+		raw := files[f]
+		if err := tw.WriteHeader(&tar.Header{Name: f, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(raw)), Format: tar.FormatPAX}); err != nil {
 			return nil, err
 		}
 		if _, err := tw.Write(raw); err != nil {

@@ -33,6 +33,8 @@ type Pack struct {
 	// Crashlab is a semver range (github.com/blang/semver) of the crashlab
 	// versions the pack needs: the CEL functions and rules it uses.
 	Crashlab string `json:"crashlab,omitempty"`
+	// Dir is the folder it was read from.
+	Dir string `json:"-"`
 }
 
 // Source is where an incident comes from, as list shows it.
@@ -67,6 +69,7 @@ func ReadPack(dir, labVersion string) (Pack, error) {
 	if err := yamlfile.Decode(file, raw, &p); err != nil {
 		return p, err
 	}
+	p.Dir = dir
 	doc, _ := yamlfile.Parse(file, raw, 0)
 	at := func(field, msg string) error {
 		return &yamlfile.Error{File: file, Line: yamlfile.Line(doc, field), Msg: msg}

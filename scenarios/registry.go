@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/crashlab/crashlab/internal/yamlfile"
@@ -72,8 +73,18 @@ func discover(fsys fs.FS, root string, hooks map[string]Hooks, twice []string) (
 	seen := map[string]bool{}
 	var out []Scenario
 	for _, e := range entries {
-		if !e.IsDir() {
+		if strings.HasPrefix(e.Name(), ".") {
 			continue
+		}
+		if !e.IsDir() {
+			// A ConfigMap volume (a pack in the controller's pod) links
+			// each folder: follow the link.
+			if e.Type()&fs.ModeSymlink == 0 {
+				continue
+			}
+			if st, err := fs.Stat(fsys, e.Name()); err != nil || !st.IsDir() {
+				continue
+			}
 		}
 		folder := path.Join(root, e.Name())
 		if _, err := fs.Stat(fsys, e.Name()+"/"+MetaFile); err != nil {

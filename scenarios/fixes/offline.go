@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/grader"
@@ -82,17 +83,37 @@ func ReplayOffline(ctx context.Context, base scenarios.Scenario, folder Folder, 
 	return out, nil
 }
 
-func replayOne(ctx context.Context, base, s scenarios.Scenario, fx Fix, vals scenarios.Values, static map[string]bool, o *Outcome) error {
-	c := fakekube.WithDeploymentGC(fakekube.New(labNode(vals)))
-	ns, err := cluster.NamespaceFor(fx.Name, s.ID)
+// FakeCluster is a fake API server with the garbage collector's part in
+// deleting a Deployment (see fakekube), holding objs.
+func FakeCluster(objs ...runtime.Object) *fake.Clientset {
+	return fakekube.WithDeploymentGC(fakekube.New(objs...))
+}
+
+// DeployOffline deploys s with scenarios.Deploy, as `crashlab start` does,
+// on a fake cluster with one lab node, and lets the Deployment controller's
+// stand-in start the broken pods. It returns the client and the namespace.
+func DeployOffline(ctx context.Context, s scenarios.Scenario, learner string, vals scenarios.Values) (*fake.Clientset, string, error) {
+	c := FakeCluster(LabNode(vals))
+	ns, err := cluster.NamespaceFor(learner, s.ID)
 	if err != nil {
-		return fmt.Errorf("fix %s: its name cannot be a learner's: %w", fx.Name, err)
+		return nil, "", fmt.Errorf("%q cannot be a learner's name: %w", learner, err)
 	}
-	if err := scenarios.Deploy(ctx, c, s, ns, fx.Name, vals); err != nil {
-		return fmt.Errorf("deploy: %w", err)
+	if err := scenarios.Deploy(ctx, c, s, ns, learner, vals); err != nil {
+		return nil, "", fmt.Errorf("deploy: %w", err)
 	}
-	if err := runBrokenPods(ctx, c, ns); err != nil {
-		return fmt.Errorf("deploy: %w", err)
+	if err := RunBrokenPods(ctx, c, ns); err != nil {
+		return nil, "", fmt.Errorf("deploy: %w", err)
+	}
+	return c, ns, nil
+}
+
+func replayOne(ctx context.Context, base, s scenarios.Scenario, fx Fix, vals scenarios.Values, static map[string]bool, o *Outcome) error {
+	c, ns, err := DeployOffline(ctx, s, fx.Name, vals)
+	if err != nil {
+		return err
+	}
+	if attempt, err := scenarios.LoadAttempt(ctx, c, base, ns); err == nil && attempt.Variant.Seed() != s.Draw().Seed {
+		return fmt.Errorf("the attempt record names variant %d, not %d", attempt.Variant.Seed(), s.Draw().Seed)
 	}
 	if err := Apply(ctx, c, ns, vals, fx); err != nil {
 		return err
@@ -145,12 +166,12 @@ func replayOne(ctx context.Context, base, s scenarios.Scenario, fx Fix, vals sce
 	return nil
 }
 
-// runBrokenPods does what the Deployment controller does right after the
+// RunBrokenPods does what the Deployment controller does right after the
 // lab deployed: each Deployment gets a ReplicaSet and its pods, running the
 // broken template. Later edits roll nothing out (the checks judge
 // templates); only deletion changes the pods, through the fake's garbage
 // collection.
-func runBrokenPods(ctx context.Context, c kubernetes.Interface, ns string) error {
+func RunBrokenPods(ctx context.Context, c kubernetes.Interface, ns string) error {
 	deps, err := c.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return err
@@ -191,9 +212,9 @@ func runBrokenPods(ctx context.Context, c kubernetes.Interface, ns string) error
 	return nil
 }
 
-// labNode is a kind node as the lab's checks read it: its architecture, its
+// LabNode is a kind node as the lab's checks read it: its architecture, its
 // memory, its runtime and the images it holds.
-func labNode(vals scenarios.Values) runtime.Object {
+func LabNode(vals scenarios.Values) *corev1.Node {
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: "crashlab-control-plane", Labels: map[string]string{"kubernetes.io/arch": vals.NodeArch}},
 		Status: corev1.NodeStatus{

@@ -7,32 +7,16 @@ import (
 	"go/token"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlab/crashlab/cluster"
-	"github.com/crashlab/crashlab/grader"
-	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/scenarios/fixes"
 )
-
-// liveChecks are the checks the grader runs on the live workload once every
-// static check passed. The fake clientset runs no kubelet, so a shortcut only
-// a live check refuses is replayed for real by the e2e suite; here it must get
-// through every static check, or on the cluster the live check would never
-// run and a static one would be named instead. A refusedBy in neither this
-// list nor the scenario's static checks fails, so a typo cannot hide until
-// the e2e run. (attempt-record is listed for the record checks in progress.)
-var liveChecks = map[string]bool{
-	"pods-ready": true, "stays-up": true, "survives-restart": true,
-	"job-completed": true, "job-ran-task": true, "attempt-record": true,
-}
 
 // TestEveryScenarioReplaysItsFixes deploys every catalogued scenario on a fake
 // cluster once per file of its fixes/ folder, applies the fix, and grades it
@@ -56,50 +40,21 @@ func replayFixes(t *testing.T, seed uint64) {
 		t.Run(base.ID, func(t *testing.T) {
 			folder, err := fixes.LoadScenario(root, base)
 			require.NoError(t, err, "every scenario needs fixes/ with an accepted fix, a refused shortcut and diagnosis.yaml")
-			s, err := base.Variant(seed)
+			// The same replay `crashlab author validate` runs.
+			outcomes, err := fixes.ReplayOffline(context.Background(), base, folder, vals, seed)
 			require.NoError(t, err)
-			baseline, err := s.Render(vals)
-			require.NoError(t, err)
-			// The check names a refusal may be expected from; the checks that
-			// judge each fix are built from its own attempt record below.
-			static := map[string]bool{}
-			for _, c := range s.FixChecks(baseline) {
-				static[c.Name] = true
-			}
-			for _, fx := range folder.Fixes {
-				fx := fixes.Vary(fx, s.Draw())
-				t.Run(fx.Name, func(t *testing.T) {
-					ctx := context.Background()
-					c, ns := deployOnFake(t, s, fx.Name, vals)
-					require.NoError(t, fixes.Apply(ctx, c, ns, vals, fx))
-					acceptedByAPIServer(t, c, ns)
-
-					// Judged as `crashlab check` judges: against the attempt
-					// record written at start, static checks only.
-					attempt, err := scenarios.LoadAttempt(ctx, c, base, ns)
-					require.NoError(t, err, "the fix must leave the lab's attempt record alone")
-					require.Equal(t, seed, attempt.Variant.Seed(), "the record names the variant")
-					s := attempt.Variant
-					v, err := grader.JudgeFixWith(ctx, c, s.ID, s.Target(ns), attempt.UIDs, s.FixChecks(attempt.Baseline), nil)
-					require.NoError(t, err)
-					failed := failedChecks(v)
+			require.Len(t, outcomes, len(folder.Fixes))
+			for _, o := range outcomes {
+				t.Run(o.Fix, func(t *testing.T) {
+					assert.Empty(t, o.Problem)
 					switch {
-					case fx.Expect == fixes.ExpectPass:
-						assert.Empty(t, failed, "an accepted fix (%s) must pass every static check: %+v", fx.Why, v.Checks)
-						assert.Equal(t, fx.Approach, v.Approach, "the approach the grader names")
-					case static[fx.RefusedBy]:
-						require.NotEmpty(t, failed, "shortcut %s (%s) must be refused: %+v", fx.Name, fx.Why, v.Checks)
-						assert.Equal(t, fx.RefusedBy, failed[0], "the first check to refuse it: %+v", v.Checks)
+					case o.Expect == fixes.ExpectPass:
+						assert.Empty(t, o.Failed)
+					case o.Live:
+						t.Logf("refused by the live check %s: replayed on the real cluster by the e2e suite only", o.RefusedBy)
 					default:
-						require.True(t, liveChecks[fx.RefusedBy] || slices.Contains(s.LiveCheckNames(), fx.RefusedBy), "refusedBy %q is neither a static check of %s (%v) nor a live one", fx.RefusedBy, s.ID, keys(static))
-						assert.Empty(t, failed, "shortcut %s is for the live check %s, so every static check must let it through: %+v", fx.Name, fx.RefusedBy, v.Checks)
-						t.Logf("refused by the live check %s: replayed on the real cluster by the e2e suite only", fx.RefusedBy)
-					}
-
-					if fx.After != nil {
-						sig, err := fixes.AfterSignature(ctx, c, ns, vals, fx)
-						require.NoError(t, err)
-						assert.NotEmpty(t, sig, "the after signature renders to evidence")
+						require.NotEmpty(t, o.Failed)
+						assert.Equal(t, o.RefusedBy, o.Failed[0])
 					}
 				})
 			}
@@ -151,35 +106,4 @@ func TestFixesAreNotEmbedded(t *testing.T) {
 			}
 		}
 	}
-}
-
-// deployOnFake deploys s with scenarios.Deploy, as `crashlab start` does, on a
-// fake cluster with one node, and lets the Deployment controller's stand-in
-// start the broken pods. It returns the client and the lab namespace.
-func deployOnFake(t *testing.T, s scenarios.Scenario, learner string, vals scenarios.Values) (kubernetes.Interface, string) {
-	t.Helper()
-	c := fakeCluster(labNode(vals))
-	ns, err := cluster.NamespaceFor(learner, s.ID)
-	require.NoError(t, err)
-	require.NoError(t, scenarios.Deploy(context.Background(), c, s, ns, learner, vals))
-	runBrokenPods(t, c, ns)
-	return c, ns
-}
-
-func failedChecks(v grader.Verdict) []string {
-	var out []string
-	for _, c := range v.Checks {
-		if !c.Passed {
-			out = append(out, c.Name)
-		}
-	}
-	return out
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/crashlab/crashlab/controller"
 	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/workshop"
 )
 
@@ -191,6 +192,15 @@ func (g *globals) installController(ctx context.Context, conn *cluster.Conn, bin
 		ref = img.Ref
 	}
 	o := controller.InstallOptions{Image: ref, Report: func(m string) { g.say("%s", m) }}
+	// The packs this room runs travel to the controller in ConfigMaps,
+	// without their fixes/ (the intended answers).
+	for _, p := range catalog.Packs() {
+		_, files, err := images.PackFiles(p.Dir, false)
+		if err != nil {
+			return controller.Maker{}, err
+		}
+		o.Packs = append(o.Packs, controller.PackFiles{Name: p.Name, Files: files})
+	}
 	if conn.IsLab {
 		// The lab's own kind cluster may record requests: then the
 		// controller keeps each learner's investigation.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,4 +57,36 @@ func (g *globals) usePacks(cmd *cobra.Command) error {
 		return err
 	}
 	return usageError{fmt.Errorf("%s: %s%s", from, first, more)}
+}
+
+// expandPacks replaces each entry of a list of incident ids that is a
+// pack's folder (one with a pack.yaml) by that pack's incident ids, and
+// adds the pack to the catalogue.
+func (g *globals) expandPacks(entries []string) ([]string, error) {
+	var out, added []string
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		if _, err := os.Stat(filepath.Join(e, scenarios.PackFile)); err != nil {
+			out = append(out, e)
+			continue
+		}
+		added = append(added, e)
+	}
+	if len(added) == 0 {
+		return out, nil
+	}
+	if err := catalog.UsePacks(Version, append(g.packDirs(), added...)...); err != nil {
+		lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+		return nil, usageError{fmt.Errorf("--incidents: %s", lines[len(lines)-1])}
+	}
+	for _, d := range added {
+		_, list, err := scenarios.LoadPack(d, Version)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range list {
+			out = append(out, s.ID)
+		}
+	}
+	return out, nil
 }

@@ -59,7 +59,7 @@ func newWorkshopCommand(g *globals) *cobra.Command {
 	}
 	intRangeVar(create.Flags(), &flags.learners, "learners", 0, 1, workshop.MaxNamespaces, fmt.Sprintf("each learner needs a namespace per incident; a cluster is tested to hold %d", workshop.MaxNamespaces), "how many learners (named learner-01, learner-02, ...)")
 	create.Flags().StringVar(&flags.namesFile, "names", "", "a file with one learner name per line")
-	create.Flags().StringSliceVar(&flags.incidents, "incidents", nil, "the incidents every learner gets: ids that crashlab list shows, comma-separated")
+	create.Flags().StringSliceVar(&flags.incidents, "incidents", nil, "the incidents every learner gets: ids that crashlab list shows, or a pack's folder for all of its incidents, comma-separated")
 	create.Flags().BoolVar(&flags.controller, "controller", true, "install the lab's controller, which judges every learner's Attempt under its own identity (false: each learner's crashlab judges, and the board shows progress learners could write)")
 	create.Flags().StringArrayVar(&flags.crashlabBinaries, "crashlab-binary", nil, "a static crashlab for the controller's image, as linux/ARCH=PATH; this crashlab serves when it is a static Linux build of the nodes' architecture")
 
@@ -198,6 +198,12 @@ func runWorkshopCreate(ctx context.Context, g *globals, flags *workshopFlags) er
 		if p.Learners, err = workshop.ParseNames(string(b)); err != nil {
 			return usageError{fmt.Errorf("--names %s: %w", flags.namesFile, err)}
 		}
+	}
+	// A pack's folder in --incidents stands for all of its incidents: the
+	// pack joins the catalogue (and travels to the room's controller).
+	var err error
+	if p.Incidents, err = g.expandPacks(p.Incidents); err != nil {
+		return err
 	}
 	// Incident ids are checked against the catalogue before any cluster
 	// work; an alias is not an id (aliases only merge old progress), so it
