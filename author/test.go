@@ -359,7 +359,7 @@ func fixRun(ctx context.Context, s scenarios.Scenario, fx fixes.Fix, opt TestOpt
 		return
 	}
 	v, err := svc.Check(ctx, s.ID, lab.CheckOptions{ReadyTimeout: failureWait})
-	if err == nil && fx.Expect == fixes.ExpectPass && !v.Passed && onlyLiveFailed(v) && len(probeTimeouts(ctx, opt.Client, ns)) > 0 {
+	if err == nil && fx.Expect == fixes.ExpectPass && !v.Passed && OnlyLiveFailed(v) && len(ProbeTimeouts(ctx, opt.Client, ns)) > 0 {
 		// On a node loaded to its limit the kubelet's own probe timeouts
 		// are the node, not the fix: one more check, never more.
 		v, err = svc.Check(ctx, s.ID, lab.CheckOptions{ReadyTimeout: failureWait})
@@ -419,9 +419,9 @@ func failedSummary(v grader.Verdict) string {
 	return "no check failed"
 }
 
-// onlyLiveFailed reports whether every failed check of v watched pods over
+// OnlyLiveFailed reports whether every failed check of v watched pods over
 // time (the others judge the objects as written).
-func onlyLiveFailed(v grader.Verdict) bool {
+func OnlyLiveFailed(v grader.Verdict) bool {
 	failed := failedNames(v)
 	for _, name := range failed {
 		if !slices.Contains([]string{"pods-ready", "stays-up", "survives-restart"}, name) {
@@ -431,10 +431,10 @@ func onlyLiveFailed(v grader.Verdict) bool {
 	return len(failed) > 0
 }
 
-// probeTimeouts are the namespace's probe failures that the kubelet
+// ProbeTimeouts are the namespace's probe failures that the kubelet
 // reports as timeouts (its HTTP client's or the dial's), as opposed to a
 // refused connection or a status.
-func probeTimeouts(ctx context.Context, c kubernetes.Interface, ns string) []string {
+func ProbeTimeouts(ctx context.Context, c kubernetes.Interface, ns string) []string {
 	ev, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil

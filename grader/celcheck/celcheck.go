@@ -350,11 +350,11 @@ func (c *Check) broken(where string, err error) grader.Result {
 // converted only when an expression reads them.
 func activation(fixed map[string]any, s *podstate.State) map[string]any {
 	act := maps.Clone(fixed)
-	var w *podstate.Workload
-	if s != nil {
-		w = s.TargetWorkload()
+	if s == nil {
+		s = &podstate.State{} // nothing read: no workload, empty lists
 	}
-	act[VarFinal] = s != nil && s.Final
+	w := s.TargetWorkload()
+	act[VarFinal] = s.Final
 	act[VarWorkload] = lazy(func() any {
 		if w == nil {
 			return nil
@@ -371,72 +371,24 @@ func activation(fixed map[string]any, s *podstate.State) map[string]any {
 		}
 		return toJSON(w.Template)
 	})
-	act[VarContainer] = lazy(func() any {
-		if s == nil {
-			return nil
-		}
-		return toJSON(s.Container())
-	})
-	act[VarSecrets] = lazy(func() any {
-		var list []*corev1.Secret
-		if s != nil {
-			list = mapsValues(s.Secrets)
-		}
-		return secretData(list)
-	})
-	act[VarConfigMaps] = lazy(func() any {
-		var list []*corev1.ConfigMap
-		if s != nil {
-			list = mapsValues(s.ConfigMaps)
-		}
-		return configMapData(list)
-	})
-	act[VarPods] = lazy(func() any {
-		out := []any{}
-		if s != nil {
-			for i := range s.Pods {
-				out = append(out, toJSON(&s.Pods[i]))
-			}
-		}
-		return out
-	})
-	act[VarDeployments] = lazy(func() any {
-		out := []any{}
-		if s != nil {
-			for i := range s.Deployments {
-				out = append(out, toJSON(&s.Deployments[i]))
-			}
-		}
-		return out
-	})
-	act[VarJobs] = lazy(func() any {
-		out := []any{}
-		if s != nil {
-			for i := range s.Jobs {
-				out = append(out, toJSON(&s.Jobs[i]))
-			}
-		}
-		return out
-	})
-	act[VarCronJobs] = lazy(func() any {
-		out := []any{}
-		if s != nil {
-			for i := range s.CronJobs {
-				out = append(out, toJSON(&s.CronJobs[i]))
-			}
-		}
-		return out
-	})
-	act[VarNodes] = lazy(func() any {
-		out := []any{}
-		if s != nil {
-			for i := range s.Nodes {
-				out = append(out, toJSON(&s.Nodes[i]))
-			}
-		}
-		return out
-	})
+	act[VarContainer] = lazy(func() any { return toJSON(s.Container()) })
+	act[VarSecrets] = lazy(func() any { return secretData(mapsValues(s.Secrets)) })
+	act[VarConfigMaps] = lazy(func() any { return configMapData(mapsValues(s.ConfigMaps)) })
+	act[VarPods] = lazy(func() any { return jsonList(s.Pods) })
+	act[VarNodes] = lazy(func() any { return jsonList(s.Nodes) })
+	act[VarDeployments] = lazy(func() any { return jsonList(s.Deployments) })
+	act[VarJobs] = lazy(func() any { return jsonList(s.Jobs) })
+	act[VarCronJobs] = lazy(func() any { return jsonList(s.CronJobs) })
 	return act
+}
+
+// jsonList is each object of items as kubectl get -o json shows it.
+func jsonList[T any](items []T) []any {
+	out := make([]any, 0, len(items))
+	for i := range items {
+		out = append(out, toJSON(&items[i]))
+	}
+	return out
 }
 
 // lazy converts an object once, when an expression first reads it.

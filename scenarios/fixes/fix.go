@@ -3,8 +3,10 @@
 // per fix, kubectl-like steps). The unit tests replay each fix on a fake
 // clientset and the e2e suite on the real cluster, through the same Apply.
 //
-// The folder holds the intended answers, so it is read from disk by tests only:
-// nothing in the crashlab binary imports this package or embeds fixes/.
+// The folder holds the intended answers, so it is only ever read from disk:
+// by the tests, and by `crashlab author validate` and `author test` for the
+// author's own folder. Nothing embeds fixes/ (TestFixesAreNotEmbedded), and
+// `pack push` and a room's controller leave them behind.
 // scenarios/README.md documents the format.
 package fixes
 
