@@ -5,6 +5,7 @@ import (
 
 	"github.com/crashlab/crashlab/podstate"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -48,7 +49,7 @@ func ProbeOnHealth(name string, base *corev1.Container, kinds []string) Check {
 	var path string
 	var port int
 	if base != nil && base.LivenessProbe != nil && base.LivenessProbe.HTTPGet != nil {
-		path, port = base.LivenessProbe.HTTPGet.Path, resolvePort(base.LivenessProbe.HTTPGet.Port, base)
+		path, port = base.LivenessProbe.HTTPGet.Path, ResolvePort(base.LivenessProbe.HTTPGet.Port, base)
 	}
 	return Check{Name: name, Run: func(s *podstate.State) Result {
 		c := s.Container()
@@ -84,7 +85,7 @@ func offHealth(p *corev1.Probe, c *corev1.Container, path string, port int) stri
 	switch {
 	case g.Path != path:
 		return fmt.Sprintf("asks path %q", g.Path)
-	case resolvePort(g.Port, c) != port:
+	case ResolvePort(g.Port, c) != port:
 		return fmt.Sprintf("asks port %s", g.Port.String())
 	case g.Host != "":
 		return fmt.Sprintf("asks host %q instead of the pod", g.Host)
@@ -94,9 +95,9 @@ func offHealth(p *corev1.Probe, c *corev1.Container, path string, port int) stri
 	return ""
 }
 
-// resolvePort turns a probe port (a number or a container port's name) into a
+// ResolvePort turns a probe port (a number or a container port's name) into a
 // number; 0 when a name does not resolve.
-func resolvePort(p intstr.IntOrString, c *corev1.Container) int {
+func ResolvePort(p intstr.IntOrString, c *corev1.Container) int {
 	if p.Type == intstr.Int {
 		return p.IntValue()
 	}
@@ -106,4 +107,10 @@ func resolvePort(p intstr.IntOrString, c *corev1.Container) int {
 		}
 	}
 	return 0
+}
+
+// SameProbe tells whether two probes (either may be nil) are the same probe
+// as the kubelet runs it: unset fields read as the API server's defaults.
+func SameProbe(a, b *corev1.Probe) bool {
+	return equality.Semantic.DeepEqual(defaultedProbe(a), defaultedProbe(b))
 }

@@ -5,11 +5,14 @@ import (
 	"slices"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/grader/celcheck"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // Rule is a declarative fix check in scenario.yaml, for what repeats across
-// scenarios; Go hooks are only for what no rule expresses. Rules run before
-// the scenario's Go checks, in the order written.
+// scenarios: each is a shorthand for a CEL check (rulescel.go writes it),
+// run by the same engine as an incident's own `checks:`, but hardeningKept,
+// still judged in Go. Rules run first, in the order written.
 //
 //	rules:
 //	  - rule: keep            # parts of the released container a fix must leave alone
@@ -87,30 +90,20 @@ func (r Rule) validate() error {
 	return fmt.Errorf("unknown rule %q (rules: keep, probeKept, probeOnHealth, memoryLimit, hardeningKept)", r.Rule)
 }
 
-// check builds the grader check of a rule against the baseline.
+// check builds the grader check of a rule against the baseline: the CEL
+// check it stands for (rulescel.go), but for hardeningKept.
 func (r Rule) check(b Baseline) grader.Check {
-	base := b.TargetContainer()
-	switch r.Rule {
-	case "keep":
-		name := r.Name
-		if name == "" {
-			name = "app-unchanged"
-		}
-		has := func(p string) bool { return slices.Contains(r.Parts, p) }
-		parts := grader.AppParts{Image: has("image"), Command: has("command"), Args: has("args"),
-			LivenessProbe: has("livenessProbe"), ReadinessProbe: has("readinessProbe"), StartupProbe: has("startupProbe"),
-			MemoryLimit: has("memoryLimit"), CPULimit: has("cpuLimit")}
-		c := grader.AppUnchanged(base, parts, r.Fail, r.Pass)
-		c.Name = name
-		return c
-	case "hardeningKept":
-		return grader.HardeningKept(b.TargetPodSpec(), base)
-	case "probeKept":
-		return grader.ProbeKept(r.Name, r.Probe, r.Fail, r.Pass)
-	case "memoryLimit":
-		return grader.MemoryLimitWithin(grader.LimitRule{Name: r.Name, NeedArg: r.NeedArg, MinHeadroomMiB: r.MinHeadroomMiB,
-			HeadroomDivisor: r.HeadroomDivisor, MaxFactor: r.MaxFactor, Approach: r.Approach}, base)
-	default: // probeOnHealth; validate admitted nothing else
-		return grader.ProbeOnHealth(r.Name, base, r.Probes)
+	if r.Rule == "hardeningKept" {
+		return grader.HardeningKept(b.TargetPodSpec(), b.TargetContainer())
 	}
+	spec := r.spec()
+	c, err := celcheck.Compile(spec)
+	if err != nil {
+		// A bug of the lab's own translation, which its tests compile for
+		// every kind of rule: never a pass.
+		return grader.Check{Name: spec.Name, Run: func(*podstate.State) grader.Result {
+			return grader.Fail("the lab could not compile check %s (%v), so it does not call it fixed", spec.Name, err)
+		}}
+	}
+	return c.Grader(b.checkInputs())
 }

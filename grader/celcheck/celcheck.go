@@ -39,6 +39,7 @@ import (
 	"github.com/google/cel-go/common/types/traits"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apiserver/pkg/cel/environment"
 
 	"github.com/crashlab/crashlab/grader"
@@ -112,6 +113,9 @@ const (
 	// built for the other architecture), repository (image without its
 	// tag) and nodeArch.
 	VarLab = "lab"
+	// VarTarget names the workload the lab watches: kind, name, container
+	// and namespace.
+	VarTarget = "target"
 	// VarFinal is true on the read after the live checks.
 	VarFinal     = "final"
 	VarVariables = "variables"
@@ -162,6 +166,7 @@ func Env() (*cel.Env, error) {
 			cel.Variable(VarCronJobs, cel.ListType(cel.DynType)),
 			cel.Variable(VarParams, strMap),
 			cel.Variable(VarLab, strMap),
+			cel.Variable(VarTarget, strMap),
 			cel.Variable(VarFinal, cel.BoolType),
 			cel.Variable(VarVariables, cel.MapType(cel.StringType, cel.DynType)),
 			labFunctions(),
@@ -355,6 +360,7 @@ func activation(fixed map[string]any, s *podstate.State) map[string]any {
 	}
 	w := s.TargetWorkload()
 	act[VarFinal] = s.Final
+	act[VarTarget] = map[string]string{"kind": s.Target.Kind, "name": s.Target.Name, "container": s.Target.Container, "namespace": s.Target.Namespace}
 	act[VarWorkload] = lazy(func() any {
 		if w == nil {
 			return nil
@@ -513,6 +519,41 @@ func (labLib) CompileOptions() []cel.EnvOption {
 				}
 				return types.Bool(podstate.RunsProgram(&ct, &ps))
 			}))),
+		// sameProbe(a, b): whether two probes (or nulls) are the same probe
+		// as the kubelet runs them, unset fields read as the API server's
+		// defaults.
+		cel.Function("sameProbe", cel.Overload("sameprobe_dyn_dyn", []*cel.Type{cel.DynType, cel.DynType}, cel.BoolType,
+			cel.BinaryBinding(func(a, b ref.Val) ref.Val {
+				pa, err := probeOrNil(a)
+				if err != nil {
+					return types.NewErr("sameProbe: %v", err)
+				}
+				pb, err := probeOrNil(b)
+				if err != nil {
+					return types.NewErr("sameProbe: %v", err)
+				}
+				return types.Bool(grader.SameProbe(pa, pb))
+			}))),
+		// containerPort(container, port): a probe's port (a number or the
+		// name of one of the container's ports) as a number; 0 when a name
+		// resolves to nothing.
+		cel.Function("containerPort", cel.Overload("containerport_dyn_dyn", []*cel.Type{cel.DynType, cel.DynType}, cel.IntType,
+			cel.BinaryBinding(func(c, port ref.Val) ref.Val {
+				var ct corev1.Container
+				if err := fromJSON(c, &ct); err != nil {
+					return types.NewErr("containerPort: the container: %v", err)
+				}
+				var p intstr.IntOrString
+				switch v := port.Value().(type) {
+				case int64:
+					p = intstr.FromInt32(int32(v))
+				case string:
+					p = intstr.FromString(v)
+				default:
+					return types.NewErr("containerPort: %v is not a port", port)
+				}
+				return types.Int(grader.ResolvePort(p, &ct))
+			}))),
 		// probeBudget(probe): how long after the container starts the probe
 		// keeps failing without giving up (initial delay plus failureThreshold
 		// periods), with the API server's defaults for unset fields.
@@ -538,6 +579,17 @@ func (labLib) CompileOptions() []cel.EnvOption {
 				return types.Duration{Duration: idle + time.Duration(t.threshold)*max(t.period, t.timeout)}
 			}))),
 	}
+}
+
+func probeOrNil(v ref.Val) (*corev1.Probe, error) {
+	if v == nil || v == types.NullValue {
+		return nil, nil
+	}
+	var p corev1.Probe
+	if err := fromJSON(v, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // fromJSON reads a JSON-shaped CEL value into a Kubernetes type.
