@@ -25,6 +25,7 @@
 package celcheck
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -188,10 +189,34 @@ type Check struct {
 	names []string
 }
 
+// compiled caches Compile's results by the spec's text: compiling in the
+// API server's environment (with its cost estimation) takes milliseconds
+// per expression, and the catalogue is loaded by every command and every
+// reconcile, while a check is read-only once compiled.
+var compiled sync.Map // string → compileResult
+
+type compileResult struct {
+	check *Check
+	err   error
+}
+
 // Compile type-checks every expression of s: `when` must be bool and a
 // messageExpression a string. The error names the check, the case or
-// variable and the expression's own message.
+// variable and the expression's own message. The same spec compiles once.
 func Compile(s Spec) (*Check, error) {
+	key, err := json.Marshal(s)
+	if err != nil {
+		return compile(s)
+	}
+	if r, ok := compiled.Load(string(key)); ok {
+		return r.(compileResult).check, r.(compileResult).err
+	}
+	c, err := compile(s)
+	compiled.Store(string(key), compileResult{c, err})
+	return c, err
+}
+
+func compile(s Spec) (*Check, error) {
 	env, err := Env()
 	if err != nil {
 		return nil, fmt.Errorf("the CEL environment: %w", err)
