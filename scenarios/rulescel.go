@@ -86,7 +86,7 @@ func (r Rule) probeOnHealthSpec() celcheck.Spec {
 		has := "has(" + p + ")"
 		off := func(when, why string) celcheck.Case {
 			return celcheck.Case{When: has + " && " + when,
-				Fail: fmt.Sprintf("the %s probe does not ask the app's health endpoint, so it says nothing about whether the app works", k),
+				Fail:              fmt.Sprintf("the %s probe does not ask the app's health endpoint, so it says nothing about whether the app works", k),
 				MessageExpression: fmt.Sprintf("'the %s probe %%s: it must ask the app\\'s health endpoint (HTTP GET %%s on port %%d), otherwise it says nothing about whether the app works'.format([%s, variables.path, variables.port])", k, why)}
 		}
 		s.Cases = append(s.Cases,
