@@ -176,7 +176,8 @@ It exits 0 when every row passed and 1 otherwise; -o json prints the rows.`,
 				return err
 			}
 			if g.json() {
-				if jerr := g.emit(map[string]any{"dir": dir, "rows": rows, "passed": allPassed(rows)}); jerr != nil {
+				// An interrupted run never reads as passed, whatever rows it had.
+				if jerr := g.emit(map[string]any{"dir": dir, "rows": rows, "passed": err == nil && allPassed(rows)}); jerr != nil {
 					return jerr
 				}
 			} else {
