@@ -103,8 +103,12 @@ func Validate(ctx context.Context, dir string, opt Options) (Report, error) {
 		return r, nil
 	}
 	if p != nil {
-		for _, e := range collisionsWithBuiltIn(list) {
-			r.Problems = append(r.Problems, e)
+		taken, err := catalog.Collisions(list)
+		if err != nil {
+			return r, err
+		}
+		for _, e := range taken {
+			r.Problems = append(r.Problems, Problem{Message: e.Error()})
 		}
 	}
 	vals, err := fixes.ValuesFor("amd64")
@@ -236,30 +240,6 @@ func pageGivesAway(s scenarios.Scenario, d fixes.Diagnosis) []string {
 		for _, where := range []string{"the page", "the first hint"} {
 			if strings.Contains(strings.ToLower(texts[where]), strings.ToLower(val)) {
 				out = append(out, fmt.Sprintf("%s says %q, the evidence of the intended cause (%s): the learner should find it in the cluster", where, val, e))
-			}
-		}
-	}
-	return out
-}
-
-// collisionsWithBuiltIn are the pack's ids and aliases a built-in incident
-// already has.
-func collisionsWithBuiltIn(list []scenarios.Scenario) []Problem {
-	builtIn := map[string]string{}
-	for _, s := range catalog.All() {
-		if s.IsPack() {
-			continue
-		}
-		for _, n := range append([]string{s.ID}, s.Aliases...) {
-			builtIn[n] = s.ID
-		}
-	}
-	var out []Problem
-	for _, s := range list {
-		for _, n := range append([]string{s.ID}, s.Aliases...) {
-			if other, ok := builtIn[n]; ok {
-				out = append(out, Problem{Incident: s.ID, File: filepath.Join(s.Folder(), scenarios.MetaFile),
-					Message: fmt.Sprintf("id %q is taken by the built-in incident %s: rename the folder and its id", n, other)})
 			}
 		}
 	}

@@ -75,6 +75,19 @@ func Packs() []scenarios.Pack {
 	return append([]scenarios.Pack(nil), packs.metas...)
 }
 
+// Collisions are the ids and aliases of added (a pack's incidents) that a
+// built-in incident or another added one already has, one error each.
+func Collisions(added []scenarios.Scenario) ([]error, error) {
+	builtIn, err := scenarios.Discover()
+	if err != nil {
+		return nil, fmt.Errorf("%w:\n%w", ErrBadCatalogue, err)
+	}
+	if j, ok := collisions(builtIn, added).(interface{ Unwrap() []error }); ok {
+		return j.Unwrap(), nil
+	}
+	return nil, nil
+}
+
 // collisions reports every id or alias of added that names an incident
 // already there, or another added one.
 func collisions(builtIn, added []scenarios.Scenario) error {
