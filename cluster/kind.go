@@ -109,7 +109,12 @@ func (a labOptionAdapter) apply(l *Lab) { a(l) }
 
 // WithLogger sends progress (the lab's and kind's own) to logger.
 func WithLogger(logger log.Logger) LabOption {
-	return labOptionAdapter(func(l *Lab) { l.logger = logger })
+	return labOptionAdapter(func(l *Lab) {
+		// A nil logger is "no logger": the caller had none to give.
+		if logger != nil {
+			l.logger = logger
+		}
+	})
 }
 
 // WithProvider uses p instead of detecting a container runtime, for tests or

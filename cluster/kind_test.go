@@ -359,3 +359,11 @@ func TestClusterConfigNodesAndRegistryDirectory(t *testing.T) {
 		assert.Contains(t, cfg.ContainerdConfigPatches[0], `config_path = "/etc/containerd/certs.d"`)
 	}
 }
+
+// A caller without a logger (a library user, the e2e suite) passes nil:
+// the lab keeps its silent one rather than panicking on the first message.
+func TestWithNilLoggerStaysSilent(t *testing.T) {
+	l := NewLab(WithLogger(nil))
+	require.NotNil(t, l.logger)
+	assert.NotPanics(t, func() { l.logger.V(0).Infof("loading %s", "x") })
+}

@@ -23,7 +23,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/crashlab/crashlab/author"
 	"github.com/crashlab/crashlab/cluster"
 	"github.com/crashlab/crashlab/cmd/crashlab/app"
 	"github.com/crashlab/crashlab/grader"
@@ -96,25 +95,6 @@ func verdictOf(t *testing.T, r result) grader.Verdict {
 	var v grader.Verdict
 	require.NoError(t, json.Unmarshal([]byte(r.out), &v), "verdict JSON: %s / %s", r.out, r.err)
 	return v
-}
-
-// onlyLiveFailed and probeTimeouts are author test's, the product's own
-// harness: an accepted fix failing only live checks while the kubelet
-// reported probe timeouts gets one more check, never more.
-func onlyLiveFailed(v grader.Verdict) bool { return author.OnlyLiveFailed(v) }
-
-// probeTimeouts logs the namespace's warning events (what the kubelet said,
-// for the reader of a failed run) and returns its probe timeouts.
-func probeTimeouts(t *testing.T, c kubernetes.Interface, ns string) []string {
-	t.Helper()
-	if ev, err := c.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{}); err == nil {
-		for _, e := range ev.Items {
-			if e.Type == corev1.EventTypeWarning {
-				t.Logf("event %s/%s %s x%d: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Count, e.Message)
-			}
-		}
-	}
-	return author.ProbeTimeouts(context.Background(), c, ns)
 }
 
 func failedChecks(v grader.Verdict) []string {

@@ -24,10 +24,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/crashlab/crashlab/author"
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/cmd/crashlab/app"
 	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/images"
-	"github.com/crashlab/crashlab/podstate"
+	"github.com/crashlab/crashlab/lab"
 	"github.com/crashlab/crashlab/scenarios"
 	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/scenarios/fixes"
@@ -223,173 +225,108 @@ func TestLab(t *testing.T) {
 	assert.Equal(t, before, after, "objects outside lab namespaces must be identical before and after")
 }
 
+// runScenario is `crashlab author test` of the incident's own folder, job
+// by job as parallel subtests: its diagnosis run and every fixes/ file,
+// judged by the lab's real check. What the suite proves beyond the
+// incident rides on the jobs as hooks: it reads the answers from pod status
+// itself, and drives explain, progress, old ids and a changed workload
+// through the binary.
 func runScenario(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenarios.Values, spec scenarioSpec) {
-	s := spec.s
-
-	t.Run("failure-diagnosis-reset", func(t *testing.T) {
-		t.Parallel()
-		ctx := context.Background()
-		learner := "diag"
-		ns := namespaceOf(t, learner, s.ID)
-		// Crash-looping pods load the node; free it as soon as a case ends.
-		// Only this namespace: other scenarios' "diag" namespaces are in use.
-		t.Cleanup(func() { _ = cluster.DeleteNamespace(context.Background(), c, ns, 0) })
-		r := crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "start", s.ID, "--wait")
-		require.Equal(t, 0, r.code, "start --wait must see the failure signature %v", s.Signature)
-		var f podstate.Facts
-		require.NoError(t, json.Unmarshal([]byte(r.out), &f))
-		// The kubelet records an event a moment after the status it goes
-		// with: what the text teaches may need a second look.
-		if ok, _ := podstate.SignatureHolds(f, s.Workload.Container, s.Teaches); !ok {
-			// Under the suite's load a pod may wait for room on the node
-			// first (seen in CI: Unschedulable for over a minute).
-			if later, err := podstate.NewObserver(c).WaitForSignature(ctx, s.Target(ns), s.Teaches, 3*time.Minute, nil); err == nil {
-				f = later
-			}
-		}
-		for _, fact := range s.Teaches {
-			ok, err := podstate.Evidence(f, s.Workload.Container, fact)
-			require.NoError(t, err)
-			assert.True(t, ok, "the scenario's text teaches %q; the cluster shows %+v", fact, f.Pods)
-		}
-		explainBroken(t, kubeconfig, learner, c, ns, s.Target(ns))
-
-		r = crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "check", s.ID, "--timeout", "30s")
-		assert.Equal(t, 1, r.code, "check before any fix must fail")
-
-		right, wrong := answersFromPods(t, c, ns, s.Workload.Container, s.Questions, spec)
-		// A pod being restarted has no previous log for a moment, and a
-		// replica being created shows no family yet; a learner would look
-		// again, and so does the test (wrong answers get no retry).
-		var v grader.Verdict
-		for attempt := 0; attempt < 3; attempt++ {
-			if attempt > 0 {
-				right, _ = answersFromPods(t, c, ns, s.Workload.Container, s.Questions, spec)
-			}
-			r = crashlab(t, kubeconfig, diagnoseArgs(learner, s.ID, right)...)
-			if v = verdictOf(t, r); v.Passed {
-				break
-			}
-			time.Sleep(5 * time.Second)
-		}
-		assert.True(t, v.Passed, "a correct diagnosis must pass: %+v", v.Checks)
-		assert.Equal(t, 0, r.code)
-		learnerProgress(t, kubeconfig, learner, s, func(p incidentProgress) {
-			assert.Equal(t, "diagnosed", p.Status, "the correct diagnosis is recorded")
-			assert.NotNil(t, p.DiagnosedAfterSeconds, "with the time it took")
-			assert.Empty(t, p.Cause, "no cause before solved or given up")
-		})
-		r = crashlab(t, kubeconfig, "--learner", learner, "explain", s.ID)
-		assert.Equal(t, 1, r.code, "no explanation before solved or given up")
-		assert.Contains(t, r.err, "crashlab give-up "+s.ID)
-		for _, old := range s.Aliases {
-			// Old ids named causes: one must confirm nothing.
-			r = crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "status", old)
-			assert.NotEqual(t, 0, r.code, "the earlier id %s is refused like any unknown id", old)
-			assert.NotContains(t, r.err, "is now", "and the refusal does not say which incident it was")
-		}
-		r = crashlab(t, kubeconfig, diagnoseArgs(learner, s.ID, wrong)...)
-		v = verdictOf(t, r)
-		assert.False(t, v.Passed)
-		assert.Len(t, failedChecks(v), len(s.Questions), "every wrong answer must be marked wrong: %+v", v.Checks)
-		assert.Equal(t, 1, r.code)
-
-		// The diagnosis is of the incident as deployed: once the workload is
-		// changed (a learner fixing before answering), even the right answers
-		// are refused, with the sentence that says why and what to do.
-		if changeWorkload(t, c, ns, s) {
-			r = crashlab(t, kubeconfig, diagnoseArgs(learner, s.ID, right)...)
-			assert.Equal(t, 1, r.code, "a changed incident is not diagnosed: %s", r.out)
-			assert.Contains(t, r.err, "changed since it was started")
-			assert.Contains(t, r.err, "crashlab reset "+s.ID)
-		}
-
-		nsBefore, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		require.NoError(t, err)
-		r = crashlab(t, kubeconfig, "--learner", learner, "reset", s.ID)
-		require.Equal(t, 0, r.code)
-		nsAfter, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		require.NoError(t, err)
-		assert.NotEqual(t, nsBefore.UID, nsAfter.UID, "reset re-creates the namespace")
-		r = crashlab(t, kubeconfig, "--learner", learner, "-o", "json", "start", s.ID, "--wait")
-		require.Equal(t, 0, r.code, "after reset the failure must come back")
+	root, err := fixes.RepoRoot()
+	require.NoError(t, err)
+	dir := filepath.Dir(fixes.Dir(root, spec.id))
+	jobs, err := author.Jobs(dir, author.TestOptions{
+		Client: c, Values: vals, LabVersion: app.Version,
+		Service: func(learner string, cat lab.Catalog) (*lab.Service, error) {
+			return lab.New(c, lab.WithCatalog(cat), lab.WithContextName(cluster.ContextName), lab.WithLearner(learner),
+				lab.WithImageEnsurer(lab.ClusterImages{Client: c, IsLab: true}))
+		},
 	})
-
-	for _, fx := range spec.folder.Fixes {
-		t.Run(fx.Name, func(t *testing.T) {
+	require.NoError(t, err)
+	require.Len(t, jobs, 1+len(spec.folder.Fixes), "a diagnosis run and one job per fixes/ file")
+	for _, job := range jobs {
+		t.Run(job.Name, func(t *testing.T) {
 			t.Parallel()
-			runFix(t, kubeconfig, c, vals, s, fx)
+			rows := job.Run(context.Background(), suiteHooks(t, kubeconfig, c, spec))
+			require.NotEmpty(t, rows)
+			for _, r := range rows {
+				assert.True(t, r.Passed, "%s %s %s: %s\nwarnings: %s", r.Incident, r.Step, r.Fix, r.Detail, strings.Join(r.Events, "\n  "))
+			}
+			if job.Fix == nil {
+				steps := []string{}
+				for _, r := range rows {
+					steps = append(steps, r.Step)
+				}
+				assert.Equal(t, []string{author.StepFailure, author.StepTeaches, author.StepUnfixed, author.StepDiagnosis, author.StepReset}, steps, "every step of the diagnosis run ran")
+			}
 		})
 	}
 }
 
-// runFix starts the scenario under the fix's own learner name, applies the
-// fix's steps through the API as a learner would, and checks the verdict of
-// `crashlab check`: an accepted fix passes with its approach, a shortcut is
-// refused first by the check its file names. Then it waits for the fix's
-// after signature, what the scenario's text says the change leads to.
-func runFix(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenarios.Values, s scenarios.Scenario, fx fixes.Fix) {
-	ctx := context.Background()
-	ns := namespaceOf(t, fx.Name, s.ID)
-	t.Cleanup(func() { _ = cluster.DeleteNamespace(context.Background(), c, ns, 0) })
-	r := crashlab(t, kubeconfig, "--learner", fx.Name, "start", s.ID, "--wait")
-	require.Equal(t, 0, r.code)
-	require.NoError(t, fixes.Apply(ctx, c, ns, vals, fx), "apply %s", fx.File)
-	r = crashlab(t, kubeconfig, "--learner", fx.Name, "-o", "json", "check", s.ID, "--timeout", "3m")
-	v := verdictOf(t, r)
-	if fx.Expect == fixes.ExpectPass && !v.Passed {
-		// An accepted fix failed. Show what the kubelet said, and allow one
-		// more check only when the failure was in the live watch and the
-		// kubelet itself reported a probe that timed out: on a node this
-		// suite loads to its limit, that is the node, not the fix. Any
-		// other failure stands.
-		timedOut := probeTimeouts(t, c, ns)
-		if onlyLiveFailed(v) && len(timedOut) > 0 {
-			t.Logf("accepted fix %s failed live checks %v while the kubelet reported probe timeouts %q; checking once more", fx.Name, failedChecks(v), timedOut)
-			r = crashlab(t, kubeconfig, "--learner", fx.Name, "-o", "json", "check", s.ID, "--timeout", "3m")
-			v = verdictOf(t, r)
-		}
+// suiteHooks are what the suite adds to an incident's jobs: its own
+// reading of the answers, and the lab's commands a learner runs beside the
+// diagnosis and the fix, through the binary.
+func suiteHooks(t *testing.T, kubeconfig string, c kubernetes.Interface, spec scenarioSpec) author.Hooks {
+	s := spec.s
+	return author.Hooks{
+		Answers: func(_ context.Context, a author.Attempt) (map[string]string, map[string]string, error) {
+			right, wrong := answersFromPods(t, c, a.Namespace, s.Workload.Container, s.Questions, spec)
+			return right, wrong, nil
+		},
+		Broken: func(_ context.Context, a author.Attempt) error {
+			explainBroken(t, kubeconfig, a.Learner, c, a.Namespace, s.Target(a.Namespace))
+			r := crashlab(t, kubeconfig, "--learner", a.Learner, "-o", "json", "check", s.ID, "--timeout", "30s")
+			assert.Equal(t, 1, r.code, "check before any fix exits 1")
+			return nil
+		},
+		Diagnosed: func(_ context.Context, a author.Attempt, right map[string]string) error {
+			learnerProgress(t, kubeconfig, a.Learner, s, func(p incidentProgress) {
+				assert.Equal(t, "diagnosed", p.Status, "the correct diagnosis is recorded")
+				assert.NotNil(t, p.DiagnosedAfterSeconds, "with the time it took")
+				assert.Empty(t, p.Cause, "no cause before solved or given up")
+			})
+			r := crashlab(t, kubeconfig, "--learner", a.Learner, "explain", s.ID)
+			assert.Equal(t, 1, r.code, "no explanation before solved or given up")
+			assert.Contains(t, r.err, "crashlab give-up "+s.ID)
+			for _, old := range s.Aliases {
+				// Old ids named causes: one must confirm nothing.
+				r = crashlab(t, kubeconfig, "--learner", a.Learner, "-o", "json", "status", old)
+				assert.NotEqual(t, 0, r.code, "the earlier id %s is refused like any unknown id", old)
+				assert.NotContains(t, r.err, "is now", "and the refusal does not say which incident it was")
+			}
+			// The diagnosis is of the incident as deployed: once the workload
+			// is changed (a learner fixing before answering), even the right
+			// answers are refused, with the sentence that says why and what
+			// to do.
+			if changeWorkload(t, c, a.Namespace, s) {
+				r = crashlab(t, kubeconfig, diagnoseArgs(a.Learner, s.ID, right)...)
+				assert.Equal(t, 1, r.code, "a changed incident is not diagnosed: %s", r.out)
+				assert.Contains(t, r.err, "changed since it was started")
+				assert.Contains(t, r.err, "crashlab reset "+s.ID)
+			}
+			return nil
+		},
+		Fixed: func(_ context.Context, a author.Attempt, v grader.Verdict) error {
+			fx := a.Fix
+			explainHealthy(t, kubeconfig, a.Learner, c, a.Namespace, s.Target(a.Namespace))
+			// The explanation names the learner's accepted fix, from scenario.yaml.
+			r := crashlab(t, kubeconfig, "--learner", a.Learner, "-o", "json", "explain", s.ID)
+			require.Equal(t, 0, r.code, "explain once solved")
+			var e struct {
+				Approach string `json:"approach"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(r.out), &e))
+			assert.Equal(t, fx.Approach, e.Approach)
+			learnerProgress(t, kubeconfig, a.Learner, s, func(p incidentProgress) {
+				assert.Equal(t, "solved", p.Status)
+				assert.Equal(t, fx.Approach, p.Approach)
+				assert.NotNil(t, p.BestScore)
+				assert.NotNil(t, p.FixedAfterSeconds, "the time to the passing fix is recorded")
+				assert.Equal(t, s.Cause, p.Cause, "the cause shows once solved")
+			})
+			return nil
+		},
 	}
-	switch fx.Expect {
-	case fixes.ExpectPass:
-		assert.True(t, v.Passed, "accepted fix %s (%s) must pass: %+v", fx.Name, fx.Why, v.Checks)
-		assert.Equal(t, 0, r.code)
-		assert.Equal(t, fx.Approach, v.Approach)
-		explainHealthy(t, kubeconfig, fx.Name, c, ns, s.Target(ns))
-		// The explanation names the learner's accepted fix, from scenario.yaml.
-		r = crashlab(t, kubeconfig, "--learner", fx.Name, "-o", "json", "explain", s.ID)
-		require.Equal(t, 0, r.code, "explain once solved")
-		var e struct {
-			Approach   string `json:"approach"`
-			Approaches []struct {
-				ID string `json:"id"`
-			} `json:"approaches"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(r.out), &e))
-		assert.Equal(t, fx.Approach, e.Approach)
-		learnerProgress(t, kubeconfig, fx.Name, s, func(p incidentProgress) {
-			assert.Equal(t, "solved", p.Status)
-			assert.Equal(t, fx.Approach, p.Approach)
-			assert.NotNil(t, p.BestScore)
-			assert.NotNil(t, p.FixedAfterSeconds, "the time to the passing fix is recorded")
-			assert.Equal(t, s.Cause, p.Cause, "the cause shows once solved")
-		})
-	case fixes.ExpectRefuse:
-		assert.False(t, v.Passed, "shortcut %s (%s) must be refused", fx.Name, fx.Why)
-		assert.Equal(t, 1, r.code)
-		failed := failedChecks(v)
-		require.NotEmpty(t, failed)
-		assert.Equal(t, fx.RefusedBy, failed[0], "the first check to refuse %s: %+v", fx.Name, v.Checks)
-	default:
-		t.Fatalf("%s: expect %q", fx.File, fx.Expect)
-	}
-	if fx.After == nil {
-		return
-	}
-	sig, err := fixes.AfterSignature(ctx, c, ns, vals, fx)
-	require.NoError(t, err)
-	_, err = podstate.NewObserver(c).WaitForSignature(ctx, s.Target(ns), sig, fx.After.Wait(), nil)
-	require.NoError(t, err, "after %s, the cluster must show %v", fx.Name, sig)
 }
 
 // incidentProgress is one incident of `crashlab progress -o json`.

@@ -149,16 +149,7 @@ func LoadDir(dir string) (Scenario, error) {
 	hooksMu.Lock()
 	h := hooks[id]
 	hooksMu.Unlock()
-	folder := filepath.ToSlash(filepath.Clean(dir))
-	s, err := loadFolder(os.DirFS(dir), folder, h)
-	if err != nil {
-		return s, inFolder(folder, err)
-	}
-	if s.ID != id {
-		return s, &yamlfile.Error{File: s.file(MetaFile), Line: s.line("id"),
-			Msg: fmt.Sprintf("id %q differs from the folder's name %s: the folder name is the id", s.ID, id)}
-	}
-	return s, nil
+	return loadNamed(os.DirFS(dir), filepath.ToSlash(filepath.Clean(dir)), id, h)
 }
 
 // ValidID tells whether id can name an incident: a DNS label.

@@ -64,6 +64,20 @@ func DiscoverFS(fsys fs.FS, root string) ([]Scenario, error) {
 	return discover(fsys, root, hooks, twice)
 }
 
+// loadNamed loads the incident in fsys (the folder at folder) whose
+// folder is called name: the folder's name is its id.
+func loadNamed(fsys fs.FS, folder, name string, h Hooks) (Scenario, error) {
+	s, err := loadFolder(fsys, folder, h)
+	if err != nil {
+		return s, inFolder(folder, err)
+	}
+	if s.ID != name {
+		return s, &yamlfile.Error{File: s.file(MetaFile), Line: s.line("id"),
+			Msg: fmt.Sprintf("id %q differs from the folder's name %s: the folder name is the id", s.ID, name)}
+	}
+	return s, nil
+}
+
 func discover(fsys fs.FS, root string, hooks map[string]Hooks, twice []string) ([]Scenario, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -101,14 +115,9 @@ func discover(fsys fs.FS, root string, hooks map[string]Hooks, twice []string) (
 			continue
 		}
 		seen[e.Name()] = true
-		s, err := loadFolder(sub, folder, hooks[e.Name()])
+		s, err := loadNamed(sub, folder, e.Name(), hooks[e.Name()])
 		if err != nil {
-			errs = append(errs, inFolder(folder, err))
-			continue
-		}
-		if s.ID != e.Name() {
-			errs = append(errs, &yamlfile.Error{File: s.file(MetaFile), Line: s.line("id"),
-				Msg: fmt.Sprintf("id %q differs from the folder's name %s: the folder name is the id", s.ID, e.Name())})
+			errs = append(errs, err)
 			continue
 		}
 		out = append(out, s)

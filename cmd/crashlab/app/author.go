@@ -120,7 +120,8 @@ func newAuthorTestCommand(g *globals) *cobra.Command {
 		Short: "Prove a pack or an incident on the cluster: failure, facts, diagnosis, reset, every fix",
 		Long: `test plays a pack or an incident folder on the cluster as learners meet it:
 each incident is deployed and must show its failure signature, every fact its
-texts state is re-observed on the pods, the diagnosis is answered with the
+texts state is re-observed on the pods, the check must refuse the incident as
+deployed, the diagnosis is answered with the
 intended answers (which must pass) and the wrong ones (which must not), the
 incident is reset, and every fixes/ file is applied under its own learner and
 judged by the lab's real check: accepted fixes pass with their approach,
@@ -132,7 +133,7 @@ It exits 0 when every row passed and 1 otherwise; -o json prints the rows.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
 			if parallel < 1 {
-				return usageError{fmt.Errorf("--parallel %d: run at least 1 fix at a time", parallel)}
+				return usageError{fmt.Errorf("--parallel %d: run at least 1 job at a time", parallel)}
 			}
 			// The folder first: a mistake there needs no cluster.
 			if _, _, err := author.Load(dir, Version); err != nil {
@@ -189,6 +190,17 @@ It exits 0 when every row passed and 1 otherwise; -o json prints the rows.`,
 				if ferr := tw.Flush(); ferr != nil {
 					return ferr
 				}
+				// What the cluster said about each failed row, read before
+				// its namespace was deleted.
+				for _, r := range rows {
+					if len(r.Events) == 0 {
+						continue
+					}
+					fmt.Fprintf(g.streams.Out, "\n%s %s %s, the namespace's warnings:\n", r.Incident, r.Step, dashIfEmpty(r.Fix))
+					for _, e := range r.Events {
+						fmt.Fprintln(g.streams.Out, "  "+e)
+					}
+				}
 			}
 			if err != nil {
 				return err
@@ -200,7 +212,7 @@ It exits 0 when every row passed and 1 otherwise; -o json prints the rows.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&only, "only", nil, "test only these incident ids (comma-separated)")
-	cmd.Flags().IntVar(&parallel, "parallel", 4, "how many fixes run at once (each in its own namespace)")
+	cmd.Flags().IntVar(&parallel, "parallel", 4, "how many jobs (an incident's diagnosis run, one fix) run at once, each in its own namespace")
 	return cmd
 }
 
