@@ -2,6 +2,7 @@ package author
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,4 +54,28 @@ func TestNewWritesAValidIncident(t *testing.T) {
 		_, err := New(parent, bad)
 		assert.ErrorIs(t, err, ErrBadID, bad)
 	}
+}
+
+// A field the workload's kind does not have is one problem, at the
+// expression's own line, naming the type and the field meant.
+func TestValidateNamesAMisspeltFieldAtItsLine(t *testing.T) {
+	dir, err := New(t.TempDir(), "ratings-api")
+	require.NoError(t, err)
+	path := filepath.Join(dir, "scenario.yaml")
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	const good = "expression: env(container, 'UPSTREAM_URL')"
+	require.Contains(t, string(raw), good)
+	line := 1 + strings.Count(string(raw[:strings.Index(string(raw), good)]), "\n")
+	bad := strings.Replace(string(raw), good, `expression: "container.envv.size() > 0 ? env(container, 'UPSTREAM_URL') : null"`, 1)
+	require.NoError(t, os.WriteFile(path, []byte(bad), 0o644))
+
+	r, err := Validate(context.Background(), dir, Options{LabVersion: "dev"})
+	require.NoError(t, err)
+	require.Len(t, r.Problems, 1)
+	p := r.Problems[0]
+	assert.Equal(t, line, p.Line)
+	assert.NotContains(t, p.String(), "\n", "one line per problem")
+	assert.Contains(t, p.Message, `"envv"`)
+	assert.Contains(t, p.Message, `did you mean "env"`)
 }

@@ -1,11 +1,13 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlab/crashlab/grader/celcheck"
+	"github.com/crashlab/crashlab/internal/yamlfile"
 )
 
 // FixShape is what a fix of the incident looks like to the live judge.
@@ -52,7 +54,7 @@ func (s Scenario) validateChecks(approaches map[string]bool) error {
 		names[n] = true
 	}
 	for i, spec := range s.Checks {
-		at := s.line(fmt.Sprintf("checks.%d", i))
+		at := s.line(fmt.Sprintf("checks[%d]", i))
 		where := fmt.Sprintf("scenario %s: %s", s.ID, s.file(MetaFile))
 		if at > 0 {
 			where = fmt.Sprintf("%s:%d", where, at)
@@ -61,7 +63,15 @@ func (s Scenario) validateChecks(approaches map[string]bool) error {
 			return fmt.Errorf("%s: check %q: the name is taken (by a rule, a shared check or another check)", where, spec.Name)
 		}
 		names[spec.Name] = true
-		if _, err := celcheck.Compile(spec); err != nil {
+		if _, err := celcheck.CompileFor(spec, s.Workload.Kind); err != nil {
+			// At the expression's own line, in one line: an author's tools
+			// print one line per problem.
+			var ce *celcheck.CompileError
+			if errors.As(err, &ce) {
+				if l := s.line(fmt.Sprintf("checks[%d].%s", i, ce.Path)); l > 0 {
+					return &yamlfile.Error{File: s.file(MetaFile), Line: l, Msg: fmt.Sprintf("scenario %s: %s", s.ID, ce.Error())}
+				}
+			}
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		for _, a := range spec.Approaches() {

@@ -97,7 +97,7 @@ func (r Rule) check(b Baseline) grader.Check {
 		return grader.HardeningKept(b.TargetPodSpec(), b.TargetContainer())
 	}
 	spec := r.spec()
-	c, err := celcheck.Compile(spec)
+	c, err := celcheck.CompileFor(spec, b.Workload.Kind)
 	if err != nil {
 		// A bug of the lab's own translation, which its tests compile for
 		// every kind of rule: never a pass.

@@ -12,8 +12,31 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/crashlab/crashlab/grader"
+	"github.com/crashlab/crashlab/grader/celcheck"
 	"github.com/crashlab/crashlab/podstate"
 )
+
+// celRules are every kind of rule that stands for a CEL check.
+var celRules = []Rule{
+	{Rule: "keep", Parts: keepParts, Fail: "changed", Pass: "as released"},
+	{Rule: "keep", Name: "app-kept", Parts: []string{"image", "args"}, Fail: "changed", Pass: "as released"},
+	{Rule: "probeKept", Name: "liveness-kept", Probe: "liveness", Fail: "gone", Pass: "kept"},
+	{Rule: "probeKept", Name: "readiness-kept", Probe: "readiness", Fail: "gone", Pass: "kept"},
+	{Rule: "probeOnHealth", Name: "on-health", Probes: grader.ProbeKinds},
+	{Rule: "memoryLimit", Name: "memory-limit", NeedArg: "--alloc-mb", MinHeadroomMiB: 16, HeadroomDivisor: 4, MaxFactor: 4, Approach: "limit-raised"},
+	{Rule: "memoryLimit", Name: "memory-flat", NeedArg: "--alloc-mb", MinHeadroomMiB: 24, MaxFactor: 2},
+}
+
+// A rule is not bound to a kind of workload: its check type-checks for
+// every kind the lab watches, the variables typed by it.
+func TestRulesCompileForEveryKind(t *testing.T) {
+	for _, kind := range podstate.WorkloadKinds {
+		for _, r := range celRules {
+			_, err := celcheck.CompileFor(r.spec(), kind)
+			assert.NoError(t, err, "%s %s on a %s", r.Rule, r.Name, kind)
+		}
+	}
+}
 
 // The rules are CEL now; grader keeps their Go twins for the incidents that
 // still carry Go. Both must say the same of every container: pass or fail,
@@ -66,15 +89,6 @@ func TestRulesInCELJudgeAsTheirGoTwins(t *testing.T) {
 		},
 		"cpu limit removed": func(c *corev1.Container) { delete(c.Resources.Limits, corev1.ResourceCPU) },
 	}
-	rules := []Rule{
-		{Rule: "keep", Parts: keepParts, Fail: "changed", Pass: "as released"},
-		{Rule: "keep", Name: "app-kept", Parts: []string{"image", "args"}, Fail: "changed", Pass: "as released"},
-		{Rule: "probeKept", Name: "liveness-kept", Probe: "liveness", Fail: "gone", Pass: "kept"},
-		{Rule: "probeKept", Name: "readiness-kept", Probe: "readiness", Fail: "gone", Pass: "kept"},
-		{Rule: "probeOnHealth", Name: "on-health", Probes: grader.ProbeKinds},
-		{Rule: "memoryLimit", Name: "memory-limit", NeedArg: "--alloc-mb", MinHeadroomMiB: 16, HeadroomDivisor: 4, MaxFactor: 4, Approach: "limit-raised"},
-		{Rule: "memoryLimit", Name: "memory-flat", NeedArg: "--alloc-mb", MinHeadroomMiB: 24, MaxFactor: 2},
-	}
 	goTwin := func(r Rule, b *corev1.Container) grader.Check {
 		switch r.Rule {
 		case "keep":
@@ -98,7 +112,7 @@ func TestRulesInCELJudgeAsTheirGoTwins(t *testing.T) {
 			HeadroomDivisor: r.HeadroomDivisor, MaxFactor: r.MaxFactor, Approach: r.Approach}, b)
 	}
 	node := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}, Status: corev1.NodeStatus{Allocatable: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("8Gi")}}}
-	for _, r := range rules {
+	for _, r := range celRules {
 		require := r.validate()
 		assert.NoError(t, require, r.Rule)
 		b := Baseline{Workload: Workload{Kind: podstate.KindDeployment, Name: "api", Container: "app", Replicas: 1},

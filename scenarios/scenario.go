@@ -634,7 +634,7 @@ func (s Scenario) FixChecks(b Baseline) []grader.Check {
 	}
 	in := b.checkInputs()
 	for _, spec := range s.Checks {
-		c, err := celcheck.Compile(spec)
+		c, err := celcheck.CompileFor(spec, s.Workload.Kind)
 		if err != nil {
 			// validate compiled it already; a variant only renames names.
 			out = append(out, grader.Check{Name: spec.Name, Run: func(*podstate.State) grader.Result {

@@ -20,6 +20,13 @@
 //	      - pass: the reference names the key the Secret holds
 //	        approach: reference-fixed
 //
+// The variables are typed with the Kubernetes API types, as the API server
+// types an object for an admission policy: container is a core/v1
+// Container, workload the incident workload's kind (a Deployment's
+// workload.spec has replicas, a CronJob's a schedule), so a misspelt or
+// foreign field is an error when the incident is validated, with the type
+// that lacks it and the field meant, not a check that fails on the cluster.
+//
 // A check fails closed: an expression that errors, a message that does not
 // evaluate to a string, or no case that holds is a failure, never a pass.
 package celcheck
@@ -41,6 +48,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	apiservercel "k8s.io/apiserver/pkg/cel"
 	"k8s.io/apiserver/pkg/cel/environment"
 
 	"github.com/crashlab/crashlab/grader"
@@ -76,18 +84,24 @@ type Case struct {
 	Approach string `json:"approach,omitempty"`
 }
 
-// Variables every expression may read. The objects are JSON-shaped maps as
+// Variables every expression may read. The objects are typed with their
+// Kubernetes API types (the workload with its kind's), so reading a field
+// the type lacks does not compile; their values are JSON-shaped maps as
 // kubectl get -o json shows them: absent fields are absent (test them with
-// has() or the ?. optional syntax), quantities are strings (quantity()).
+// has() or the ?. optional syntax), quantities and times are strings
+// (quantity(), timestamp()), an int-or-string (a probe's port) is either.
 const (
-	// VarContainer is the workload's target container as it is now (null
-	// when the workload or the container is gone).
+	// VarContainer is the workload's target container as it is now, a
+	// Container (null when the workload or the container is gone).
 	VarContainer = "container"
-	// VarPod is the workload's pod template spec as it is now.
+	// VarPod is the workload's pod template spec as it is now, a PodSpec
+	// (a bare Pod's own spec).
 	VarPod = "pod"
-	// VarWorkload is the whole workload object as it is now.
+	// VarWorkload is the whole workload object as it is now, typed by the
+	// incident's kind: a Deployment, StatefulSet, Job, CronJob or Pod (dyn
+	// when a check is compiled without the kind).
 	VarWorkload = "workload"
-	// VarBase and VarBasePod are the container and pod spec as the lab
+	// VarBase and VarBasePod are the Container and PodSpec as the lab
 	// deployed them.
 	VarBase    = "base"
 	VarBasePod = "basePod"
@@ -99,11 +113,12 @@ const (
 	// VarBaseSecrets and VarBaseConfigMaps are the same as deployed.
 	VarBaseSecrets    = "baseSecrets"
 	VarBaseConfigMaps = "baseConfigMaps"
-	// VarPods and VarNodes are every pod of the namespace and the nodes.
+	// VarPods and VarNodes are every Pod of the namespace and the Nodes.
 	VarPods  = "pods"
 	VarNodes = "nodes"
 	// VarDeployments, VarJobs and VarCronJobs are every such workload of the
-	// namespace: a fix may replace the incident's workload with another.
+	// namespace, each of its type: a fix may replace the incident's
+	// workload with another.
 	VarDeployments = "deployments"
 	VarJobs        = "jobs"
 	VarCronJobs    = "cronJobs"
@@ -138,42 +153,90 @@ type Inputs struct {
 // compile, a case without its sentence.
 var ErrInvalid = errors.New("invalid check")
 
-var (
-	envOnce sync.Once
-	baseEnv *cel.Env
-	envErr  error
-)
+// anyKind compiles a check whose workload kind is unknown: workload is dyn.
+const anyKind = ""
 
-// Env is the CEL environment checks compile in: the API server's stored
-// expressions environment plus the lab's variables and functions.
-func Env() (*cel.Env, error) {
-	envOnce.Do(func() {
-		k8s := environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion(), true).StoredExpressionsEnv()
-		strMap := cel.MapType(cel.StringType, cel.StringType)
-		baseEnv, envErr = k8s.Extend(
-			cel.Variable(VarContainer, cel.DynType),
-			cel.Variable(VarPod, cel.DynType),
-			cel.Variable(VarWorkload, cel.DynType),
-			cel.Variable(VarBase, cel.DynType),
-			cel.Variable(VarBasePod, cel.DynType),
-			cel.Variable(VarSecrets, cel.MapType(cel.StringType, strMap)),
-			cel.Variable(VarConfigMaps, cel.MapType(cel.StringType, strMap)),
-			cel.Variable(VarBaseSecrets, cel.MapType(cel.StringType, strMap)),
-			cel.Variable(VarBaseConfigMaps, cel.MapType(cel.StringType, strMap)),
-			cel.Variable(VarPods, cel.ListType(cel.DynType)),
-			cel.Variable(VarNodes, cel.ListType(cel.DynType)),
-			cel.Variable(VarDeployments, cel.ListType(cel.DynType)),
-			cel.Variable(VarJobs, cel.ListType(cel.DynType)),
-			cel.Variable(VarCronJobs, cel.ListType(cel.DynType)),
-			cel.Variable(VarParams, strMap),
-			cel.Variable(VarLab, strMap),
-			cel.Variable(VarTarget, strMap),
-			cel.Variable(VarFinal, cel.BoolType),
-			cel.Variable(VarVariables, cel.MapType(cel.StringType, cel.DynType)),
-			labFunctions(),
-		)
-	})
-	return baseEnv, envErr
+// envs caches an environment per workload kind: building one takes
+// milliseconds, and every check of every incident of a kind shares it.
+var envs sync.Map // kind → envResult
+
+type envResult struct {
+	env *cel.Env
+	err error
+}
+
+// labEnv is the environment of every kind before workload is declared: the
+// API server's stored expressions environment, the API types the variables
+// are declared with, and the lab's variables and functions.
+var labEnv = sync.OnceValues(func() (*cel.Env, error) {
+	t := declaredTypes()
+	k8s := environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion(), true).StoredExpressionsEnv()
+	// The object types are registered as an admission policy registers its
+	// schemas (environment.EnvSet.Extend with DeclTypes does the same, but
+	// for its new expressions environment too, which checks never use):
+	// the checker then knows each object's fields and their types.
+	provider := apiservercel.NewDeclTypeProvider(t.roots...)
+	provider.SetRecognizeKeywordAsFieldName(true)
+	typeOpts, err := provider.EnvOptions(k8s.CELTypeProvider())
+	if err != nil {
+		return nil, err
+	}
+	strMap := cel.MapType(cel.StringType, cel.StringType)
+	list := func(d *apiservercel.DeclType) *cel.Type { return cel.ListType(d.CelType()) }
+	return k8s.Extend(append(typeOpts,
+		cel.Variable(VarContainer, t.container.CelType()),
+		cel.Variable(VarPod, t.podSpec.CelType()),
+		cel.Variable(VarBase, t.container.CelType()),
+		cel.Variable(VarBasePod, t.podSpec.CelType()),
+		cel.Variable(VarSecrets, cel.MapType(cel.StringType, strMap)),
+		cel.Variable(VarConfigMaps, cel.MapType(cel.StringType, strMap)),
+		cel.Variable(VarBaseSecrets, cel.MapType(cel.StringType, strMap)),
+		cel.Variable(VarBaseConfigMaps, cel.MapType(cel.StringType, strMap)),
+		cel.Variable(VarPods, list(t.pod)),
+		cel.Variable(VarNodes, list(t.node)),
+		cel.Variable(VarDeployments, list(t.deployment)),
+		cel.Variable(VarJobs, list(t.job)),
+		cel.Variable(VarCronJobs, list(t.cronJob)),
+		cel.Variable(VarParams, strMap),
+		cel.Variable(VarLab, strMap),
+		cel.Variable(VarTarget, strMap),
+		cel.Variable(VarFinal, cel.BoolType),
+		cel.Variable(VarVariables, cel.MapType(cel.StringType, cel.DynType)),
+		labFunctions(),
+	)...)
+})
+
+// Env is the CEL environment checks compile in when the workload's kind is
+// not known: workload is dyn, every other variable typed.
+func Env() (*cel.Env, error) { return EnvFor(anyKind) }
+
+// EnvFor is the CEL environment of checks on a workload of that kind (one
+// of podstate.WorkloadKinds): the API server's stored expressions
+// environment plus the lab's variables, typed with the Kubernetes API types
+// (workload with the kind's), and functions.
+func EnvFor(kind string) (*cel.Env, error) {
+	if r, ok := envs.Load(kind); ok {
+		return r.(envResult).env, r.(envResult).err
+	}
+	env, err := newEnv(kind)
+	r, _ := envs.LoadOrStore(kind, envResult{env, err})
+	return r.(envResult).env, r.(envResult).err
+}
+
+func newEnv(kind string) (*cel.Env, error) {
+	workload := cel.DynType
+	if kind != anyKind {
+		d, ok := declaredTypes().workloads[kind]
+		if !ok {
+			return nil, fmt.Errorf("%w: workload kind %q: the kinds are %v", ErrInvalid, kind, podstate.WorkloadKinds)
+		}
+		workload = d.CelType()
+	}
+	base, err := labEnv()
+	if err != nil {
+		return nil, err
+	}
+	return base.Extend(cel.Variable(VarWorkload, workload))
 }
 
 // costLimit bounds one evaluation, as the API server bounds a policy's: a
@@ -189,35 +252,44 @@ type Check struct {
 	names []string
 }
 
-// compiled caches Compile's results by the spec's text: compiling in the
-// API server's environment (with its cost estimation) takes milliseconds
-// per expression, and the catalogue is loaded by every command and every
-// reconcile, while a check is read-only once compiled.
-var compiled sync.Map // string → compileResult
+// compiled caches CompileFor's results by the kind and the spec's text:
+// compiling in the API server's environment (with its cost estimation)
+// takes milliseconds per expression, and the catalogue is loaded by every
+// command and every reconcile, while a check is read-only once compiled.
+var compiled sync.Map // compileKey → compileResult
+
+type compileKey struct{ kind, spec string }
 
 type compileResult struct {
 	check *Check
 	err   error
 }
 
-// Compile type-checks every expression of s: `when` must be bool and a
-// messageExpression a string. The error names the check, the case or
-// variable and the expression's own message. The same spec compiles once.
-func Compile(s Spec) (*Check, error) {
-	key, err := json.Marshal(s)
+// Compile is CompileFor with the workload's kind unknown: workload is dyn.
+// A caller that knows the kind passes it to CompileFor.
+func Compile(s Spec) (*Check, error) { return CompileFor(s, anyKind) }
+
+// CompileFor type-checks every expression of s against the variables of a
+// workload of that kind: a field the Kubernetes API type lacks is an error,
+// `when` must be bool and a messageExpression a string. The error names the
+// check, the case or variable and the expression's own message. The same
+// spec compiles once per kind.
+func CompileFor(s Spec, kind string) (*Check, error) {
+	text, err := json.Marshal(s)
 	if err != nil {
-		return compile(s)
+		return compile(s, kind)
 	}
-	if r, ok := compiled.Load(string(key)); ok {
+	key := compileKey{kind, string(text)}
+	if r, ok := compiled.Load(key); ok {
 		return r.(compileResult).check, r.(compileResult).err
 	}
-	c, err := compile(s)
-	compiled.Store(string(key), compileResult{c, err})
+	c, err := compile(s, kind)
+	compiled.Store(key, compileResult{c, err})
 	return c, err
 }
 
-func compile(s Spec) (*Check, error) {
-	env, err := Env()
+func compile(s Spec, kind string) (*Check, error) {
+	env, err := EnvFor(kind)
 	if err != nil {
 		return nil, fmt.Errorf("the CEL environment: %w", err)
 	}
@@ -228,13 +300,13 @@ func compile(s Spec) (*Check, error) {
 		return nil, fmt.Errorf("%w: check %s needs cases", ErrInvalid, s.Name)
 	}
 	c := &Check{spec: s}
-	compile := func(where, expr string, want *cel.Type) (cel.Program, error) {
+	compile := func(where, path, expr string, want *cel.Type) (cel.Program, error) {
 		ast, iss := env.Compile(expr)
 		if iss.Err() != nil {
-			return nil, fmt.Errorf("%w: check %s, %s: %v", ErrInvalid, s.Name, where, strings.TrimSpace(iss.Err().Error()))
+			return nil, &CompileError{Check: s.Name, Where: where, Path: path, Message: issuesLine(iss) + fieldHints(env, kind, expr, iss)}
 		}
 		if want != nil && !ast.OutputType().IsExactType(want) && !ast.OutputType().IsExactType(cel.DynType) {
-			return nil, fmt.Errorf("%w: check %s, %s: the expression is %s, not %s", ErrInvalid, s.Name, where, ast.OutputType(), want)
+			return nil, &CompileError{Check: s.Name, Where: where, Path: path, Message: fmt.Sprintf("the expression is %s, not %s", ast.OutputType(), want)}
 		}
 		return env.Program(ast, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptOptimize))
 	}
@@ -245,7 +317,7 @@ func compile(s Spec) (*Check, error) {
 			return nil, fmt.Errorf("%w: check %s, %s needs a unique name and an expression", ErrInvalid, s.Name, where)
 		}
 		seen[v.Name] = true
-		p, err := compile("variable "+v.Name, v.Expression, nil)
+		p, err := compile("variable "+v.Name, fmt.Sprintf("variables[%d].expression", i), v.Expression, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -263,18 +335,48 @@ func compile(s Spec) (*Check, error) {
 		}
 		var w, m cel.Program
 		if k.When != "" {
-			if w, err = compile(where+" when", k.When, cel.BoolType); err != nil {
+			if w, err = compile(where+" when", fmt.Sprintf("cases[%d].when", i), k.When, cel.BoolType); err != nil {
 				return nil, err
 			}
 		}
 		if k.MessageExpression != "" {
-			if m, err = compile(where+" messageExpression", k.MessageExpression, cel.StringType); err != nil {
+			if m, err = compile(where+" messageExpression", fmt.Sprintf("cases[%d].messageExpression", i), k.MessageExpression, cel.StringType); err != nil {
 				return nil, err
 			}
 		}
 		c.when, c.msg = append(c.when, w), append(c.msg, m)
 	}
 	return c, nil
+}
+
+// CompileError is an expression of a check that does not compile or has
+// the wrong type, in one line, with where it is in the check.
+type CompileError struct {
+	Check string
+	// Where names the variable or the case for a reader ("variable env",
+	// "case 2 when").
+	Where string
+	// Path is the expression's field within the check as scenario.yaml
+	// writes it ("variables[0].expression", "cases[1].when"), for its line.
+	Path    string
+	Message string
+}
+
+func (e *CompileError) Error() string {
+	return fmt.Sprintf("%v: check %s, %s: %s", ErrInvalid, e.Check, e.Where, e.Message)
+}
+
+// Unwrap makes a CompileError an ErrInvalid.
+func (e *CompileError) Unwrap() error { return ErrInvalid }
+
+// issuesLine is cel-go's errors on one line, each with its column: an
+// author's tools print one line per problem.
+func issuesLine(iss *cel.Issues) string {
+	var parts []string
+	for _, e := range iss.Errors() {
+		parts = append(parts, fmt.Sprintf("%s (column %d)", e.Message, e.Location.Column()+1))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Approaches are the approaches the check's passing cases name.

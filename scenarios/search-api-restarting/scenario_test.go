@@ -29,8 +29,8 @@ func celDuration(t *testing.T, c corev1.Container, expr string) time.Duration {
 	t.Helper()
 	vars := startVars()
 	require.NotEmpty(t, vars, "check start-covered reads the start time")
-	check, err := celcheck.Compile(celcheck.Spec{Name: "duration", Variables: vars,
-		Cases: []celcheck.Case{{Pass: "not a duration", MessageExpression: "string(" + expr + ")"}}})
+	check, err := celcheck.CompileFor(celcheck.Spec{Name: "duration", Variables: vars,
+		Cases: []celcheck.Case{{Pass: "not a duration", MessageExpression: "string(" + expr + ")"}}}, Scenario().Workload.Kind)
 	require.NoError(t, err)
 	r := check.Grader(celcheck.Inputs{Base: &c}).Run(nil)
 	d, err := time.ParseDuration(r.Message)
