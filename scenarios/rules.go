@@ -11,8 +11,8 @@ import (
 
 // Rule is a declarative fix check in scenario.yaml, for what repeats across
 // scenarios: each is a shorthand for a CEL check (rulescel.go writes it),
-// run by the same engine as an incident's own `checks:`, but hardeningKept,
-// still judged in Go. Rules run first, in the order written.
+// run by the same engine as an incident's own `checks:`. Rules run first,
+// in the order written.
 //
 //	rules:
 //	  - rule: keep            # parts of the released container a fix must leave alone
@@ -93,9 +93,6 @@ func (r Rule) validate() error {
 // check builds the grader check of a rule against the baseline: the CEL
 // check it stands for (rulescel.go), but for hardeningKept.
 func (r Rule) check(b Baseline) grader.Check {
-	if r.Rule == "hardeningKept" {
-		return grader.HardeningKept(b.TargetPodSpec(), b.TargetContainer())
-	}
 	spec := r.spec()
 	c, err := celcheck.CompileFor(spec, b.Workload.Kind)
 	if err != nil {

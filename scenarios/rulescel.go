@@ -9,7 +9,7 @@ import (
 
 // The declarative rules are shorthands for CEL checks: spec writes the check
 // a rule stands for, which runs in the same engine as an incident's own
-// `checks:`. hardeningKept is the one rule still judged in Go.
+// `checks:`.
 
 // missingContainer is every rule's first case: the target container gone.
 var missingContainer = celcheck.Case{
@@ -24,9 +24,11 @@ func probeField(kind string) string { return kind + "Probe" }
 // celQuote is s as a CEL string literal.
 func celQuote(s string) string { return fmt.Sprintf("%q", s) }
 
-// spec is the CEL check of a rule (every rule but hardeningKept).
+// spec is the CEL check of a rule.
 func (r Rule) spec() celcheck.Spec {
 	switch r.Rule {
+	case "hardeningKept":
+		return hardeningKeptSpec()
 	case "keep":
 		return r.keepSpec()
 	case "probeKept":
@@ -144,5 +146,47 @@ func (r Rule) memoryLimitSpec() celcheck.Spec {
 				MessageExpression: "'the memory request %s is above the limit %s: the request must not exceed the limit'.format([container.resources.requests.memory, " + limit + "])"},
 			{Pass: "the memory limit fits the app's working set with headroom", Approach: r.Approach,
 				MessageExpression: "'the memory limit %s fits the app\\'s %d MiB working set with headroom'.format([" + limit + ", variables.need])"},
+		}}
+}
+
+// hardeningKeptSpec: what the released pod template turns on for security
+// stays on, with the same values, and nothing privileged comes in. The pod's
+// and the container's securityContext are merged as the kubelet merges
+// them: the container's own setting wins.
+func hardeningKeptSpec() celcheck.Spec {
+	// effective is a securityContext field as the kubelet applies it.
+	effective := func(c, pod, field string) string {
+		return fmt.Sprintf("%[1]s.?securityContext.?%[3]s.or(%[2]s.?securityContext.?%[3]s)", c, pod, field)
+	}
+	sc := func(c, field string) string { return c + ".?securityContext.?" + field }
+	lost := []string{
+		fmt.Sprintf("(%s.orValue(false) && !%s.orValue(false) ? ['runAsNonRoot is no longer true'] : [])",
+			effective("base", "basePod", "runAsNonRoot"), effective("container", "pod", "runAsNonRoot")),
+		fmt.Sprintf("(%s.orValue(0) != 0 && %s.orValue(-1) == 0 ? ['the container runs as root (runAsUser 0)'] : [])",
+			effective("base", "basePod", "runAsUser"), effective("container", "pod", "runAsUser")),
+		fmt.Sprintf("(%s.orValue(false) && !%s.orValue(false) ? ['readOnlyRootFilesystem is no longer true'] : [])",
+			sc("base", "readOnlyRootFilesystem"), sc("container", "readOnlyRootFilesystem")),
+		fmt.Sprintf("(%s.orValue(true) == false && %s.orValue(true) != false ? ['allowPrivilegeEscalation is no longer false'] : [])",
+			sc("base", "allowPrivilegeEscalation"), sc("container", "allowPrivilegeEscalation")),
+		fmt.Sprintf("('ALL' in %s.orValue([]) && !('ALL' in %s.orValue([])) ? ['capabilities no longer drop ALL'] : [])",
+			sc("base", "capabilities.?drop"), sc("container", "capabilities.?drop")),
+		fmt.Sprintf("(%s.orValue(false) ? ['the container runs privileged'] : [])", sc("container", "privileged")),
+		fmt.Sprintf("(size(%[1]s.orValue([])) > 0 ? ['capabilities [%%s] are added'.format([%[1]s.orValue([]).join(' ')])] : [])", sc("container", "capabilities.?add")),
+		"(pod.?hostNetwork.orValue(false) || pod.?hostPID.orValue(false) || pod.?hostIPC.orValue(false) ? ['the pod shares the node\\'s network, PID or IPC namespace'] : [])",
+		// Each released sysctl, by its first entry of that name now.
+		"basePod.?securityContext.?sysctls.orValue([]).map(w, !variables.sysctls.exists(g, g.name == w.name) ? 'sysctl %s=%s is gone'.format([w.name, w.value]) : " +
+			"variables.sysctls.filter(g, g.name == w.name)[0].value != w.value ? 'sysctl %s is %s instead of %s'.format([w.name, variables.sysctls.filter(g, g.name == w.name)[0].value, w.value]) : '').filter(m, m != '')",
+	}
+	return celcheck.Spec{Name: "hardening-kept",
+		Variables: []celcheck.Variable{
+			{Name: "sysctls", Expression: "pod == null ? [] : pod.?securityContext.?sysctls.orValue([])"},
+			{Name: "lost", Expression: "container == null || base == null ? [] : " + strings.Join(lost, " + ")},
+		},
+		Cases: []celcheck.Case{
+			missingContainer,
+			{When: "base == null", Fail: "the lab's record of the released container is missing"},
+			{When: "size(variables.lost) > 0", Fail: "the security baseline is weakened. The baseline stays; make the app work within it",
+				MessageExpression: "'the security baseline is weakened: %s. The baseline stays; make the app work within it'.format([variables.lost.join('; ')])"},
+			{Pass: "the security baseline is kept as released"},
 		}}
 }
