@@ -130,6 +130,9 @@ func Validate(ctx context.Context, dir string, opt Options) (Report, error) {
 			if len(s.Params) > 0 {
 				seeds = append(seeds, 1)
 			}
+			// A fix wrong on the incident itself is said once: the variant
+			// only tells something new about the fixes that pass there.
+			wrong := map[string]bool{}
 			for _, seed := range seeds {
 				out, err := fixes.ReplayOffline(ctx, s, folder, vals, seed)
 				if err != nil {
@@ -140,9 +143,10 @@ func Validate(ctx context.Context, dir string, opt Options) (Report, error) {
 					r.Fixes[s.ID] = out
 				}
 				for _, o := range out {
-					if o.Problem == "" {
+					if o.Problem == "" || wrong[o.Fix] {
 						continue
 					}
+					wrong[o.Fix] = true
 					what := "fixes/" + o.Fix + ".yaml"
 					if seed != 0 {
 						o.Problem = fmt.Sprintf("%s (blind variant %d)", o.Problem, seed)
