@@ -162,9 +162,10 @@ func authorPack(t *testing.T, kubeconfig string, c kubernetes.Interface, vals sc
 
 // packWorkshop runs a room on a pack through the controller: `workshop
 // create --incidents DIR` takes the pack's incidents and ships the pack to
-// the controller in a ConfigMap; a learner whose crashlab has the pack
-// (--incidents) fixes one, and the controller, which read the pack from
-// its mount, judges it.
+// the controller in a ConfigMap, and keeps it in the room for learners; a
+// learner with no copy of the pack fixes one (their crashlab read the
+// room's), and the controller, which read the pack from its mount, judges
+// it.
 func packWorkshop(t *testing.T, kubeconfig string, c kubernetes.Interface, vals scenarios.Values) {
 	ctx := context.Background()
 	root, err := fixes.RepoRoot()
@@ -189,10 +190,11 @@ func packWorkshop(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 	kc := filepath.Join(dir, "learner-01.kubeconfig")
 	ns := namespaceOf(t, "learner-01", s.ID)
 
-	r = crashlab(t, kc, "--incidents", src, "-o", "json", "start", s.ID, "--wait")
+	// The learner has no copy of the pack: their crashlab reads the room's.
+	r = crashlab(t, kc, "-o", "json", "start", s.ID, "--wait")
 	require.Equal(t, 0, r.code, r.err)
 	require.NoError(t, fixes.Apply(ctx, c, ns, vals, folder.Passing()[0]))
-	r = crashlab(t, kc, "--incidents", src, "-o", "json", "check", s.ID, "--timeout", "3m")
+	r = crashlab(t, kc, "-o", "json", "check", s.ID, "--timeout", "3m")
 	v := verdictOf(t, r)
 	assert.True(t, v.Passed, "the controller judges the pack's incident: %+v %s", v.Checks, r.err)
 	assert.Equal(t, folder.Passing()[0].Approach, v.Approach)
@@ -201,8 +203,18 @@ func packWorkshop(t *testing.T, kubeconfig string, c kubernetes.Interface, vals 
 	a := attemptOf(t, attemptsClient(t, kubeconfig, ""), workshop.Namespace(name), attempts.Name("learner-01", s.ID))
 	assert.Equal(t, v1alpha1.PhaseFixed, a.Status.Phase)
 	assert.Equal(t, v1alpha1.CheckPassed, a.Status.Check.Result)
-	// The learner's crashlab without the pack does not know the id.
-	r = crashlab(t, kc, "status", s.ID)
+	// The room's pack sits in the learner's state folder without fixes/,
+	// the intended answers.
+	pack, err := scenarios.ReadPack(src, "dev")
+	require.NoError(t, err)
+	kept := filepath.Join(os.Getenv("CRASHLAB_STATE_DIR"), "rooms", name, "packs", pack.Name)
+	assert.FileExists(t, filepath.Join(kept, s.ID, scenarios.MetaFile))
+	assert.NoDirExists(t, filepath.Join(kept, s.ID, "fixes"), "the room's pack travels without its answers")
+	// A learner who has the pack too keeps their own copy.
+	r = crashlab(t, kc, "--incidents", src, "status", s.ID)
+	assert.Equal(t, 0, r.code, r.err)
+	// Outside the room, the same crashlab does not know the pack's ids.
+	r = crashlab(t, kubeconfig, "status", s.ID)
 	assert.NotEqual(t, 0, r.code, "an unknown id without the pack")
 	assert.Contains(t, r.err, "no scenario")
 }

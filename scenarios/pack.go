@@ -52,6 +52,10 @@ var (
 
 var packNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 
+// ValidPackName tells whether name can name a pack: lower-case letters,
+// digits, dashes and dots, as a DNS subdomain.
+func ValidPackName(name string) bool { return packNamePattern.MatchString(name) }
+
 // ReadPack reads and checks dir's pack.yaml: strict decoding (an unknown
 // field is an error with its line), a DNS-style name, a semver version,
 // and a crashlab range that labVersion satisfies (a development build,

@@ -70,8 +70,8 @@ func Apply(ctx context.Context, c kubernetes.Interface, o runtime.Object) error 
 // learnerRBAC is one learner's own: a ClusterRole that lets them read their
 // namespaces (by name) and the nodes (the incidents ask about a node's
 // architecture, labels, images and capacity), and a Role in the workshop
-// namespace that lets them read their own attempt records and read and
-// write their progress, each by name.
+// namespace that lets them read their own attempt records and the room's
+// packs and read and write their progress, each by name.
 func learnerRBAC(name, learner string, namespaces, records []string, graded bool) []runtime.Object {
 	ws := Namespace(name)
 	l := with(Labels(name), cluster.LabelLearner, learner, LabelRole, "learner")
@@ -93,7 +93,7 @@ func learnerRBAC(name, learner string, namespaces, records []string, graded bool
 		Subjects:   subject,
 	})
 	rules := []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: append([]string{progress.MirrorName(learner)}, records...), Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: append([]string{progress.MirrorName(learner), RoomPacksName}, records...), Verbs: []string{"get"}},
 		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{progress.MirrorName(learner)}, Verbs: []string{"update", "patch"}},
 	}
 	if graded {
@@ -106,7 +106,7 @@ func learnerRBAC(name, learner string, namespaces, records []string, graded bool
 			names = append(names, attempts.Name(learner, strings.TrimPrefix(r, recordName(learner, ""))))
 		}
 		rules = []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: records, Verbs: []string{"get"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: append([]string{RoomPacksName}, records...), Verbs: []string{"get"}},
 			{APIGroups: []string{"crashlab.dev"}, Resources: []string{"attempts"}, ResourceNames: names, Verbs: []string{"get", "list", "watch", "patch"}},
 			{APIGroups: []string{"crashlab.dev"}, Resources: []string{"workshops"}, ResourceNames: []string{name}, Verbs: []string{"get"}},
 		}

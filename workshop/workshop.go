@@ -130,6 +130,10 @@ type Plan struct {
 	// it). Nil is a room without a controller: each learner's crashlab
 	// judges and mirrors its progress into a ConfigMap for the board.
 	Attempts AttemptMaker
+	// Packs are the packs of incidents the room runs beside the built-in
+	// ones, without their fixes/: the room keeps them for its learners'
+	// crashlab (RoomPacksName).
+	Packs []PackFiles
 }
 
 // AttemptMaker makes the Attempt of a learner's incident (idempotent).
@@ -211,6 +215,15 @@ func Create(ctx context.Context, c kubernetes.Interface, p Plan, deploy Deployer
 	}
 	if err := apply(ctx, c, learnerClusterRole(p.Name)); err != nil {
 		return err
+	}
+	if len(p.Packs) > 0 {
+		cm, err := roomPacksConfigMap(ws, with(base, LabelRole, "packs"), p.Packs)
+		if err != nil {
+			return err
+		}
+		if err := putRoomPacks(ctx, c, cm); err != nil {
+			return err
+		}
 	}
 	if p.Attempts != nil {
 		// The records the controller judges against live here.

@@ -2,6 +2,7 @@ package workshop_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,8 @@ func (noImages) EnsureImages(context.Context, []images.Image) error { return nil
 func TestCreateMovesRecordsAndBindsOnlyOwnNamespaces(t *testing.T) {
 	ctx := context.Background()
 	c := fakekube.New(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}, Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{Architecture: "amd64"}}})
-	p := workshop.Plan{Name: "room", Learners: []string{"ana", "bo"}, Incidents: []string{incident}}
+	p := workshop.Plan{Name: "room", Learners: []string{"ana", "bo"}, Incidents: []string{incident},
+		Packs: []workshop.PackFiles{{Name: "starter", Files: map[string][]byte{"pack.yaml": []byte("name: starter\n")}}}}
 	require.NoError(t, workshop.Create(ctx, c, p, trainer(t, c), func(string) {}))
 	// Created twice: nothing doubles, nothing fails.
 	require.NoError(t, workshop.Create(ctx, c, p, trainer(t, c), func(string) {}))
@@ -169,6 +171,9 @@ func TestCreateMovesRecordsAndBindsOnlyOwnNamespaces(t *testing.T) {
 		}
 		role, err := c.RbacV1().Roles(ws).Get(ctx, "learner-"+l, metav1.GetOptions{})
 		require.NoError(t, err)
+		assert.True(t, slices.ContainsFunc(role.Rules, func(r rbacv1.PolicyRule) bool {
+			return slices.Contains(r.Verbs, "get") && slices.Contains(r.ResourceNames, workshop.RoomPacksName)
+		}), "a learner reads the room's packs by name")
 		for _, rule := range role.Rules {
 			assert.NotContains(t, rule.Verbs, "create", "no create: RBAC cannot limit it by name")
 			for _, v := range rule.Verbs {
@@ -178,6 +183,9 @@ func TestCreateMovesRecordsAndBindsOnlyOwnNamespaces(t *testing.T) {
 			}
 		}
 	}
+	packs, err := workshop.ReadRoomPacks(ctx, c, "room")
+	require.NoError(t, err)
+	assert.Equal(t, p.Packs, packs, "the room keeps its packs for its learners")
 	ls, err := workshop.Learners(ctx, c, "room")
 	require.NoError(t, err)
 	require.Len(t, ls, 2)

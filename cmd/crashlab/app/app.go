@@ -174,23 +174,28 @@ func NewRoot(s Streams) *cobra.Command {
 			if g.output != "text" && g.output != "json" {
 				return usageError{fmt.Errorf("-o %q is not an output format: use text or json", g.output)}
 			}
-			// The packs first: a mistake in one is the user's, refused
-			// before anything connects.
-			if err := g.usePacks(cmd); err != nil {
-				return err
-			}
-			// A catalogue with mistakes is refused before any command
-			// meets it (Run words the error).
-			if _, err := catalog.Load(); err != nil {
-				return err
-			}
 			g.kubeconfigFlag = cmd.Flags().Changed("kubeconfig")
 			if g.kubeconfig == "" {
 				if env := os.Getenv("CRASHLAB_KUBECONFIG"); env != "" {
 					g.kubeconfig = env
 				}
 			}
-			return g.checkGlobals(cmd)
+			// The packs first: a mistake in one is the user's, refused
+			// before anything connects (a workshop learner's crashlab
+			// then adds the room's packs, from the cluster).
+			if err := g.usePacks(cmd); err != nil {
+				return err
+			}
+			if err := g.checkGlobals(cmd); err != nil {
+				return err
+			}
+			if err := g.useRoomPacks(cmd); err != nil {
+				return err
+			}
+			// A catalogue with mistakes is refused before any command
+			// meets it (Run words the error).
+			_, err := catalog.Load()
+			return err
 		},
 	}
 	// Installed as kubectl-crashlab, kubectl runs it as `kubectl crashlab`.

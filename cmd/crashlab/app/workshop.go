@@ -16,6 +16,7 @@ import (
 	"github.com/crashlab/crashlab/controller"
 	"github.com/crashlab/crashlab/images"
 	"github.com/crashlab/crashlab/lab"
+	"github.com/crashlab/crashlab/scenarios/catalog"
 	"github.com/crashlab/crashlab/workshop"
 )
 
@@ -221,6 +222,14 @@ func runWorkshopCreate(ctx context.Context, g *globals, flags *workshopFlags) er
 	}
 	if err := noDuplicates("incidents", p.Incidents); err != nil {
 		return err
+	}
+	// The room keeps its packs, without fixes/, for its learners' crashlab.
+	for _, pk := range catalog.Packs() {
+		_, files, err := images.PackFiles(pk.Dir, false)
+		if err != nil {
+			return err
+		}
+		p.Packs = append(p.Packs, workshop.PackFiles{Name: pk.Name, Files: files})
 	}
 	var tooBig *workshop.TooBigError
 	if err := p.Validate(); errors.As(err, &tooBig) {
