@@ -41,6 +41,10 @@ type globals struct {
 	// variant is the blind variant's seed `start --variant` deploys (0: the
 	// base incident); the other verbs read it from the attempt record.
 	variant uint64
+	// dialed is the connection dial made, which a second dial in the same
+	// command reuses (a workshop learner's command dials once to read the
+	// room's packs, then for its own work).
+	dialed *cluster.Conn
 }
 
 func (g *globals) json() bool { return g.output == "json" }
@@ -189,6 +193,9 @@ func (g *globals) serviceOn(ctx context.Context, conn *cluster.Conn) (*lab.Servi
 // dial connects to the cluster the flags name; cluster.Connect refuses a
 // context that is not the lab's unless --context names it.
 func (g *globals) dial(ctx context.Context) (*cluster.Conn, error) {
+	if g.dialed != nil {
+		return g.dialed, nil
+	}
 	conn, err := g.connectTo(cluster.ConnectOptions{Kubeconfig: g.kubeconfig, Context: g.context})
 	if err != nil {
 		return nil, err
@@ -196,6 +203,7 @@ func (g *globals) dial(ctx context.Context) (*cluster.Conn, error) {
 	if err := conn.Reachable(ctx); err != nil {
 		return nil, err
 	}
+	g.dialed = conn
 	return conn, nil
 }
 
