@@ -27,6 +27,7 @@ import (
 
 	"github.com/crashlab/crashlab/api/crds"
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/workshop"
 )
 
 const (
@@ -69,30 +70,19 @@ type InstallOptions struct {
 	// Packs are the packs of incidents the room runs beside the built-in
 	// ones: each goes into a ConfigMap the controller's pod mounts and
 	// reads with --incidents. Their fixes/ must not be in Files.
-	Packs []PackFiles
-}
-
-// PackFiles is a pack as the controller gets it.
-type PackFiles struct {
-	Name string
-	// Files maps slash-separated paths inside the pack to their content.
-	Files map[string][]byte
+	Packs []workshop.PackFiles
 }
 
 // PacksMountPath is where the controller's pod finds the packs, one
 // folder per pack.
 const PacksMountPath = "/var/run/crashlab/packs"
 
-// maxPackConfigMap is what a pack's ConfigMap may hold: the API server
-// refuses an object over 1 MiB.
-const maxPackConfigMap = 900 << 10
-
 // ErrPackTooLarge is a pack too large for a ConfigMap.
-var ErrPackTooLarge = errors.New("the pack is too large for a ConfigMap (900 KiB)")
+var ErrPackTooLarge = fmt.Errorf("the pack is too large for a ConfigMap (%d KiB)", workshop.MaxPacksSize>>10)
 
 // packConfigMap is a pack as a ConfigMap: files under keys f0, f1, ...
 // (a key cannot hold a "/"), which the pod's volume maps back to paths.
-func packConfigMap(p PackFiles) (*corev1.ConfigMap, []corev1.KeyToPath, error) {
+func packConfigMap(p workshop.PackFiles) (*corev1.ConfigMap, []corev1.KeyToPath, error) {
 	paths := make([]string, 0, len(p.Files))
 	for f := range p.Files {
 		paths = append(paths, f)
@@ -109,7 +99,7 @@ func packConfigMap(p PackFiles) (*corev1.ConfigMap, []corev1.KeyToPath, error) {
 		size += len(p.Files[f])
 		items = append(items, corev1.KeyToPath{Key: key, Path: f})
 	}
-	if size > maxPackConfigMap {
+	if size > workshop.MaxPacksSize {
 		return nil, nil, fmt.Errorf("pack %s: %w", p.Name, ErrPackTooLarge)
 	}
 	return cm, items, nil

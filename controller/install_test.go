@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/crashlab/crashlab/cluster"
+	"github.com/crashlab/crashlab/workshop"
 )
 
 func TestTheCRDsKeepStatusForTheController(t *testing.T) {
@@ -113,10 +114,10 @@ func TestUninstallRemovesOnlyTheLabsClusterWideObjects(t *testing.T) {
 // A room's packs reach the controller as ConfigMaps its pod mounts, one
 // folder per pack, read with --incidents; a changed pack rolls the pod.
 func TestPacksTravelInConfigMapsTheControllerMounts(t *testing.T) {
-	pack := PackFiles{Name: "starter.pack", Files: map[string][]byte{
+	pack := workshop.PackFiles{Name: "starter.pack", Files: map[string][]byte{
 		"pack.yaml": []byte("name: starter.pack\n"), "quotes/scenario.yaml": []byte("id: quotes\n"), "quotes/manifests.yaml": []byte("kind: x\n"),
 	}}
-	objs, err := Objects(InstallOptions{Image: "crashlab:dev", Packs: []PackFiles{pack}})
+	objs, err := Objects(InstallOptions{Image: "crashlab:dev", Packs: []workshop.PackFiles{pack}})
 	require.NoError(t, err)
 	var cm *corev1.ConfigMap
 	var dep *appsv1.Deployment
@@ -155,7 +156,7 @@ func TestPacksTravelInConfigMapsTheControllerMounts(t *testing.T) {
 	assert.NotEmpty(t, first)
 
 	pack.Files["quotes/scenario.yaml"] = []byte("id: quotes\ntitle: changed\n")
-	objs, err = Objects(InstallOptions{Image: "crashlab:dev", Packs: []PackFiles{pack}})
+	objs, err = Objects(InstallOptions{Image: "crashlab:dev", Packs: []workshop.PackFiles{pack}})
 	require.NoError(t, err)
 	for _, o := range objs {
 		if d, ok := o.(*appsv1.Deployment); ok {
@@ -163,7 +164,7 @@ func TestPacksTravelInConfigMapsTheControllerMounts(t *testing.T) {
 		}
 	}
 
-	big := PackFiles{Name: "big", Files: map[string][]byte{"pack.yaml": make([]byte, 1<<20)}}
-	_, err = Objects(InstallOptions{Image: "crashlab:dev", Packs: []PackFiles{big}})
+	big := workshop.PackFiles{Name: "big", Files: map[string][]byte{"pack.yaml": make([]byte, 1<<20)}}
+	_, err = Objects(InstallOptions{Image: "crashlab:dev", Packs: []workshop.PackFiles{big}})
 	assert.ErrorIs(t, err, ErrPackTooLarge)
 }

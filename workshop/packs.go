@@ -24,8 +24,9 @@ import (
 // a mount.)
 const RoomPacksName = "crashlab-room-packs"
 
-// PackFiles is a pack as a room carries it: its files by slash-separated
-// path inside the pack, without fixes/ (the intended answers).
+// PackFiles is a pack as a room and its controller carry it: its files by
+// slash-separated path inside the pack, without fixes/ (the intended
+// answers).
 type PackFiles struct {
 	Name  string
 	Files map[string][]byte
@@ -35,12 +36,12 @@ type PackFiles struct {
 // is (a key cannot hold a "/").
 const packsIndexKey = "index.json"
 
-// maxRoomPacks is what the ConfigMap may hold: the API server refuses an
-// object over 1 MiB.
-const maxRoomPacks = 900 << 10
+// MaxPacksSize is what a ConfigMap of packs may hold (the room's, the
+// controller's): the API server refuses an object over 1 MiB.
+const MaxPacksSize = 900 << 10
 
 // ErrPacksTooLarge is a room's packs too large for one ConfigMap.
-var ErrPacksTooLarge = errors.New("the room's packs are too large for a ConfigMap (900 KiB)")
+var ErrPacksTooLarge = fmt.Errorf("the room's packs are too large for a ConfigMap (%d KiB)", MaxPacksSize>>10)
 
 // ErrBadRoomPacks is a room's packs ConfigMap that does not read as packs:
 // its index is missing or names a file it does not hold, a pack name or a
@@ -72,7 +73,7 @@ func roomPacksConfigMap(ws string, labels map[string]string, packs []PackFiles) 
 			size += len(p.Files[f])
 		}
 	}
-	if size > maxRoomPacks {
+	if size > MaxPacksSize {
 		return nil, ErrPacksTooLarge
 	}
 	b, err := json.Marshal(index)

@@ -99,7 +99,7 @@ func TestRoomPacksRefuseWhatWouldLeaveThePack(t *testing.T) {
 
 // Packs over what a ConfigMap may hold are refused when the room is made.
 func TestRoomPacksTooLarge(t *testing.T) {
-	big := []PackFiles{{Name: "big", Files: map[string][]byte{"a": []byte(strings.Repeat("x", maxRoomPacks)), "b": []byte("y")}}}
+	big := []PackFiles{{Name: "big", Files: map[string][]byte{"a": []byte(strings.Repeat("x", MaxPacksSize)), "b": []byte("y")}}}
 	_, err := roomPacksConfigMap("ws", nil, big)
 	assert.ErrorIs(t, err, ErrPacksTooLarge)
 }

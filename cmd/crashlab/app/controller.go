@@ -199,7 +199,7 @@ func (g *globals) installController(ctx context.Context, conn *cluster.Conn, bin
 		if err != nil {
 			return controller.Maker{}, err
 		}
-		o.Packs = append(o.Packs, controller.PackFiles{Name: p.Name, Files: files})
+		o.Packs = append(o.Packs, workshop.PackFiles{Name: p.Name, Files: files})
 	}
 	if conn.IsLab {
 		// The lab's own kind cluster may record requests: then the
