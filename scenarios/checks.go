@@ -6,8 +6,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/crashlab/crashlab/grader"
 	"github.com/crashlab/crashlab/grader/celcheck"
 	"github.com/crashlab/crashlab/internal/yamlfile"
+	"github.com/crashlab/crashlab/podstate"
 )
 
 // FixShape is what a fix of the incident looks like to the live judge.
@@ -81,6 +83,20 @@ func (s Scenario) validateChecks(approaches map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// compiledCheck is the grader check of a CEL check on a workload of that
+// kind. One that does not compile fails, never passes: validate compiled
+// every incident's own checks already (a variant only renames names), and
+// the rules' tests compile theirs for every kind, so this is the lab's bug.
+func compiledCheck(spec celcheck.Spec, kind string, in celcheck.Inputs) grader.Check {
+	c, err := celcheck.CompileFor(spec, kind)
+	if err != nil {
+		return grader.Check{Name: spec.Name, Run: func(*podstate.State) grader.Result {
+			return grader.Fail("the lab could not compile check %s (%v), so it does not call it fixed", spec.Name, err)
+		}}
+	}
+	return c.Grader(in)
 }
 
 // checkInputs is what the CEL checks know of the deployment.

@@ -5,8 +5,6 @@ import (
 	"slices"
 
 	"github.com/crashlab/crashlab/grader"
-	"github.com/crashlab/crashlab/grader/celcheck"
-	"github.com/crashlab/crashlab/podstate"
 )
 
 // Rule is a declarative fix check in scenario.yaml, for what repeats across
@@ -91,16 +89,7 @@ func (r Rule) validate() error {
 }
 
 // check builds the grader check of a rule against the baseline: the CEL
-// check it stands for (rulescel.go), but for hardeningKept.
+// check it stands for (rulescel.go).
 func (r Rule) check(b Baseline) grader.Check {
-	spec := r.spec()
-	c, err := celcheck.CompileFor(spec, b.Workload.Kind)
-	if err != nil {
-		// A bug of the lab's own translation, which its tests compile for
-		// every kind of rule: never a pass.
-		return grader.Check{Name: spec.Name, Run: func(*podstate.State) grader.Result {
-			return grader.Fail("the lab could not compile check %s (%v), so it does not call it fixed", spec.Name, err)
-		}}
-	}
-	return c.Grader(b.checkInputs())
+	return compiledCheck(r.spec(), b.Workload.Kind, b.checkInputs())
 }

@@ -634,15 +634,7 @@ func (s Scenario) FixChecks(b Baseline) []grader.Check {
 	}
 	in := b.checkInputs()
 	for _, spec := range s.Checks {
-		c, err := celcheck.CompileFor(spec, s.Workload.Kind)
-		if err != nil {
-			// validate compiled it already; a variant only renames names.
-			out = append(out, grader.Check{Name: spec.Name, Run: func(*podstate.State) grader.Result {
-				return grader.Fail("the lab could not compile check %s (%v), so it does not call it fixed", spec.Name, err)
-			}})
-			continue
-		}
-		out = append(out, c.Grader(in))
+		out = append(out, compiledCheck(spec, s.Workload.Kind, in))
 	}
 	if s.hooks.Checks != nil {
 		out = append(out, s.hooks.Checks(b)...)
