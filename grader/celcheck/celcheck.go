@@ -206,15 +206,11 @@ var labEnv = sync.OnceValues(func() (*cel.Env, error) {
 	)...)
 })
 
-// Env is the CEL environment checks compile in when the workload's kind is
-// not known: workload is dyn, every other variable typed.
-func Env() (*cel.Env, error) { return EnvFor(anyKind) }
-
-// EnvFor is the CEL environment of checks on a workload of that kind (one
+// envFor is the CEL environment of checks on a workload of that kind (one
 // of podstate.WorkloadKinds): the API server's stored expressions
 // environment plus the lab's variables, typed with the Kubernetes API types
 // (workload with the kind's), and functions.
-func EnvFor(kind string) (*cel.Env, error) {
+func envFor(kind string) (*cel.Env, error) {
 	if r, ok := envs.Load(kind); ok {
 		return r.(envResult).env, r.(envResult).err
 	}
@@ -289,7 +285,7 @@ func CompileFor(s Spec, kind string) (*Check, error) {
 }
 
 func compile(s Spec, kind string) (*Check, error) {
-	env, err := EnvFor(kind)
+	env, err := envFor(kind)
 	if err != nil {
 		return nil, fmt.Errorf("the CEL environment: %w", err)
 	}
