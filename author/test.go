@@ -33,10 +33,6 @@ const (
 	StepHook      = "hook"      // a caller's own step (Hooks) that failed
 )
 
-// stepOrder is the order a reader expects an incident's rows in: the
-// diagnosis run's steps, then the fixes as fixes/ lists them.
-var stepOrder = map[string]int{StepFailure: 0, StepTeaches: 1, StepUnfixed: 2, StepDiagnosis: 3, StepHook: 4, StepReset: 5}
-
 // Row is one line of a live test's table.
 type Row struct {
 	Incident string `json:"incident"`
@@ -217,17 +213,14 @@ func Test(ctx context.Context, dir string, opt TestOptions) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	var mu sync.Mutex
-	var rows []Row
-	add := func(r Row) {
-		opt.Progress(r)
-		mu.Lock()
-		rows = append(rows, r)
-		mu.Unlock()
-	}
+	// Each job keeps its rows, decided in its steps' order; the jobs are in
+	// the order a reader expects (incident by incident, the diagnosis run,
+	// then the fixes as fixes/ lists them).
+	perJob := make([][]Row, len(jobs))
+	var progress sync.Mutex
 	sem := make(chan struct{}, opt.Parallel)
 	var wg sync.WaitGroup
-	for _, j := range jobs {
+	for i, j := range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -237,30 +230,19 @@ func Test(ctx context.Context, dir string, opt TestOptions) ([]Row, error) {
 				return
 			}
 			defer func() { <-sem }()
-			j.run(ctx, Hooks{}, add)
+			j.run(ctx, Hooks{}, func(r Row) {
+				progress.Lock()
+				opt.Progress(r)
+				progress.Unlock()
+				perJob[i] = append(perJob[i], r)
+			})
 		}()
 	}
 	wg.Wait()
-	incidents := map[string]int{}
-	fixOrder := map[string]int{}
-	for i, j := range jobs {
-		if _, ok := incidents[j.Incident]; !ok {
-			incidents[j.Incident] = len(incidents)
-		}
-		fixOrder[j.Incident+"/"+j.Name] = i
+	var rows []Row
+	for _, r := range perJob {
+		rows = append(rows, r...)
 	}
-	rank := func(r Row) int {
-		if o, ok := stepOrder[r.Step]; ok && r.Step != StepFix {
-			return o
-		}
-		return len(stepOrder) + fixOrder[r.Incident+"/"+r.Fix]
-	}
-	slices.SortStableFunc(rows, func(a, b Row) int {
-		if d := incidents[a.Incident] - incidents[b.Incident]; d != 0 {
-			return d
-		}
-		return rank(a) - rank(b)
-	})
 	if err := ctx.Err(); err != nil {
 		return rows, fmt.Errorf("%w: %w", podstate.ErrInterrupted, err)
 	}
