@@ -22,6 +22,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/crashlab/crashlab/internal/relpath"
 )
 
 // A pack travels as an OCI artifact: an OCI image manifest whose config
@@ -239,8 +241,8 @@ func unpack(r io.Reader, dest string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrNotAPack, err)
 		}
-		clean := path.Clean(h.Name)
-		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(h.Name, `\`) {
+		clean, inside := relpath.Inside(h.Name)
+		if !inside {
 			return fmt.Errorf("%w: %q is outside the pack's folder", ErrUnsafePack, h.Name)
 		}
 		target := filepath.Join(dest, filepath.FromSlash(clean))

@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/crashlab/crashlab/internal/relpath"
 	"github.com/crashlab/crashlab/scenarios"
 )
 
@@ -154,20 +153,8 @@ func packsOf(cm *corev1.ConfigMap) ([]PackFiles, error) {
 }
 
 // localPath tells whether p, slash-separated, stays inside the folder it
-// is unpacked into: relative, clean, with no ".." and no backslash.
+// is unpacked into, written as it is meant (clean, not the folder itself).
 func localPath(p string) bool {
-	if p == "" || path.IsAbs(p) || path.Clean(p) != p || p == "." {
-		return false
-	}
-	for _, r := range p {
-		if r == '\\' || r == 0 {
-			return false
-		}
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == ".." {
-			return false
-		}
-	}
-	return true
+	clean, inside := relpath.Inside(p)
+	return inside && clean == p && p != "."
 }
