@@ -6,7 +6,6 @@ import (
 
 	"github.com/crashlab/crashlab/podstate"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 )
 
 // Result is what one check returns.
@@ -82,9 +81,6 @@ func AppUnchanged(base *corev1.Container, parts AppParts, failMsg, passMsg strin
 		if base == nil {
 			return Fail("the lab's record of the released container is missing")
 		}
-		probe := func(a, b *corev1.Probe) bool {
-			return equality.Semantic.DeepEqual(defaultedProbe(a), defaultedProbe(b))
-		}
 		limit := func(r corev1.ResourceName) bool {
 			x, okx := c.Resources.Limits[r]
 			y, oky := base.Resources.Limits[r]
@@ -93,9 +89,9 @@ func AppUnchanged(base *corev1.Container, parts AppParts, failMsg, passMsg strin
 		changed := (parts.Image && c.Image != base.Image) ||
 			(parts.Command && !slices.Equal(c.Command, base.Command)) ||
 			(parts.Args && !slices.Equal(c.Args, base.Args)) ||
-			(parts.LivenessProbe && !probe(c.LivenessProbe, base.LivenessProbe)) ||
-			(parts.ReadinessProbe && !probe(c.ReadinessProbe, base.ReadinessProbe)) ||
-			(parts.StartupProbe && !probe(c.StartupProbe, base.StartupProbe)) ||
+			(parts.LivenessProbe && !SameProbe(c.LivenessProbe, base.LivenessProbe)) ||
+			(parts.ReadinessProbe && !SameProbe(c.ReadinessProbe, base.ReadinessProbe)) ||
+			(parts.StartupProbe && !SameProbe(c.StartupProbe, base.StartupProbe)) ||
 			(parts.MemoryLimit && !limit(corev1.ResourceMemory)) ||
 			(parts.CPULimit && !limit(corev1.ResourceCPU))
 		if changed {

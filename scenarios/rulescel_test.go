@@ -104,9 +104,9 @@ func TestRulesInCELJudgeAsTheirGoTwins(t *testing.T) {
 				LivenessProbe: has("livenessProbe"), ReadinessProbe: has("readinessProbe"), StartupProbe: has("startupProbe"),
 				MemoryLimit: has("memoryLimit"), CPULimit: has("cpuLimit")}, r.Fail, r.Pass)
 		case "probeKept":
-			return grader.ProbeKept(r.Name, r.Probe, r.Fail, r.Pass)
+			return probeKeptTwin(r.Name, r.Probe, r.Fail, r.Pass)
 		case "probeOnHealth":
-			return grader.ProbeOnHealth(r.Name, b, r.Probes)
+			return probeOnHealthTwin(r.Name, b, r.Probes)
 		}
 		return grader.MemoryLimitWithin(grader.LimitRule{Name: r.Name, NeedArg: r.NeedArg, MinHeadroomMiB: r.MinHeadroomMiB,
 			HeadroomDivisor: r.HeadroomDivisor, MaxFactor: r.MaxFactor, Approach: r.Approach}, b)
