@@ -121,12 +121,13 @@ func newAuthorTestCommand(g *globals) *cobra.Command {
 		Long: `test plays a pack or an incident folder on the cluster as learners meet it:
 each incident is deployed and must show its failure signature, every fact its
 texts state is re-observed on the pods, the check must refuse the incident as
-deployed, the diagnosis is answered with the
-intended answers (which must pass) and the wrong ones (which must not), the
-incident is reset, and every fixes/ file is applied under its own learner and
-judged by the lab's real check: accepted fixes pass with their approach,
-shortcuts are refused first by the check they name. Its namespaces are
-deleted at the end, and your own progress is left alone.
+deployed, the diagnosis is answered with the intended answers (which must
+pass) and the wrong ones (which must not), the incident is reset, and every
+fixes/ file is applied under its own learner and judged by the lab's real
+check: accepted fixes pass with their approach, shortcuts are refused first
+by the check they name. Each of these runs in its own namespace, deleted as
+it ends; a failed row shows the namespace's warnings. Your own progress is
+left alone.
 
 It exits 0 when every row passed and 1 otherwise; -o json prints the rows.`,
 		Args: cobra.ExactArgs(1),
