@@ -64,6 +64,16 @@ func TestHardeningKeptInCELJudgesAsItsGoTwin(t *testing.T) {
 		"sysctl twice, first differs": func(p *corev1.PodSpec, _ *corev1.Container) {
 			p.SecurityContext.Sysctls = append([]corev1.Sysctl{{Name: "kernel.shm_rmid_forced", Value: "0"}}, p.SecurityContext.Sysctls...)
 		},
+		"privileged root init container": func(p *corev1.PodSpec, _ *corev1.Container) {
+			p.InitContainers = []corev1.Container{{Name: "ports", SecurityContext: &corev1.SecurityContext{Privileged: &yes, RunAsUser: &root}}}
+		},
+		"plain init container": func(p *corev1.PodSpec, _ *corev1.Container) { p.InitContainers = []corev1.Container{{Name: "wait"}} },
+		"init container as root": func(p *corev1.PodSpec, _ *corev1.Container) {
+			p.InitContainers = []corev1.Container{{Name: "wait", SecurityContext: &corev1.SecurityContext{RunAsUser: &root}}}
+		},
+		"sidecar adds capabilities": func(p *corev1.PodSpec, _ *corev1.Container) {
+			p.Containers = []corev1.Container{{Name: "proxy", SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}}}}}
+		},
 		"everything at once": func(p *corev1.PodSpec, c *corev1.Container) {
 			p.SecurityContext, c.SecurityContext, p.HostIPC = nil, &corev1.SecurityContext{Privileged: &yes, RunAsUser: &root}, true
 		},
@@ -76,6 +86,9 @@ func TestHardeningKeptInCELJudgesAsItsGoTwin(t *testing.T) {
 			return corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{}}, corev1.Container{Name: "app", Image: "img:1", SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{}}}
 		},
 	}
+	// Whatever the baseline, these bring privilege in (an init container's
+	// can rewrite the pod's namespaced sysctls).
+	privilegeComesIn := map[string]bool{"privileged": true, "capabilities added": true, "privileged root init container": true, "sidecar adds capabilities": true}
 	r := Rule{Rule: "hardeningKept"}
 	require.NoError(t, r.validate())
 	for baseName, mk := range bases {
@@ -96,6 +109,9 @@ func TestHardeningKeptInCELJudgesAsItsGoTwin(t *testing.T) {
 			st := &podstate.State{Target: podstate.Target{Kind: podstate.KindDeployment, Name: "api", Container: "app"}, Deployment: podWith(p, c)}
 			got, want := cel.Run(st), twin.Run(st)
 			assert.Equal(t, want, got, "%s base, %s", baseName, name)
+			if privilegeComesIn[name] {
+				assert.False(t, got.Passed, "%s base, %s: privilege in any container of the pod is refused", baseName, name)
+			}
 			outcomes[got.Passed]++
 		}
 		assert.NotZero(t, outcomes[true], "%s base: some edit passes", baseName)
@@ -109,7 +125,7 @@ func podWith(p corev1.PodSpec, c corev1.Container) *appsv1.Deployment {
 	d := deploymentWith(c)
 	c0 := d.Spec.Template.Spec.Containers
 	d.Spec.Template.Spec = p
-	d.Spec.Template.Spec.Containers = c0
+	d.Spec.Template.Spec.Containers = append(c0, p.Containers...) // the target first, then any sidecar
 	return d
 }
 
@@ -213,6 +229,24 @@ func hardeningKeptGo(base hardening) grader.Check {
 		}
 		if spec.HostNetwork || spec.HostPID || spec.HostIPC {
 			lost = append(lost, "the pod shares the node's network, PID or IPC namespace")
+		}
+		for _, o := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+			if o.Name == c.Name {
+				continue
+			}
+			var parts []string
+			if sc := o.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
+				parts = append(parts, fmt.Sprintf("container %s runs privileged", o.Name))
+			}
+			if sc := o.SecurityContext; sc != nil && sc.Capabilities != nil && len(sc.Capabilities.Add) > 0 {
+				parts = append(parts, fmt.Sprintf("container %s adds capabilities %v", o.Name, sc.Capabilities.Add))
+			}
+			if e := effective(spec, &o); base.nonRootUserSet && e.runAsUser != nil && *e.runAsUser == 0 {
+				parts = append(parts, fmt.Sprintf("container %s runs as root (runAsUser 0)", o.Name))
+			}
+			if len(parts) > 0 {
+				lost = append(lost, strings.Join(parts, "; "))
+			}
 		}
 		for _, want := range base.sysctls {
 			i := slices.IndexFunc(got.sysctls, func(g corev1.Sysctl) bool { return g.Name == want.Name })

@@ -150,7 +150,8 @@ func (r Rule) memoryLimitSpec() celcheck.Spec {
 }
 
 // hardeningKeptSpec: what the released pod template turns on for security
-// stays on, with the same values, and nothing privileged comes in. The pod's
+// stays on, with the same values, and nothing privileged comes in, in any
+// container of the pod. The pod's
 // and the container's securityContext are merged as the kubelet merges
 // them: the container's own setting wins.
 func hardeningKeptSpec() celcheck.Spec {
@@ -173,6 +174,15 @@ func hardeningKeptSpec() celcheck.Spec {
 		fmt.Sprintf("(%s.orValue(false) ? ['the container runs privileged'] : [])", sc("container", "privileged")),
 		fmt.Sprintf("(size(%[1]s.orValue([])) > 0 ? ['capabilities [%%s] are added'.format([%[1]s.orValue([]).join(' ')])] : [])", sc("container", "capabilities.?add")),
 		"(pod.?hostNetwork.orValue(false) || pod.?hostPID.orValue(false) || pod.?hostIPC.orValue(false) ? ['the pod shares the node\\'s network, PID or IPC namespace'] : [])",
+		// Every other container of the pod, init containers too: a
+		// privileged init container can rewrite the pod's namespaced
+		// sysctls (seen on kind: it lowered ip_unprivileged_port_start and
+		// the app bound port 80 with its own context untouched).
+		"variables.others.map(o, [" +
+			"o.?securityContext.?privileged.orValue(false) ? 'container %s runs privileged'.format([o.name]) : '', " +
+			"size(o.?securityContext.?capabilities.?add.orValue([])) > 0 ? 'container %s adds capabilities [%s]'.format([o.name, o.securityContext.capabilities.add.join(' ')]) : '', " +
+			effective("base", "basePod", "runAsUser") + ".orValue(0) != 0 && " + effective("o", "pod", "runAsUser") + ".orValue(-1) == 0 ? 'container %s runs as root (runAsUser 0)'.format([o.name]) : ''" +
+			"].filter(m, m != '').join('; ')).filter(m, m != '')",
 		// Each released sysctl, by its first entry of that name now.
 		"basePod.?securityContext.?sysctls.orValue([]).map(w, !variables.sysctls.exists(g, g.name == w.name) ? 'sysctl %s=%s is gone'.format([w.name, w.value]) : " +
 			"variables.sysctls.filter(g, g.name == w.name)[0].value != w.value ? 'sysctl %s is %s instead of %s'.format([w.name, variables.sysctls.filter(g, g.name == w.name)[0].value, w.value]) : '').filter(m, m != '')",
@@ -180,6 +190,7 @@ func hardeningKeptSpec() celcheck.Spec {
 	return celcheck.Spec{Name: "hardening-kept",
 		Variables: []celcheck.Variable{
 			{Name: "sysctls", Expression: "pod == null ? [] : pod.?securityContext.?sysctls.orValue([])"},
+			{Name: "others", Expression: "pod == null || container == null ? [] : (pod.?initContainers.orValue([]) + pod.?containers.orValue([])).filter(o, o.name != container.name)"},
 			{Name: "lost", Expression: "container == null || base == null ? [] : " + strings.Join(lost, " + ")},
 		},
 		Cases: []celcheck.Case{
